@@ -1,0 +1,126 @@
+package network
+
+import "sync"
+
+// InputGate merges the channels of one input of a consumer subtask. Poll and
+// Recycle are called by the consumer task's goroutine only.
+type InputGate[T any] struct {
+	mu               sync.Mutex
+	channels         []*Channel[T]
+	avail            []int // channels with queued buffers, each at most once, FIFO
+	open             int   // channels that have not delivered EndOfPartition
+	closeErr         error
+	blockedProducers int
+	notify           chan struct{}
+}
+
+// NewInputGate returns a gate with n channels, each owning credits buffers of
+// batchSize records. notify receives a token (non-blocking, coalesced) whenever a
+// buffer becomes available; several gates of one task may share it.
+func NewInputGate[T any](n, credits, batchSize int, notify chan struct{}) *InputGate[T] {
+	g := &InputGate[T]{notify: notify, open: n}
+	for i := range n {
+		c := &Channel[T]{gate: g, index: i, batchSize: batchSize, credits: credits, free: make([][]T, credits)}
+		c.spaceAvail = sync.NewCond(&g.mu)
+		g.channels = append(g.channels, c)
+	}
+	return g
+}
+
+// Channel returns channel i, the producer side handed to an upstream subtask.
+func (g *InputGate[T]) Channel(i int) *Channel[T] { return g.channels[i] }
+
+// NumChannels is the number of channels of the gate.
+func (g *InputGate[T]) NumChannels() int { return len(g.channels) }
+
+func (g *InputGate[T]) wake() {
+	select {
+	case g.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Poll returns the next buffer and its channel index without blocking; ok is false
+// when no buffer is queued. A data buffer must be handed back with Recycle.
+// EndOfPartition events are counted: Finished reports when every channel has ended.
+func (g *InputGate[T]) Poll() (b Buffer[T], channel int, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.avail) == 0 {
+		return b, -1, false
+	}
+	channel = g.avail[0]
+	g.avail = g.avail[1:]
+	c := g.channels[channel]
+	b = c.queue[0]
+	c.queue[0] = Buffer[T]{}
+	c.queue = c.queue[1:]
+	if len(c.queue) > 0 {
+		g.avail = append(g.avail, channel) // round-robin: back of the line
+	}
+	switch b.Event.Kind {
+	case NoEvent:
+		c.queued--
+	case EndOfPartition:
+		if !c.ended {
+			c.ended = true
+			g.open--
+		}
+	}
+	return b, channel, true
+}
+
+// Recycle returns a data buffer's credit to its channel, waking a blocked producer.
+func (g *InputGate[T]) Recycle(channel int, records []T) {
+	c := g.channels[channel]
+	clear(records) // drop references so the garbage collector can free records
+	g.mu.Lock()
+	c.free = append(c.free, records[:0])
+	g.mu.Unlock()
+	c.spaceAvail.Signal()
+}
+
+// Finished reports whether every channel delivered EndOfPartition.
+func (g *InputGate[T]) Finished() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.open == 0
+}
+
+// Close fails every current and future Acquire and Send with err and wakes
+// blocked producers. The consumer stops polling on its own.
+func (g *InputGate[T]) Close(err error) {
+	if err == nil {
+		err = ErrGateClosed
+	}
+	g.mu.Lock()
+	if g.closeErr == nil {
+		g.closeErr = err
+	}
+	for _, c := range g.channels {
+		c.spaceAvail.Broadcast()
+	}
+	g.mu.Unlock()
+	g.wake()
+}
+
+// Stats is a snapshot of a gate's occupancy.
+type Stats struct {
+	Queued           int // data buffers queued now, over all channels
+	MaxQueued        int // highest per-channel high-water mark
+	Credits          int // buffers per channel
+	BlockedProducers int // producers waiting in Acquire now
+}
+
+// Stats returns the gate's occupancy.
+func (g *InputGate[T]) Stats() Stats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := Stats{BlockedProducers: g.blockedProducers}
+	for _, c := range g.channels {
+		s.Queued += c.queued
+		s.MaxQueued = max(s.MaxQueued, c.maxQueued)
+		s.Credits = c.credits
+	}
+	return s
+}

@@ -1,0 +1,18 @@
+package task
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spate-io/spate/state"
+)
+
+// ErrWrongKeyGroup is returned when a keyed operator receives a record whose key
+// group it does not own: the upstream partitioner and the operator disagree about
+// the key, typically because the key selector is not deterministic.
+var ErrWrongKeyGroup = errors.New("record routed to the wrong subtask")
+
+func errKeyGroup(kg int, r state.KeyGroupRange) error {
+	return fmt.Errorf("%w: key group %d is outside this subtask's %v; the key selector must return the same key for the same record every time",
+		ErrWrongKeyGroup, kg, r)
+}

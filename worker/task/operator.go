@@ -1,0 +1,215 @@
+package task
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/rs/zerolog"
+
+	"github.com/spate-io/spate/state"
+)
+
+// Output receives batches of records of type T.
+//
+// Push must not keep or modify batch after it returns: the caller reuses it.
+type Output[T any] interface {
+	Push(batch []T) error
+}
+
+// Operator is the lifecycle every operator shares. Operators are built by their
+// Factory, already open.
+type Operator interface {
+	// Finish is called once, when all input has ended: the operator emits whatever
+	// it still holds. It is not called when the job fails.
+	Finish() error
+	// Close releases resources. It is called once, after Finish or after a failure.
+	Close() error
+}
+
+// OneInput is an operator that consumes one stream of T.
+type OneInput[T any] interface {
+	Operator
+	Output[T]
+}
+
+// InputStatus is what a Source reports after PollNext.
+type InputStatus int
+
+const (
+	// MoreAvailable: call PollNext again.
+	MoreAvailable InputStatus = iota
+	// NothingAvailable: nothing to emit right now; the task flushes its outputs and
+	// calls again.
+	NothingAvailable
+	// EndOfInput: the source is exhausted; PollNext is not called again.
+	EndOfInput
+)
+
+// Source is the head of a source task.
+type Source interface {
+	Operator
+	// PollNext emits about one batch into the source's output.
+	PollNext() (InputStatus, error)
+}
+
+// OperatorMetrics counts one operator instance's records.
+type OperatorMetrics struct {
+	RecordsIn  atomic.Int64
+	RecordsOut atomic.Int64
+}
+
+// OperatorContext is what an operator instance knows about where it runs.
+type OperatorContext struct {
+	OperatorID     string
+	OperatorName   string
+	TaskName       string
+	Subtask        int // 0-based
+	Parallelism    int
+	MaxParallelism int
+	// KeyGroups is the range of key groups this subtask owns.
+	KeyGroups state.KeyGroupRange
+	// BatchSize is the number of records an operator collects before it pushes.
+	BatchSize int
+	// BatchMode is true under batch execution: keyed aggregations emit one final
+	// result per key at the end of input instead of every update.
+	BatchMode bool
+	Log       zerolog.Logger
+	Metrics   *OperatorMetrics
+}
+
+// OperatorError is how a failing operator reports: which operator, which
+// subtask, and why.
+type OperatorError struct {
+	OperatorID  string
+	Operator    string
+	Subtask     int
+	Parallelism int
+	Err         error
+}
+
+func (e *OperatorError) Error() string {
+	return fmt.Sprintf("operator %q (subtask %d of %d) failed: %v", e.Operator, e.Subtask+1, e.Parallelism, e.Err)
+}
+
+func (e *OperatorError) Unwrap() error { return e.Err }
+
+// PanicError is the cause of an OperatorError raised by a panic in user code.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Fail attributes err to this operator, unless an operator further down the chain
+// already claimed it.
+func (c *OperatorContext) Fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	var oe *OperatorError
+	if errors.As(err, &oe) {
+		return err
+	}
+	return &OperatorError{OperatorID: c.OperatorID, Operator: c.OperatorName, Subtask: c.Subtask, Parallelism: c.Parallelism, Err: err}
+}
+
+// Recover turns a panic in the calling operator into an OperatorError in *errp.
+// Use as: defer ctx.Recover(&err).
+func (c *OperatorContext) Recover(errp *error) {
+	if r := recover(); r != nil {
+		*errp = c.Fail(&PanicError{Value: r, Stack: debug.Stack()})
+	}
+}
+
+// Factory builds the instances of one graph node. It is what graph.Node.Factory
+// holds.
+type Factory interface {
+	// OutputType describes the records the operator emits; nil for a sink.
+	OutputType() StreamType
+	// Create builds the instance for one subtask. out is an Output[OUT] of the
+	// OutputType (nil for a sink). inputs holds, per input side, the Output[IN] that
+	// upstream pushes into; a source returns none and implements Source.
+	Create(ctx *OperatorContext, out any) (op Operator, inputs []any, err error)
+}
+
+// Preparer is implemented by factories that must check or plan something once
+// per job before any task starts, such as a file source listing its input.
+type Preparer interface {
+	Prepare(parallelism int) error
+}
+
+// Bounded is implemented by source factories that know whether their input ends.
+type Bounded interface {
+	Bounded() bool
+}
+
+type oneInputFactory[IN, OUT any] struct {
+	create func(ctx *OperatorContext, out Output[OUT]) (OneInput[IN], error)
+}
+
+// NewOneInputFactory returns the Factory of a one-input operator from IN to OUT.
+func NewOneInputFactory[IN, OUT any](create func(ctx *OperatorContext, out Output[OUT]) (OneInput[IN], error)) Factory {
+	return &oneInputFactory[IN, OUT]{create: create}
+}
+
+func (f *oneInputFactory[IN, OUT]) OutputType() StreamType { return TypeOf[OUT]() }
+
+func (f *oneInputFactory[IN, OUT]) Create(ctx *OperatorContext, out any) (Operator, []any, error) {
+	op, err := f.create(ctx, out.(Output[OUT]))
+	if err != nil {
+		return nil, nil, err
+	}
+	return op, []any{Output[IN](op)}, nil
+}
+
+type sinkFactory[IN any] struct {
+	create func(ctx *OperatorContext) (OneInput[IN], error)
+}
+
+// NewSinkFactory returns the Factory of a sink consuming IN.
+func NewSinkFactory[IN any](create func(ctx *OperatorContext) (OneInput[IN], error)) Factory {
+	return &sinkFactory[IN]{create: create}
+}
+
+func (f *sinkFactory[IN]) OutputType() StreamType { return nil }
+
+func (f *sinkFactory[IN]) Create(ctx *OperatorContext, _ any) (Operator, []any, error) {
+	op, err := f.create(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return op, []any{Output[IN](op)}, nil
+}
+
+// SourceSpec describes a source to NewSourceFactory.
+type SourceSpec[OUT any] struct {
+	Create  func(ctx *OperatorContext, out Output[OUT]) (Source, error)
+	Prepare func(parallelism int) error // optional
+	Bounded bool
+}
+
+type sourceFactory[OUT any] struct{ spec SourceSpec[OUT] }
+
+// NewSourceFactory returns the Factory of a source emitting OUT.
+func NewSourceFactory[OUT any](spec SourceSpec[OUT]) Factory { return &sourceFactory[OUT]{spec: spec} }
+
+func (f *sourceFactory[OUT]) OutputType() StreamType { return TypeOf[OUT]() }
+func (f *sourceFactory[OUT]) Bounded() bool          { return f.spec.Bounded }
+
+func (f *sourceFactory[OUT]) Prepare(parallelism int) error {
+	if f.spec.Prepare == nil {
+		return nil
+	}
+	return f.spec.Prepare(parallelism)
+}
+
+func (f *sourceFactory[OUT]) Create(ctx *OperatorContext, out any) (Operator, []any, error) {
+	src, err := f.spec.Create(ctx, out.(Output[OUT]))
+	if err != nil {
+		return nil, nil, err
+	}
+	return src, nil, nil
+}

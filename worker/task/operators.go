@@ -1,0 +1,225 @@
+package task
+
+import (
+	"github.com/spate-io/spate/state"
+)
+
+// Collector gathers the records a FlatMap or Process function emits for one
+// input record. It is a concrete type so Collect is a direct, inlinable append.
+type Collector[T any] struct {
+	buf []T
+}
+
+// Collect emits v.
+func (c *Collector[T]) Collect(v T) { c.buf = append(c.buf, v) }
+
+// base holds what every one-input operator shares.
+type base struct {
+	ctx *OperatorContext
+}
+
+func (b *base) Finish() error { return nil }
+func (b *base) Close() error  { return nil }
+
+// Map applies fn to every record.
+type Map[T, U any] struct {
+	base
+	fn  func(T) U
+	out Output[U]
+	buf []U
+}
+
+// NewMap returns a Map operator.
+func NewMap[T, U any](ctx *OperatorContext, fn func(T) U, out Output[U]) *Map[T, U] {
+	return &Map[T, U]{base: base{ctx}, fn: fn, out: out, buf: make([]U, 0, ctx.BatchSize)}
+}
+
+func (o *Map[T, U]) Push(batch []T) (err error) {
+	defer o.ctx.Recover(&err)
+	buf := o.buf[:0]
+	for _, v := range batch {
+		buf = append(buf, o.fn(v))
+	}
+	o.buf = buf
+	o.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
+	o.ctx.Metrics.RecordsOut.Add(int64(len(buf)))
+	return o.ctx.Fail(o.out.Push(buf))
+}
+
+// Filter keeps the records for which fn is true.
+type Filter[T any] struct {
+	base
+	fn  func(T) bool
+	out Output[T]
+	buf []T
+}
+
+// NewFilter returns a Filter operator.
+func NewFilter[T any](ctx *OperatorContext, fn func(T) bool, out Output[T]) *Filter[T] {
+	return &Filter[T]{base: base{ctx}, fn: fn, out: out, buf: make([]T, 0, ctx.BatchSize)}
+}
+
+func (o *Filter[T]) Push(batch []T) (err error) {
+	defer o.ctx.Recover(&err)
+	buf := o.buf[:0]
+	for _, v := range batch {
+		if o.fn(v) {
+			buf = append(buf, v)
+		}
+	}
+	o.buf = buf
+	o.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
+	o.ctx.Metrics.RecordsOut.Add(int64(len(buf)))
+	if len(buf) == 0 {
+		return nil
+	}
+	return o.ctx.Fail(o.out.Push(buf))
+}
+
+// FlatMap calls fn for every record; fn emits zero or more records through the
+// collector.
+type FlatMap[T, U any] struct {
+	base
+	fn  func(T, *Collector[U]) error
+	out Output[U]
+	col Collector[U]
+}
+
+// NewFlatMap returns a FlatMap operator. fn may also be a Process function
+// adapted by the sdk: anything that emits through a Collector.
+func NewFlatMap[T, U any](ctx *OperatorContext, fn func(T, *Collector[U]) error, out Output[U]) *FlatMap[T, U] {
+	return &FlatMap[T, U]{base: base{ctx}, fn: fn, out: out, col: Collector[U]{buf: make([]U, 0, ctx.BatchSize)}}
+}
+
+func (o *FlatMap[T, U]) Push(batch []T) (err error) {
+	defer o.ctx.Recover(&err)
+	o.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
+	o.col.buf = o.col.buf[:0]
+	for _, v := range batch {
+		if err := o.fn(v, &o.col); err != nil {
+			return o.ctx.Fail(err)
+		}
+		if len(o.col.buf) >= o.ctx.BatchSize {
+			if err := o.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return o.flush()
+}
+
+func (o *FlatMap[T, U]) flush() error {
+	if len(o.col.buf) == 0 {
+		return nil
+	}
+	o.ctx.Metrics.RecordsOut.Add(int64(len(o.col.buf)))
+	err := o.out.Push(o.col.buf)
+	o.col.buf = o.col.buf[:0]
+	return o.ctx.Fail(err)
+}
+
+// KeyedRolling folds every record into its key's accumulator (keyed state) and
+// emits result(key, acc): after every record in streaming mode (a rolling
+// aggregate, as Flink's reduce on a KeyedStream), or once per key at the end of
+// input in batch mode.
+type KeyedRolling[K comparable, T, A, U any] struct {
+	base
+	key    func(T) K
+	hash   func(K) uint64
+	add    func(acc A, seen bool, v T) A
+	result func(K, A) U
+	out    Output[U]
+	buf    []U
+	accs   *state.KeyedMap[K, A]
+}
+
+// NewKeyedRolling returns a keyed rolling aggregation.
+func NewKeyedRolling[K comparable, T, A, U any](ctx *OperatorContext, key func(T) K, hash func(K) uint64,
+	add func(acc A, seen bool, v T) A, result func(K, A) U, out Output[U]) *KeyedRolling[K, T, A, U] {
+	return &KeyedRolling[K, T, A, U]{base: base{ctx}, key: key, hash: hash, add: add, result: result, out: out,
+		buf: make([]U, 0, ctx.BatchSize), accs: state.NewKeyedMap[K, A](ctx.KeyGroups)}
+}
+
+func (o *KeyedRolling[K, T, A, U]) Push(batch []T) (err error) {
+	defer o.ctx.Recover(&err)
+	o.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
+	maxP := o.ctx.MaxParallelism
+	buf := o.buf[:0]
+	for _, v := range batch {
+		k := o.key(v)
+		kg := state.KeyGroupForHash(o.hash(k), maxP)
+		if !o.accs.Range().Contains(kg) {
+			return o.ctx.Fail(errKeyGroup(kg, o.accs.Range()))
+		}
+		acc, seen := o.accs.Get(kg, k)
+		acc = o.add(acc, seen, v)
+		o.accs.Put(kg, k, acc)
+		if !o.ctx.BatchMode {
+			buf = append(buf, o.result(k, acc))
+		}
+	}
+	o.buf = buf
+	if len(buf) == 0 {
+		return nil
+	}
+	o.ctx.Metrics.RecordsOut.Add(int64(len(buf)))
+	return o.ctx.Fail(o.out.Push(buf))
+}
+
+// Finish emits the final accumulators in batch mode.
+func (o *KeyedRolling[K, T, A, U]) Finish() (err error) {
+	if !o.ctx.BatchMode {
+		return nil
+	}
+	defer o.ctx.Recover(&err)
+	buf := o.buf[:0]
+	o.accs.All(func(_ int, k K, acc A) bool {
+		buf = append(buf, o.result(k, acc))
+		if len(buf) >= o.ctx.BatchSize {
+			o.ctx.Metrics.RecordsOut.Add(int64(len(buf)))
+			err = o.ctx.Fail(o.out.Push(buf))
+			buf = buf[:0]
+		}
+		return err == nil
+	})
+	if err != nil || len(buf) == 0 {
+		return err
+	}
+	o.ctx.Metrics.RecordsOut.Add(int64(len(buf)))
+	return o.ctx.Fail(o.out.Push(buf))
+}
+
+// SinkFunc is a sink that hands every batch to fn; finish and close are optional.
+type SinkFunc[T any] struct {
+	ctx    *OperatorContext
+	fn     func([]T) error
+	finish func() error
+	close  func() error
+}
+
+// NewSinkFunc returns a sink operator around fn.
+func NewSinkFunc[T any](ctx *OperatorContext, fn func([]T) error, finish, close func() error) *SinkFunc[T] {
+	return &SinkFunc[T]{ctx: ctx, fn: fn, finish: finish, close: close}
+}
+
+func (s *SinkFunc[T]) Push(batch []T) (err error) {
+	defer s.ctx.Recover(&err)
+	s.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
+	return s.ctx.Fail(s.fn(batch))
+}
+
+func (s *SinkFunc[T]) Finish() (err error) {
+	if s.finish == nil {
+		return nil
+	}
+	defer s.ctx.Recover(&err)
+	return s.ctx.Fail(s.finish())
+}
+
+func (s *SinkFunc[T]) Close() (err error) {
+	if s.close == nil {
+		return nil
+	}
+	defer s.ctx.Recover(&err)
+	return s.ctx.Fail(s.close())
+}

@@ -1,0 +1,108 @@
+package task
+
+import (
+	"time"
+)
+
+// SliceSource emits its subtask's share of a slice: elements [s*n/p, (s+1)*n/p).
+type SliceSource[T any] struct {
+	ctx  *OperatorContext
+	data []T
+	pos  int
+	out  Output[T]
+}
+
+// NewSliceSource returns the source of one subtask over data.
+func NewSliceSource[T any](ctx *OperatorContext, data []T, out Output[T]) *SliceSource[T] {
+	n := len(data)
+	lo, hi := ctx.Subtask*n/ctx.Parallelism, (ctx.Subtask+1)*n/ctx.Parallelism
+	return &SliceSource[T]{ctx: ctx, data: data[lo:hi:hi], out: out}
+}
+
+func (s *SliceSource[T]) PollNext() (st InputStatus, err error) {
+	if s.pos >= len(s.data) {
+		return EndOfInput, nil
+	}
+	defer s.ctx.Recover(&err)
+	end := min(s.pos+s.ctx.BatchSize, len(s.data))
+	batch := s.data[s.pos:end:end]
+	s.pos = end
+	s.ctx.Metrics.RecordsOut.Add(int64(len(batch)))
+	if err := s.out.Push(batch); err != nil {
+		return EndOfInput, s.ctx.Fail(err)
+	}
+	return MoreAvailable, nil
+}
+
+func (s *SliceSource[T]) Finish() error { return nil }
+func (s *SliceSource[T]) Close() error  { return nil }
+
+// GeneratorSource emits fn(i) for its subtask's indices i = s, s+p, s+2p, … below
+// count (count < 0: forever), at most ratePerSecond records per second over all
+// subtasks when ratePerSecond > 0. Its position is the number of records it
+// emitted, so it can resume exactly there.
+type GeneratorSource[T any] struct {
+	ctx      *OperatorContext
+	fn       func(int64) T
+	count    int64
+	next     int64 // next index to emit
+	stride   int64
+	rate     float64 // records per second for this subtask
+	started  time.Time
+	emitted  int64
+	out      Output[T]
+	buf      []T
+	maxSleep time.Duration
+}
+
+// NewGeneratorSource returns the source of one subtask.
+func NewGeneratorSource[T any](ctx *OperatorContext, count int64, ratePerSecond float64, fn func(int64) T, out Output[T]) *GeneratorSource[T] {
+	g := &GeneratorSource[T]{ctx: ctx, fn: fn, count: count, next: int64(ctx.Subtask), stride: int64(ctx.Parallelism),
+		out: out, buf: make([]T, 0, ctx.BatchSize), maxSleep: 50 * time.Millisecond}
+	if ratePerSecond > 0 {
+		g.rate = ratePerSecond / float64(ctx.Parallelism)
+	}
+	return g
+}
+
+func (g *GeneratorSource[T]) PollNext() (st InputStatus, err error) {
+	if g.count >= 0 && g.next >= g.count {
+		return EndOfInput, nil
+	}
+	n := int64(g.ctx.BatchSize)
+	if g.rate > 0 {
+		now := time.Now()
+		if g.started.IsZero() {
+			g.started = now
+		}
+		allowed := int64(now.Sub(g.started).Seconds()*g.rate) + 1 - g.emitted
+		if allowed <= 0 {
+			due := g.started.Add(time.Duration(float64(g.emitted) / g.rate * float64(time.Second)))
+			time.Sleep(min(max(due.Sub(now), time.Millisecond), g.maxSleep))
+			return NothingAvailable, nil
+		}
+		n = min(n, allowed)
+	}
+	defer g.ctx.Recover(&err)
+	buf := g.buf[:0]
+	for i := int64(0); i < n && (g.count < 0 || g.next < g.count); i++ {
+		buf = append(buf, g.fn(g.next))
+		g.next += g.stride
+	}
+	g.buf = buf
+	g.emitted += int64(len(buf))
+	g.ctx.Metrics.RecordsOut.Add(int64(len(buf)))
+	if err := g.out.Push(buf); err != nil {
+		return EndOfInput, g.ctx.Fail(err)
+	}
+	if g.rate > 0 {
+		return NothingAvailable, nil // let the task flush: a rated source is latency-bound
+	}
+	return MoreAvailable, nil
+}
+
+// Emitted is the number of records this subtask has emitted: its position.
+func (g *GeneratorSource[T]) Emitted() int64 { return g.emitted }
+
+func (g *GeneratorSource[T]) Finish() error { return nil }
+func (g *GeneratorSource[T]) Close() error  { return nil }

@@ -1,0 +1,308 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/spate-io/spate/sdk/graph"
+	"github.com/spate-io/spate/state"
+	"github.com/spate-io/spate/worker/network"
+)
+
+// Deployment is everything one subtask of a chain needs to run.
+type Deployment struct {
+	Graph   *graph.JobGraph
+	Chain   *graph.Chain
+	Subtask int
+	// Inputs holds the head's input gate per input side (none for a source).
+	Inputs []Gate
+	// Outputs holds, per edge index leaving the chain, the channels this subtask
+	// feeds, in consumer subtask order.
+	Outputs map[int][]ChannelRef
+	// Notify wakes the task when any of its gates has data; the gates were created
+	// with it.
+	Notify        chan struct{}
+	BatchSize     int
+	BufferTimeout time.Duration
+	BatchMode     bool
+	Log           zerolog.Logger
+}
+
+// Task is one running subtask of a chain.
+type Task struct {
+	Name      string
+	Subtask   int
+	operators []Operator // topological order, head first
+	contexts  []*OperatorContext
+	source    Source
+	inputs    []inputProcessor
+	writers   []ResultWriter
+	notify    chan struct{}
+	log       zerolog.Logger
+	// Metrics per chain node, by node index.
+	Metrics map[int]*OperatorMetrics
+}
+
+// Build creates the operators of the chain, wires them and returns the task,
+// ready to Run. On error every operator already created is closed.
+func Build(d Deployment) (t *Task, err error) {
+	g, c := d.Graph, d.Chain
+	t = &Task{Name: c.Name, Subtask: d.Subtask, notify: d.Notify, Metrics: map[int]*OperatorMetrics{},
+		log: d.Log.With().Str("task", c.Name).Int("subtask", d.Subtask).Logger()}
+	defer func() {
+		if err != nil {
+			t.closeAll()
+			t = nil
+		}
+	}()
+	inChain := map[int]bool{}
+	for _, ni := range c.Nodes {
+		inChain[ni] = true
+	}
+	inputsOf := map[int][]any{}
+	ops := make([]Operator, len(c.Nodes))
+	ctxs := make([]*OperatorContext, len(c.Nodes))
+	// Build tail first: an operator's output is its successors' inputs.
+	for i := len(c.Nodes) - 1; i >= 0; i-- {
+		n := g.Nodes[c.Nodes[i]]
+		f, ok := n.Factory.(Factory)
+		if !ok {
+			return t, fmt.Errorf("operator %q has no runtime factory (%T)", n.Name, n.Factory)
+		}
+		ctx := &OperatorContext{
+			OperatorID: n.ID, OperatorName: n.Name, TaskName: c.Name,
+			Subtask: d.Subtask, Parallelism: n.Parallelism, MaxParallelism: n.MaxParallelism,
+			KeyGroups: state.KeyGroupRangeForSubtask(d.Subtask, n.MaxParallelism, n.Parallelism),
+			BatchSize: d.BatchSize, BatchMode: d.BatchMode, Metrics: &OperatorMetrics{},
+			Log: t.log.With().Str("operator", n.Name).Logger(),
+		}
+		var outs []any
+		st := f.OutputType()
+		for _, ei := range n.Outputs {
+			e := g.Edges[ei]
+			if e.Chained && inChain[e.Target] {
+				outs = append(outs, inputsOf[e.Target][e.Side])
+				continue
+			}
+			if st == nil {
+				return t, fmt.Errorf("sink %q has an output edge", n.Name)
+			}
+			refs, ok := d.Outputs[ei]
+			if !ok {
+				return t, fmt.Errorf("deployment of %q lacks the channels of edge %d", n.Name, ei)
+			}
+			out, w, err := st.NewWriter(refs, partitioning(e.Partitioner), e.KeyHash, WriterOptions{
+				MaxParallelism: n.MaxParallelism, BatchSize: d.BatchSize, BufferTimeout: d.BufferTimeout, StartAt: d.Subtask})
+			if err != nil {
+				return t, fmt.Errorf("operator %q, edge to %q: %w", n.Name, g.Nodes[e.Target].Name, err)
+			}
+			outs = append(outs, out)
+			t.writers = append(t.writers, w)
+		}
+		var out any
+		switch {
+		case st == nil:
+		case len(outs) == 0:
+			out = st.Discard()
+		case len(outs) == 1:
+			out = outs[0]
+		default:
+			out = st.FanOut(outs)
+		}
+		op, inputs, err := f.Create(ctx, out)
+		if err != nil {
+			return t, ctx.Fail(err)
+		}
+		ops[i], ctxs[i] = op, ctx
+		t.operators = ops // so closeAll sees what exists
+		inputsOf[n.Index] = inputs
+		t.Metrics[n.Index] = ctx.Metrics
+	}
+	t.operators, t.contexts = ops, ctxs
+	head := g.Nodes[c.Head]
+	if head.Kind == graph.KindSource {
+		src, ok := ops[0].(Source)
+		if !ok {
+			return t, fmt.Errorf("source %q does not implement task.Source", head.Name)
+		}
+		t.source = src
+		return t, nil
+	}
+	if len(d.Inputs) != len(inputsOf[head.Index]) {
+		return t, fmt.Errorf("operator %q has %d inputs but %d gates were deployed", head.Name, len(inputsOf[head.Index]), len(d.Inputs))
+	}
+	for side, gate := range d.Inputs {
+		up := upstreamType(g, head, side)
+		in, err := up.newInput(gate, inputsOf[head.Index][side])
+		if err != nil {
+			return t, fmt.Errorf("operator %q input %d: %w", head.Name, side, err)
+		}
+		t.inputs = append(t.inputs, in)
+	}
+	return t, nil
+}
+
+// upstreamType is the record type arriving on one input side of node n.
+func upstreamType(g *graph.JobGraph, n *graph.Node, side int) StreamType {
+	for _, ei := range n.Inputs {
+		if e := g.Edges[ei]; e.Side == side {
+			return g.Nodes[e.Source].Factory.(Factory).OutputType()
+		}
+	}
+	return nil
+}
+
+func partitioning(p graph.Partitioner) network.Partitioning {
+	switch p {
+	case graph.Forward:
+		return network.PartitionForward
+	case graph.Hash:
+		return network.PartitionKeyGroup
+	case graph.Broadcast:
+		return network.PartitionBroadcast
+	case graph.Global:
+		return network.PartitionFirst
+	default: // rebalance, rescale
+		return network.PartitionRoundRobin
+	}
+}
+
+// Run drives the task until its input ends, it fails, or ctx is cancelled. It
+// always closes the operators before it returns.
+func (t *Task) Run(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil { // a bug in the runtime itself, not in user code
+			err = &PanicError{Value: r}
+		}
+		if cerr := t.closeAll(); err == nil {
+			err = cerr
+		}
+	}()
+	if t.source != nil {
+		err = t.runSource(ctx)
+	} else {
+		err = t.runInputs(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	return t.finish()
+}
+
+func (t *Task) runSource(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		st, err := t.source.PollNext()
+		if err != nil {
+			return t.contexts[0].Fail(err)
+		}
+		switch st {
+		case EndOfInput:
+			return nil
+		case NothingAvailable:
+			if err := t.flush(); err != nil {
+				return err
+			}
+		default:
+			if err := t.flushIfDue(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (t *Task) runInputs(ctx context.Context) error {
+	for {
+		progressed, open := false, 0
+		for _, in := range t.inputs {
+			if in.finished() {
+				continue
+			}
+			ok, err := in.processNext()
+			if err != nil {
+				return err
+			}
+			progressed = progressed || ok
+			if !in.finished() {
+				open++
+			}
+		}
+		if open == 0 {
+			return nil
+		}
+		if progressed {
+			if err := t.flushIfDue(); err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			continue
+		}
+		// Idle: nothing may wait in a half-full buffer while we sleep.
+		if err := t.flush(); err != nil {
+			return err
+		}
+		select {
+		case <-t.notify:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (t *Task) flush() error {
+	for _, w := range t.writers {
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Task) flushIfDue() error {
+	if len(t.writers) == 0 {
+		return nil
+	}
+	now := time.Now()
+	for _, w := range t.writers {
+		if err := w.FlushIfDue(now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish ends the operators in topological order, then the writers.
+func (t *Task) finish() error {
+	for i, op := range t.operators {
+		if err := op.Finish(); err != nil {
+			return t.contexts[i].Fail(err)
+		}
+	}
+	for _, w := range t.writers {
+		if err := w.Finish(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Task) closeAll() error {
+	var errs []error
+	for _, op := range t.operators {
+		if op != nil {
+			if err := op.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	t.operators = nil
+	return errors.Join(errs...)
+}

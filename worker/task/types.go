@@ -1,0 +1,159 @@
+package task
+
+import (
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/spate-io/spate/worker/network"
+)
+
+// StreamType stands for a record type T where the runtime, which does not know
+// T, must create typed things: gates, writers and fan-outs. Get one with TypeOf.
+type StreamType interface {
+	// String is the Go type name, as shown in plans.
+	String() string
+	// NewGate creates the input gate of one input side of one subtask.
+	NewGate(channels, credits, batchSize int, notify chan struct{}) Gate
+	// NewWriter creates the writer of one producer subtask on one edge. targets are
+	// the channels it feeds, in consumer subtask order. keyHash is a func(T) uint64
+	// for PartitionKeyGroup, else nil. The first result is the Output[T] upstream
+	// operators push into.
+	NewWriter(targets []ChannelRef, p network.Partitioning, keyHash any, opts WriterOptions) (any, ResultWriter, error)
+	// FanOut returns an Output[T] that pushes every batch to each of outs.
+	FanOut(outs []any) any
+	// Discard returns an Output[T] that drops records.
+	Discard() any
+
+	newInput(g Gate, target any) (inputProcessor, error)
+}
+
+// WriterOptions are the knobs of a RecordWriter.
+type WriterOptions struct {
+	MaxParallelism int
+	BatchSize      int
+	BufferTimeout  time.Duration
+	StartAt        int // first round-robin channel: spreads producers over consumers
+}
+
+// ChannelRef names channel Index of a gate.
+type ChannelRef struct {
+	Gate  Gate
+	Index int
+}
+
+// Gate is the untyped face of a network.InputGate.
+type Gate interface {
+	NumChannels() int
+	Finished() bool
+	Close(err error)
+	Stats() network.Stats
+}
+
+// ResultWriter is the untyped face of a network.RecordWriter.
+type ResultWriter interface {
+	Flush() error
+	FlushIfDue(now time.Time) error
+	Finish() error
+	RecordsOut() int64
+}
+
+type streamType[T any] struct{ name string }
+
+// TypeOf returns the StreamType of T.
+func TypeOf[T any]() StreamType {
+	return streamType[T]{name: reflect.TypeFor[T]().String()}
+}
+
+func (s streamType[T]) String() string { return s.name }
+
+func (s streamType[T]) NewGate(channels, credits, batchSize int, notify chan struct{}) Gate {
+	return network.NewInputGate[T](channels, credits, batchSize, notify)
+}
+
+func (s streamType[T]) NewWriter(targets []ChannelRef, p network.Partitioning, keyHash any, o WriterOptions) (any, ResultWriter, error) {
+	chans := make([]*network.Channel[T], len(targets))
+	for i, t := range targets {
+		g, ok := t.Gate.(*network.InputGate[T])
+		if !ok {
+			return nil, nil, fmt.Errorf("edge type mismatch: writer of %s feeds a gate of another type (%T)", s.name, t.Gate)
+		}
+		chans[i] = g.Channel(t.Index)
+	}
+	var kh func(T) uint64
+	if keyHash != nil {
+		var ok bool
+		if kh, ok = keyHash.(func(T) uint64); !ok {
+			return nil, nil, fmt.Errorf("key hash of type %T does not take %s", keyHash, s.name)
+		}
+	}
+	w, err := network.NewRecordWriter(chans, p, kh, o.MaxParallelism, o.BatchSize, o.BufferTimeout, o.StartAt)
+	if err != nil {
+		return nil, nil, err
+	}
+	return Output[T](w), w, nil
+}
+
+func (s streamType[T]) FanOut(outs []any) any {
+	f := make(fanOut[T], len(outs))
+	for i, o := range outs {
+		f[i] = o.(Output[T])
+	}
+	return Output[T](f)
+}
+
+func (s streamType[T]) Discard() any { return Output[T](discard[T]{}) }
+
+func (s streamType[T]) newInput(g Gate, target any) (inputProcessor, error) {
+	gate, ok := g.(*network.InputGate[T])
+	if !ok {
+		return nil, fmt.Errorf("input gate %T does not carry %s", g, s.name)
+	}
+	out, ok := target.(Output[T])
+	if !ok {
+		return nil, fmt.Errorf("operator input %T does not take %s", target, s.name)
+	}
+	return &gateInput[T]{gate: gate, target: out}, nil
+}
+
+type fanOut[T any] []Output[T]
+
+func (f fanOut[T]) Push(batch []T) error {
+	for _, o := range f {
+		if err := o.Push(batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type discard[T any] struct{}
+
+func (discard[T]) Push([]T) error { return nil }
+
+// inputProcessor feeds one input gate into the head operator of a task.
+type inputProcessor interface {
+	// processNext handles one buffer if one is queued; false when none was.
+	processNext() (bool, error)
+	finished() bool
+}
+
+type gateInput[T any] struct {
+	gate   *network.InputGate[T]
+	target Output[T]
+}
+
+func (in *gateInput[T]) processNext() (bool, error) {
+	b, ch, ok := in.gate.Poll()
+	if !ok {
+		return false, nil
+	}
+	if b.Event.Kind == network.NoEvent {
+		err := in.target.Push(b.Records)
+		in.gate.Recycle(ch, b.Records)
+		return true, err
+	}
+	return true, nil // EndOfPartition is counted by the gate
+}
+
+func (in *gateInput[T]) finished() bool { return in.gate.Finished() }
