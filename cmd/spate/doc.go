@@ -1,0 +1,50 @@
+// Command spate is Spate's command line: it runs and inspects job binaries
+// and documents the configuration.
+//
+//	spate [--log-level LEVEL] COMMAND [OPTIONS] [ARGS]
+//
+//	spate run  [-D key=value]... JOB [-- ARGS...]   run a job binary on the embedded cluster
+//	spate info [-D key=value]... JOB [-- ARGS...]   print the job's plan as JSON, without running it
+//	spate config [--output text|json]               every configuration key, type, default and doc
+//	spate version                                   spate <version> (<go version>, <vcs revision>)
+//
+// # Running a job
+//
+// A Spate job is its own Go binary (see the design's "one binary, three
+// roles"). run and info execute JOB, a file path that is never looked up in
+// $PATH, with ARGS; stdin, stdout and stderr pass straight through. Before it
+// starts the binary, spate builds the effective configuration with conf.Load
+// (spate.yaml in $SPATE_CONF_DIR, then SPATE_PROPERTIES, then -D flags, each
+// overriding the one before) and rejects an unknown key or a bad value. The
+// binary gets spate's environment plus
+//
+//	SPATE_PROPERTIES  the effective configuration, as conf.EncodeProperties writes it
+//	SPATE_ROLE        client for run, info for info
+//
+// -D takes Flink's attached form too (-Dparallelism.default=4), and its value
+// may contain commas. The global --log-level LEVEL is -D log.level=LEVEL for
+// spate and the job alike; an explicit -D log.level wins.
+//
+// SIGINT and SIGTERM are forwarded to the job, and spate waits for it to
+// exit. A Ctrl-C on the terminal reaches the job directly, since it shares
+// spate's process group, so spate does not send that SIGINT a second time.
+//
+// # Exit codes
+//
+//	0 (ExitOK)       success
+//	1 (ExitFailure)  a runtime error in spate itself
+//	2 (ExitUsage)    a usage or configuration error: bad flag, missing or
+//	                 non-executable JOB, unknown key, invalid value
+//	other            run and info exit with the job binary's own code;
+//	                 128+n when the job was killed by signal n
+//
+// Every error is one line on stderr that says what to change; spate never
+// prints its whole help for a usage error, nor a stack trace. Results go to
+// stdout, messages to stderr.
+//
+// # What it must never do
+//
+// This package is a thin shell: parse the command line, load the
+// configuration, start processes. It holds no engine logic, and nothing
+// imports it. The real work happens inside the job binary, in the sdk.
+package main

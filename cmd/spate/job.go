@@ -1,0 +1,176 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/spate-io/spate/conf"
+)
+
+// Roles a job binary is started in; the sdk reads SPATE_ROLE.
+const (
+	envRole    = "SPATE_ROLE"
+	roleClient = "client"
+	roleInfo   = "info"
+)
+
+var dynamicFlag = &cli.StringSliceFlag{
+	Name:  "D",
+	Usage: "set configuration `key=value` (repeatable; -Dkey=value works too; 'spate config' lists the keys)",
+}
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a job binary on the embedded cluster",
+		ArgsUsage: "JOB [-- ARGS...]",
+		Description: "Runs the job binary JOB with ARGS, passing stdin, stdout and stderr through, and exits\n" +
+			"with its exit code. The effective configuration (spate.yaml, SPATE_PROPERTIES, -D) is\n" +
+			"validated first and handed to the job in SPATE_PROPERTIES. SIGINT and SIGTERM are\n" +
+			"forwarded to the job.",
+		Flags:           []cli.Flag{dynamicFlag},
+		HideHelpCommand: true,
+		OnUsageError:    onUsageError,
+		Action:          func(c *cli.Context) error { return execJob(c, roleClient) },
+	}
+}
+
+func infoCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "info",
+		Usage:     "print a job's plan as JSON without running it",
+		ArgsUsage: "JOB [-- ARGS...]",
+		Description: "Starts the job binary JOB with ARGS in the info role: it builds its JobGraph and prints\n" +
+			"the plan as JSON to stdout instead of running it. Exits with the binary's exit code.",
+		Flags:           []cli.Flag{dynamicFlag},
+		HideHelpCommand: true,
+		OnUsageError:    onUsageError,
+		Action:          func(c *cli.Context) error { return execJob(c, roleInfo) },
+	}
+}
+
+// execJob runs the job binary named on the command line in role and returns
+// its exit code through an exitError.
+func execJob(c *cli.Context, role string) error {
+	name := c.Command.HelpName
+	args := c.Args().Slice()
+	if len(args) == 0 {
+		return usageErrorf("%s: missing JOB (usage: %s [-D key=value]... JOB [-- ARGS...])", name, name)
+	}
+	job, jobArgs := args[0], args[1:]
+	if len(jobArgs) > 0 && jobArgs[0] == "--" {
+		jobArgs = jobArgs[1:]
+	}
+
+	var dynamic []string
+	if c.IsSet("log-level") {
+		dynamic = append(dynamic, conf.LogLevel.Key()+"="+c.String("log-level"))
+	}
+	dynamic = append(dynamic, c.StringSlice("D")...)
+	cfg, err := conf.Load(dynamic)
+	if err != nil {
+		return usageErrorf("%s: %v", name, err)
+	}
+
+	path, err := jobPath(job)
+	if err != nil {
+		return usageErrorf("%s: %v", name, err)
+	}
+
+	cmd := &exec.Cmd{
+		Path:   path,
+		Args:   append([]string{job}, jobArgs...),
+		Env:    jobEnv(os.Environ(), conf.EncodeProperties(cfg), role),
+		Stdin:  os.Stdin,
+		Stdout: c.App.Writer,
+		Stderr: c.App.ErrWriter,
+	}
+	log := conf.NewLogger(cfg, c.App.ErrWriter)
+	log.Debug().Str("job", job).Strs("args", jobArgs).Str("role", role).Msg("starting job binary")
+
+	// Catch the signals before the job starts, so none is lost or kills
+	// spate while the job runs.
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+
+	if err := cmd.Start(); err != nil {
+		return usageErrorf("%s: start job binary %q: %v", name, job, err)
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go forwardSignals(cmd.Process, signals, done)
+
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return &exitError{
+				code: 128 + int(ws.Signal()),
+				msg:  fmt.Sprintf("%s: job binary %q was killed by signal: %v", name, job, ws.Signal()),
+			}
+		}
+		if code := ee.ExitCode(); code > 0 {
+			return &exitError{code: code}
+		}
+	}
+	if err != nil {
+		return failuref("%s: job binary %q: %v", name, job, err)
+	}
+	return nil
+}
+
+// forwardSignals passes SIGINT and SIGTERM on to the job until done is
+// closed. A SIGINT from the terminal (Ctrl-C) already reached the job, which
+// shares spate's process group, so it is not sent a second time.
+func forwardSignals(p *os.Process, signals <-chan os.Signal, done <-chan struct{}) {
+	for {
+		select {
+		case s := <-signals:
+			if s == os.Interrupt && terminalSentInterrupt() {
+				continue
+			}
+			_ = p.Signal(s) // fails only once the job has exited
+		case <-done:
+			return
+		}
+	}
+}
+
+// jobPath checks that job names an executable file and returns its absolute
+// path. job is a file path, never looked up in $PATH.
+func jobPath(job string) (string, error) {
+	fi, err := os.Stat(job)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("job binary %q not found", job)
+	case err != nil:
+		return "", err
+	case fi.IsDir():
+		return "", fmt.Errorf("job binary %q is a directory", job)
+	case fi.Mode().Perm()&0o111 == 0:
+		return "", fmt.Errorf("job binary %q is not executable (chmod +x %s)", job, job)
+	}
+	return filepath.Abs(job)
+}
+
+// jobEnv returns env with SPATE_PROPERTIES and SPATE_ROLE replaced.
+func jobEnv(env []string, properties, role string) []string {
+	out := make([]string, 0, len(env)+2)
+	for _, kv := range env {
+		if strings.HasPrefix(kv, conf.EnvProperties+"=") || strings.HasPrefix(kv, envRole+"=") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, conf.EnvProperties+"="+properties, envRole+"="+role)
+}
