@@ -1,0 +1,225 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/spate-io/spate/conf"
+	"github.com/spate-io/spate/master/jobmaster"
+	"github.com/spate-io/spate/master/resource"
+	"github.com/spate-io/spate/sdk/graph"
+	"github.com/spate-io/spate/state"
+)
+
+// RuntimeMode is execution.runtime-mode.
+type RuntimeMode string
+
+const (
+	Streaming RuntimeMode = "streaming"
+	Batch     RuntimeMode = "batch"
+	// Automatic runs bounded jobs as Batch and the others as Streaming.
+	Automatic RuntimeMode = "automatic"
+)
+
+// EnvRole is the environment variable that tells a job binary which role it plays.
+const EnvRole = "SPATE_ROLE"
+
+// Roles a job binary can play.
+const (
+	RoleClient = "client"
+	RoleInfo   = "info"
+)
+
+// JobResult is what Execute returns for a finished job.
+type JobResult = jobmaster.Result
+
+// ErrInvalidJob wraps every mistake found while building the dataflow.
+var ErrInvalidJob = errors.New("invalid job")
+
+// Env is the context in which a job is built and executed.
+type Env struct {
+	cfg    *conf.Config
+	graph  *graph.JobGraph
+	errs   []error
+	stdout io.Writer
+	log    zerolog.Logger
+	logSet bool
+	used   bool
+}
+
+// Option configures NewEnv.
+type Option func(*Env)
+
+// WithConfig uses cfg instead of loading the configuration from SPATE_CONF_DIR
+// and SPATE_PROPERTIES.
+func WithConfig(cfg *conf.Config) Option { return func(e *Env) { e.cfg = cfg.Clone() } }
+
+// WithStdout sends Print's output to w instead of os.Stdout.
+func WithStdout(w io.Writer) Option { return func(e *Env) { e.stdout = w } }
+
+// WithLogger sets the logger; by default one is made from log.level and log.format, on stderr.
+func WithLogger(l zerolog.Logger) Option { return func(e *Env) { e.log, e.logSet = l, true } }
+
+// NewEnv returns an environment configured from spate.yaml ($SPATE_CONF_DIR),
+// SPATE_PROPERTIES and opts. A configuration error is reported by Execute.
+func NewEnv(opts ...Option) *Env {
+	e := &Env{graph: graph.New(""), stdout: os.Stdout}
+	for _, o := range opts {
+		o(e)
+	}
+	if e.cfg == nil {
+		cfg, err := conf.Load(nil)
+		if err != nil {
+			e.errs = append(e.errs, err)
+			cfg = conf.New()
+		}
+		e.cfg = cfg
+	}
+	if !e.logSet {
+		e.log = conf.NewLogger(e.cfg, os.Stderr)
+	}
+	return e
+}
+
+// Config is the job's configuration; changes apply to the next Execute.
+func (e *Env) Config() *conf.Config { return e.cfg }
+
+// Configure sets one configuration key, as -Dkey=value would.
+func (e *Env) Configure(key, value string) *Env {
+	if err := e.cfg.Set(key, value); err != nil {
+		e.errs = append(e.errs, err)
+	}
+	return e
+}
+
+// SetParallelism sets parallelism.default for this job.
+func (e *Env) SetParallelism(n int) *Env {
+	return e.Configure(conf.ParallelismDefault.Key(), fmt.Sprint(n))
+}
+
+// SetMaxParallelism sets the number of key groups.
+func (e *Env) SetMaxParallelism(n int) *Env {
+	return e.Configure(conf.MaxParallelism.Key(), fmt.Sprint(n))
+}
+
+// SetRuntimeMode sets execution.runtime-mode.
+func (e *Env) SetRuntimeMode(m RuntimeMode) *Env {
+	return e.Configure(conf.RuntimeMode.Key(), string(m))
+}
+
+// Logger is the job's logger.
+func (e *Env) Logger() zerolog.Logger { return e.log }
+
+func (e *Env) fail(format string, args ...any) {
+	e.errs = append(e.errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidJob}, args...)...))
+}
+
+// Plan finalizes the graph and returns its plan without running it.
+func (e *Env) Plan(name string) (graph.Plan, error) {
+	if err := e.finalize(name); err != nil {
+		return graph.Plan{}, err
+	}
+	return e.graph.Plan(), nil
+}
+
+func (e *Env) finalize(name string) error {
+	if len(e.errs) > 0 {
+		return errors.Join(e.errs...)
+	}
+	if e.graph.Finalized() {
+		return nil
+	}
+	e.graph.Name = name
+	maxP := conf.MaxParallelism.Get(e.cfg)
+	if err := state.CheckParallelism(1, maxP); err != nil {
+		return err
+	}
+	if err := e.graph.Finalize(conf.ParallelismDefault.Get(e.cfg), maxP); err != nil {
+		return err
+	}
+	if conf.RuntimeMode.Get(e.cfg) == string(Batch) && !e.graph.Bounded() {
+		var names []string
+		for _, n := range e.graph.Nodes {
+			if n.Kind == graph.KindSource && !n.Bounded {
+				names = append(names, n.Name)
+			}
+		}
+		return fmt.Errorf("%w: execution.runtime-mode is batch but %s never ends; use streaming or automatic", ErrInvalidJob, strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// Execute runs the job and waits for it to end. Under SPATE_ROLE=info it prints
+// the plan as JSON to stdout and exits the process with status 0 instead.
+func (e *Env) Execute(ctx context.Context, name string) (*JobResult, error) {
+	c, err := e.ExecuteAsync(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return c.Wait()
+}
+
+// JobClient is a handle on a running job.
+type JobClient struct {
+	job *jobmaster.Job
+}
+
+// ID is the job's id.
+func (c *JobClient) ID() string { return c.job.ID }
+
+// Wait blocks until the job ends.
+func (c *JobClient) Wait() (*JobResult, error) { return c.job.Wait() }
+
+// Cancel stops the job; Wait then returns an error wrapping jobmaster.ErrJobCancelled.
+func (c *JobClient) Cancel() { c.job.Cancel() }
+
+// Progress is a live view of the job's metrics and exchanges.
+func (c *JobClient) Progress() jobmaster.Progress { return c.job.Progress() }
+
+// ExecuteAsync starts the job and returns at once.
+func (e *Env) ExecuteAsync(ctx context.Context, name string) (*JobClient, error) {
+	if e.used {
+		return nil, fmt.Errorf("%w: Execute was already called on this Env; build a new Env for another job", ErrInvalidJob)
+	}
+	if err := e.finalize(name); err != nil {
+		return nil, err
+	}
+	switch role := os.Getenv(EnvRole); role {
+	case RoleInfo:
+		_, _ = os.Stdout.Write(e.graph.Plan().JSON())
+		os.Exit(0)
+	case "", RoleClient:
+	default:
+		return nil, fmt.Errorf("%s=%q is not a role this build supports; use %q or %q", EnvRole, role, RoleClient, RoleInfo)
+	}
+	e.used = true
+	need := e.graph.MaxChainParallelism()
+	tms := conf.MiniClusterTaskManagers.Get(e.cfg)
+	slots := conf.NumberOfTaskSlots.Get(e.cfg)
+	if !e.cfg.IsSet(conf.NumberOfTaskSlots.Key()) {
+		slots = max(1, (need+tms-1)/tms) // size the embedded cluster to the job, as Flink's local environment does
+	}
+	mode := RuntimeMode(conf.RuntimeMode.Get(e.cfg))
+	job, err := jobmaster.Deploy(ctx, e.graph, jobmaster.Options{
+		Slots:         resource.NewSlotPool(tms, slots),
+		BatchSize:     conf.BatchSize.Get(e.cfg),
+		Credits:       conf.BuffersPerChannel.Get(e.cfg),
+		BufferTimeout: conf.BufferTimeout.Get(e.cfg),
+		BatchMode:     mode == Batch || (mode == Automatic && e.graph.Bounded()),
+		Log:           e.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &JobClient{job: job}, nil
+}
+
+// typeName is the plan's name for T.
+func typeName[T any]() string { return reflect.TypeFor[T]().String() }
