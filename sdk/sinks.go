@@ -163,3 +163,11 @@ func checkOutputDir(fsys hdfs.FileSystem, path, dir string) error {
 	}
 	return nil
 }
+
+// SinkFunc hands every batch to fn, from each subtask's goroutine. fn must not
+// keep the batch after it returns.
+func SinkFunc[T any](s Stream[T], fn func(batch []T) error) Sink {
+	return addSink(s, "Sink: func", task.NewSinkFactory(func(ctx *task.OperatorContext) (task.OneInput[T], error) {
+		return task.NewSinkFunc(ctx, fn, nil, nil), nil
+	}))
+}

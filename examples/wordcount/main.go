@@ -54,21 +54,11 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 
-	env := sdk.NewEnv().SetRuntimeMode(sdk.Automatic)
+	env := sdk.NewEnv()
 	if *parallelism > 0 {
 		env.SetParallelism(*parallelism)
 	}
-	lines := sdk.ReadTextFile(env, *input)
-	words := sdk.FlatMap(lines, Tokenize).Name("FlatMap: tokenize")
-	counts := sdk.Sum(sdk.KeyBy(words, func(w string) string { return w }), func(string) int64 { return 1 }).Name("Sum: count")
-	out := sdk.Map(counts, func(kv sdk.KeyValue[string, int64]) string {
-		return kv.Key + " " + strconv.FormatInt(kv.Value, 10)
-	}).Name("Map: format")
-	if *output != "" {
-		sdk.WriteText(out, *output)
-	} else {
-		sdk.Print(out)
-	}
+	Build(env, *input, *output)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -77,6 +67,23 @@ func run(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// Build adds the WordCount dataflow to env: lines → words → keyed count → "word
+// count" lines, printed to stdout or, when output is set, written to part files.
+func Build(env *sdk.Env, input, output string) {
+	env.SetRuntimeMode(sdk.Automatic) // bounded input: one final count per word
+	lines := sdk.ReadTextFile(env, input)
+	words := sdk.FlatMap(lines, Tokenize).Name("FlatMap: tokenize")
+	counts := sdk.Sum(sdk.KeyBy(words, func(w string) string { return w }), func(string) int64 { return 1 }).Name("Sum: count")
+	out := sdk.Map(counts, func(kv sdk.KeyValue[string, int64]) string {
+		return kv.Key + " " + strconv.FormatInt(kv.Value, 10)
+	}).Name("Map: format")
+	if output != "" {
+		sdk.WriteText(out, output).Name("Sink: text")
+	} else {
+		sdk.Print(out).Name("Sink: print")
+	}
 }
 
 // Tokenize emits the words of line: maximal runs of letters or digits, lowercased.

@@ -13,6 +13,10 @@ type Collector[T any] struct {
 // Collect emits v.
 func (c *Collector[T]) Collect(v T) { c.buf = append(c.buf, v) }
 
+// Records returns what was collected and not yet handed downstream; it lets a
+// test call a FlatMap or Process function directly.
+func (c *Collector[T]) Records() []T { return c.buf }
+
 // base holds what every one-input operator shares.
 type base struct {
 	ctx *OperatorContext

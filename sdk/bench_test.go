@@ -1,0 +1,80 @@
+package sdk_test
+
+import (
+	"context"
+	"io"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/spate-io/spate/conf"
+	"github.com/spate-io/spate/sdk"
+)
+
+func benchEnv(b *testing.B, parallelism int) *sdk.Env {
+	cfg := conf.New()
+	if err := cfg.Set("parallelism.default", "1"); err != nil {
+		b.Fatal(err)
+	}
+	env := sdk.NewEnv(sdk.WithConfig(cfg), sdk.WithLogger(zerolog.New(io.Discard)))
+	env.SetParallelism(parallelism)
+	return env
+}
+
+// discard is a sink that only counts: the benchmark measures the operators.
+func discard[T any](s sdk.Stream[T]) *int64 {
+	var n int64
+	sdk.SinkFunc(s, func(batch []T) error { n += int64(len(batch)); return nil })
+	return &n
+}
+
+// BenchmarkChainedMapFilter: source → map → filter → sink, all in one chain.
+func BenchmarkChainedMapFilter(b *testing.B) {
+	const records = 1 << 24
+	data := make([]int64, records)
+	for i := range data {
+		data[i] = int64(i)
+	}
+	var total int64
+	for b.Loop() {
+		env := benchEnv(b, 1)
+		s := sdk.FromSlice(env, data)
+		m := sdk.Map(s, func(v int64) int64 { return v*3 + 1 })
+		f := m.Filter(func(v int64) bool { return v&1 == 0 })
+		n := discard(f)
+		if _, err := env.Execute(context.Background(), "bench"); err != nil {
+			b.Fatal(err)
+		}
+		if *n != records/2 {
+			b.Fatalf("sink got %d records, want %d", *n, records/2)
+		}
+		total += records
+	}
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkKeyedExchange: a source task hashes records by key into a keyed sum in
+// another task.
+func BenchmarkKeyedExchange(b *testing.B) {
+	const records = 1 << 22
+	data := make([]int64, records)
+	for i := range data {
+		data[i] = int64(i % 4096)
+	}
+	var total int64
+	for b.Loop() {
+		env := benchEnv(b, 1)
+		s := sdk.FromSlice(env, data)
+		k := sdk.KeyBy(s, func(v int64) int64 { return v })
+		sum := sdk.Sum(k, func(int64) int64 { return 1 })
+		n := discard(sum)
+		if _, err := env.Execute(context.Background(), "bench"); err != nil {
+			b.Fatal(err)
+		}
+		if *n != records {
+			b.Fatalf("sink got %d records, want %d", *n, records)
+		}
+		total += records
+	}
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "records/s")
+}
