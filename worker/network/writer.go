@@ -184,4 +184,3 @@ func (w *RecordWriter[T]) Finish() error {
 
 // RecordsOut is the number of records pushed into the writer.
 func (w *RecordWriter[T]) RecordsOut() int64 { return w.records }
-
