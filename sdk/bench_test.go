@@ -2,6 +2,7 @@ package sdk_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"testing"
 
@@ -53,28 +54,35 @@ func BenchmarkChainedMapFilter(b *testing.B) {
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "records/s")
 }
 
-// BenchmarkKeyedExchange: a source task hashes records by key into a keyed sum in
-// another task.
+// BenchmarkKeyedExchange: a source task hashes records by key into a keyed sum
+// running in another task (two goroutines, one exchange).
 func BenchmarkKeyedExchange(b *testing.B) {
 	const records = 1 << 22
-	data := make([]int64, records)
-	for i := range data {
-		data[i] = int64(i % 4096)
+	ints := make([]int64, records)
+	strs := make([]string, records)
+	for i := range ints {
+		ints[i] = int64(i % 4096)
+		strs[i] = fmt.Sprintf("key-%d", i%4096)
 	}
+	b.Run("int64", func(b *testing.B) { benchKeyedSum(b, ints) })
+	b.Run("string", func(b *testing.B) { benchKeyedSum(b, strs) })
+}
+
+func benchKeyedSum[K comparable](b *testing.B, data []K) {
 	var total int64
 	for b.Loop() {
 		env := benchEnv(b, 1)
 		s := sdk.FromSlice(env, data)
-		k := sdk.KeyBy(s, func(v int64) int64 { return v })
-		sum := sdk.Sum(k, func(int64) int64 { return 1 })
+		k := sdk.KeyBy(s, func(v K) K { return v })
+		sum := sdk.Sum(k, func(K) int64 { return 1 })
 		n := discard(sum)
 		if _, err := env.Execute(context.Background(), "bench"); err != nil {
 			b.Fatal(err)
 		}
-		if *n != records {
-			b.Fatalf("sink got %d records, want %d", *n, records)
+		if *n != int64(len(data)) {
+			b.Fatalf("sink got %d records, want %d", *n, len(data))
 		}
-		total += records
+		total += int64(len(data))
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "records/s")
 }
