@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 
 	"github.com/rs/zerolog"
@@ -99,9 +100,65 @@ func (e *OperatorError) Unwrap() error { return e.Err }
 type PanicError struct {
 	Value any
 	Stack []byte
+	// Location is the innermost frame outside the Go runtime and Spate's own
+	// packages, "dir/file.go:line": most often the user function that panicked.
+	Location string
 }
 
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+func (e *PanicError) Error() string {
+	if e.Location == "" {
+		return fmt.Sprintf("panic: %v", e.Value)
+	}
+	return fmt.Sprintf("panic: %v (at %s)", e.Value, e.Location)
+}
+
+// newPanicError captures the stack of a recovered panic.
+func newPanicError(v any) *PanicError {
+	stack := debug.Stack()
+	return &PanicError{Value: v, Stack: stack, Location: userFrame(stack)}
+}
+
+// spateRuntime are the packages whose frames stand between a panic and the user
+// function that caused it.
+var spateRuntime = []string{
+	"github.com/spate-io/spate/worker/task.",
+	"github.com/spate-io/spate/worker/network.",
+	"github.com/spate-io/spate/master/jobmaster.",
+	"github.com/spate-io/spate/sdk.",
+}
+
+func isSpateFrame(fn string) bool {
+	for _, p := range spateRuntime {
+		if strings.HasPrefix(fn, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// userFrame finds the first frame of stack that belongs to neither the Go runtime
+// nor Spate's runtime and sdk packages.
+func userFrame(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	for i := 1; i+1 < len(lines); i++ {
+		fn := lines[i]
+		if strings.HasPrefix(fn, "\t") || strings.HasPrefix(fn, "goroutine ") {
+			continue
+		}
+		if strings.HasPrefix(fn, "runtime") || strings.HasPrefix(fn, "panic(") || isSpateFrame(fn) {
+			continue
+		}
+		loc := strings.TrimSpace(lines[i+1])
+		if j := strings.LastIndex(loc, " +0x"); j >= 0 {
+			loc = loc[:j]
+		}
+		if parts := strings.Split(loc, "/"); len(parts) > 2 {
+			loc = strings.Join(parts[len(parts)-2:], "/")
+		}
+		return loc
+	}
+	return ""
+}
 
 // Fail attributes err to this operator, unless an operator further down the chain
 // already claimed it.
@@ -120,7 +177,7 @@ func (c *OperatorContext) Fail(err error) error {
 // Use as: defer ctx.Recover(&err).
 func (c *OperatorContext) Recover(errp *error) {
 	if r := recover(); r != nil {
-		*errp = c.Fail(&PanicError{Value: r, Stack: debug.Stack()})
+		*errp = c.Fail(newPanicError(r))
 	}
 }
 

@@ -175,8 +175,11 @@ func partitioning(p graph.Partitioner) network.Partitioning {
 // always closes the operators before it returns.
 func (t *Task) Run(ctx context.Context) (err error) {
 	defer func() {
-		if r := recover(); r != nil { // a bug in the runtime itself, not in user code
-			err = &PanicError{Value: r}
+		if r := recover(); r != nil { // outside an operator's own guard, e.g. in a key selector
+			err = newPanicError(r)
+			if len(t.contexts) > 0 {
+				err = t.contexts[0].Fail(err)
+			}
 		}
 		if cerr := t.closeAll(); err == nil {
 			err = cerr
