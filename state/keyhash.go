@@ -45,7 +45,12 @@ func HasherFor[K comparable]() (func(K) uint64, error) {
 	switch t.Kind() {
 	case reflect.String:
 		return func(k K) uint64 { return xxhash.Sum64String(*(*string)(unsafe.Pointer(&k))) }, nil
-	case reflect.Int, reflect.Int64, reflect.Uint, reflect.Uint64, reflect.Uintptr:
+	case reflect.Int, reflect.Uint, reflect.Uintptr:
+		if t.Size() == 4 { // 32-bit platforms
+			return func(k K) uint64 { return Mix64(uint64(*(*uint32)(unsafe.Pointer(&k)))) }, nil
+		}
+		return func(k K) uint64 { return Mix64(*(*uint64)(unsafe.Pointer(&k))) }, nil
+	case reflect.Int64, reflect.Uint64:
 		return func(k K) uint64 { return Mix64(*(*uint64)(unsafe.Pointer(&k))) }, nil
 	case reflect.Int32, reflect.Uint32:
 		return func(k K) uint64 { return Mix64(uint64(*(*uint32)(unsafe.Pointer(&k)))) }, nil
@@ -80,7 +85,12 @@ func pointerHasher(t reflect.Type, path string) (ptrHash, error) {
 	switch t.Kind() {
 	case reflect.String:
 		return func(p unsafe.Pointer) uint64 { return xxhash.Sum64String(*(*string)(p)) }, nil
-	case reflect.Int, reflect.Int64, reflect.Uint, reflect.Uint64, reflect.Uintptr:
+	case reflect.Int, reflect.Uint, reflect.Uintptr:
+		if t.Size() == 4 {
+			return func(p unsafe.Pointer) uint64 { return Mix64(uint64(*(*uint32)(p))) }, nil
+		}
+		return func(p unsafe.Pointer) uint64 { return Mix64(*(*uint64)(p)) }, nil
+	case reflect.Int64, reflect.Uint64:
 		return func(p unsafe.Pointer) uint64 { return Mix64(*(*uint64)(p)) }, nil
 	case reflect.Int32, reflect.Uint32:
 		return func(p unsafe.Pointer) uint64 { return Mix64(uint64(*(*uint32)(p))) }, nil

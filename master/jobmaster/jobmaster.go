@@ -212,38 +212,51 @@ func canceledContext() context.Context {
 	return ctx
 }
 
-// consumersOf lists the consumer subtasks producer subtask `producer` feeds.
-func consumersOf(p graph.Partitioner, up, down, producer int) []int {
-	if !p.Pointwise() {
-		all := make([]int, down)
-		for i := range all {
-			all[i] = i
-		}
-		return all
+// consumerRange is the consumer subtasks [lo, hi) that producer subtask i feeds.
+// Pointwise edges follow Flink's pattern (EdgeManagerBuildUtil.connectPointwise):
+// with up ≥ down, consumer j reads producers [j*up/down, (j+1)*up/down); with
+// up < down, consumer j reads producer j*up/down.
+func consumerRange(p graph.Partitioner, up, down, i int) (lo, hi int) {
+	switch {
+	case !p.Pointwise():
+		return 0, down
+	case up >= down:
+		j := ((i+1)*down - 1) / up
+		return j, j + 1
+	default:
+		return (i*down + up - 1) / up, ((i+1)*down + up - 1) / up
 	}
-	if up >= down {
-		return []int{producer * down / up}
+}
+
+// producerRange is the producer subtasks [lo, hi) that feed consumer subtask c.
+func producerRange(p graph.Partitioner, up, down, c int) (lo, hi int) {
+	switch {
+	case !p.Pointwise():
+		return 0, up
+	case up >= down:
+		return c * up / down, (c + 1) * up / down
+	default:
+		lo = c * up / down
+		return lo, lo + 1
 	}
-	var out []int
-	for c := range down {
-		if c*up/down == producer {
-			out = append(out, c)
-		}
+}
+
+func span(lo, hi int) []int {
+	out := make([]int, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		out = append(out, i)
 	}
 	return out
 }
 
+// consumersOf lists the consumer subtasks producer subtask `producer` feeds.
+func consumersOf(p graph.Partitioner, up, down, producer int) []int {
+	return span(consumerRange(p, up, down, producer))
+}
+
 // producersOf lists the producer subtasks that feed consumer subtask `consumer`.
 func producersOf(p graph.Partitioner, up, down, consumer int) []int {
-	var out []int
-	for prod := range up {
-		for _, c := range consumersOf(p, up, down, prod) {
-			if c == consumer {
-				out = append(out, prod)
-			}
-		}
-	}
-	return out
+	return span(producerRange(p, up, down, consumer))
 }
 
 func (j *Job) run(ctx context.Context, dt *deployedTask) {

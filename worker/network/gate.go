@@ -50,11 +50,11 @@ func (g *InputGate[T]) Poll() (b Buffer[T], channel int, ok bool) {
 		return b, -1, false
 	}
 	channel = g.avail[0]
-	g.avail = g.avail[1:]
+	g.avail = popFront(g.avail)
 	c := g.channels[channel]
 	b = c.queue[0]
 	c.queue[0] = Buffer[T]{}
-	c.queue = c.queue[1:]
+	c.queue = popFront(c.queue)
 	if len(c.queue) > 0 {
 		g.avail = append(g.avail, channel) // round-robin: back of the line
 	}
@@ -123,4 +123,13 @@ func (g *InputGate[T]) Stats() Stats {
 		s.Credits = c.credits
 	}
 	return s
+}
+
+// popFront drops the first element; a slice that empties restarts at its base so
+// its memory is reused instead of reallocated by the next append.
+func popFront[E any](s []E) []E {
+	if len(s) == 1 {
+		return s[:0]
+	}
+	return s[1:]
 }

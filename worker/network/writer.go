@@ -47,8 +47,14 @@ func NewRecordWriter[T any](channels []*Channel[T], mode Partitioning, keyHash f
 	if len(channels) == 0 {
 		return nil, fmt.Errorf("record writer needs at least one channel")
 	}
+	if batchSize < 1 {
+		return nil, fmt.Errorf("record writer needs a batch size of at least 1, got %d", batchSize)
+	}
 	if mode == PartitionKeyGroup && keyHash == nil {
 		return nil, fmt.Errorf("key-group partitioning needs a key hash")
+	}
+	if mode == PartitionKeyGroup && maxParallelism < len(channels) {
+		return nil, fmt.Errorf("key-group partitioning needs at least as many key groups (%d) as channels (%d)", maxParallelism, len(channels))
 	}
 	if mode == PartitionForward && len(channels) != 1 {
 		return nil, fmt.Errorf("forward partitioning needs exactly one channel, got %d", len(channels))
