@@ -93,6 +93,10 @@ func (e *Env) Config() *conf.Config { return e.cfg }
 
 // Configure sets one configuration key, as -Dkey=value would.
 func (e *Env) Configure(key, value string) *Env {
+	if e.graph.Finalized() {
+		e.fail("Configure(%q) after Plan or Execute has no effect; configure the Env before", key)
+		return e
+	}
 	if err := e.cfg.Set(key, value); err != nil {
 		e.errs = append(e.errs, err)
 	}
@@ -133,17 +137,8 @@ func (e *Env) finalize(name string) error {
 	if len(e.errs) > 0 {
 		return errors.Join(e.errs...)
 	}
-	if e.graph.Finalized() {
-		return nil
-	}
-	e.graph.Name = name
-	maxP := conf.MaxParallelism.Get(e.cfg)
-	if err := state.CheckParallelism(1, maxP); err != nil {
-		return err
-	}
-	if err := e.graph.Finalize(conf.ParallelismDefault.Get(e.cfg), maxP); err != nil {
-		return err
-	}
+	// Checked on every call, not only the first: Plan finalizes the graph, and a
+	// later Execute must not skip this check.
 	if conf.RuntimeMode.Get(e.cfg) == string(Batch) && !e.graph.Bounded() {
 		var names []string
 		for _, n := range e.graph.Nodes {
@@ -153,7 +148,15 @@ func (e *Env) finalize(name string) error {
 		}
 		return fmt.Errorf("%w: execution.runtime-mode is batch but %s never ends; use streaming or automatic", ErrInvalidJob, strings.Join(names, ", "))
 	}
-	return nil
+	if e.graph.Finalized() {
+		return nil
+	}
+	e.graph.Name = name
+	maxP := conf.MaxParallelism.Get(e.cfg)
+	if err := state.CheckParallelism(1, maxP); err != nil {
+		return err
+	}
+	return e.graph.Finalize(conf.ParallelismDefault.Get(e.cfg), maxP)
 }
 
 // Execute runs the job and waits for it to end. Under SPATE_ROLE=info it prints

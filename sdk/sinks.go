@@ -64,7 +64,9 @@ func Print[T any](s Stream[T]) Sink {
 }
 
 // Collected holds what a Collect sink received; read it after Execute returns.
+// Its Sink configures the collecting operator (name, parallelism, …).
 type Collected[T any] struct {
+	Sink
 	mu        sync.Mutex
 	bySubtask [][]T
 }
@@ -83,7 +85,7 @@ func (c *Collected[T]) Items() []T {
 // Collect gathers every record in memory, for tests and small results.
 func Collect[T any](s Stream[T]) *Collected[T] {
 	c := &Collected[T]{}
-	addSink(s, "Sink: collect", task.NewSinkFactory(func(ctx *task.OperatorContext) (task.OneInput[T], error) {
+	c.Sink = addSink(s, "Sink: collect", task.NewSinkFactory(func(ctx *task.OperatorContext) (task.OneInput[T], error) {
 		var local []T
 		return task.NewSinkFunc(ctx, func(batch []T) error {
 			local = append(local, batch...)

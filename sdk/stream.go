@@ -26,6 +26,10 @@ func (s Stream[T]) Env() *Env { return s.env }
 // node is the operator this stream comes from, when it is exactly one operator
 // with no repartitioning; op names the calling method for the error.
 func (s Stream[T]) node(op string) *graph.Node {
+	if s.env.graph.Finalized() {
+		s.env.fail("%s after Plan or Execute has no effect; configure operators before", op)
+		return nil
+	}
 	if len(s.refs) != 1 || s.refs[0].part != graph.PartitionDefault {
 		s.env.fail("%s applies to the stream of one operator, not to the result of Union or a repartitioning (Rebalance, Broadcast, KeyBy, …); call it before", op)
 		return nil
@@ -111,6 +115,7 @@ func (s Stream[T]) Union(others ...Stream[T]) Stream[T] {
 
 // addOperator appends a node consuming s and returns its output stream.
 func addOperator[IN, OUT any](s Stream[IN], name string, kind graph.Kind, f task.Factory) Stream[OUT] {
+	s.env.checkNotPlanned(name)
 	n := &graph.Node{Name: name, Kind: kind, InputSides: 1, Factory: f}
 	if kind != graph.KindSink {
 		n.OutType = typeName[OUT]()
@@ -122,8 +127,17 @@ func addOperator[IN, OUT any](s Stream[IN], name string, kind graph.Kind, f task
 	return Stream[OUT]{env: s.env, refs: []ref{{node: n.Index}}}
 }
 
+// checkNotPlanned reports an operator added after Plan or Execute finalized the
+// graph, which is read-only from then on.
+func (e *Env) checkNotPlanned(name string) {
+	if e.graph.Finalized() {
+		e.fail("%s was added after Plan or Execute; build the whole job before calling either", name)
+	}
+}
+
 // addSource appends a source node.
 func addSource[OUT any](env *Env, name string, bounded bool, f task.Factory) Stream[OUT] {
+	env.checkNotPlanned(name)
 	n := env.graph.AddNode(&graph.Node{Name: name, Kind: graph.KindSource, Bounded: bounded, OutType: typeName[OUT](), Factory: f})
 	return Stream[OUT]{env: env, refs: []ref{{node: n.Index}}}
 }

@@ -71,7 +71,7 @@ type KeyedStream[K comparable, T any] struct {
 func KeyBy[T any, K comparable](s Stream[T], key func(T) K) KeyedStream[K, T] {
 	hash, err := state.HasherFor[K]()
 	if err != nil {
-		s.env.fail("KeyBy: %v", err)
+		s.env.fail("KeyBy: %w", err)
 		hash = func(K) uint64 { return 0 }
 	}
 	keyHash := func(v T) uint64 { return hash(key(v)) }
