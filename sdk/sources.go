@@ -7,6 +7,7 @@ import (
 
 	"github.com/spate-io/spate/hdfs"
 	"github.com/spate-io/spate/sdk/connectors/filesystem"
+	"github.com/spate-io/spate/worker/network"
 	"github.com/spate-io/spate/worker/task"
 )
 
@@ -115,11 +116,12 @@ func (s *textSource) PollNext() (task.InputStatus, error) {
 			return task.EndOfInput, err
 		}
 		s.ctx.Metrics.RecordsOut.Add(int64(len(lines)))
-		return task.MoreAvailable, s.out.Push(lines)
+		return task.MoreAvailable, s.out.Push(lines, nil)
 	}
 }
 
-func (s *textSource) Finish() error { return nil }
+// Finish emits the final watermark: the file has ended.
+func (s *textSource) Finish() error { return s.out.Emit(network.WatermarkEvent(network.MaxWatermark)) }
 
 func (s *textSource) Close() error {
 	if s.r != nil {

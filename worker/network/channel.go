@@ -2,6 +2,8 @@ package network
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"sync"
 )
 
@@ -17,17 +19,52 @@ const (
 	NoEvent EventKind = iota
 	// EndOfPartition: the producer subtask has emitted its last record on this channel.
 	EndOfPartition
+	// Watermark: no record with a timestamp at or below Event.Timestamp follows.
+	Watermark
+	// WatermarkStatus: the channel turns idle (Event.Idle) or active again; an idle
+	// channel does not hold back the watermark of its consumer.
+	WatermarkStatus
 )
+
+// NoTimestamp marks a record without a timestamp (Flink's Long.MIN_VALUE).
+const NoTimestamp = math.MinInt64
+
+// MaxWatermark is the watermark of an ended input: it fires every event-time timer.
+const MaxWatermark = math.MaxInt64
 
 // Event is a control message that travels in order with the records.
 type Event struct {
-	Kind EventKind
+	Kind      EventKind
+	Timestamp int64 // Watermark
+	Idle      bool  // WatermarkStatus
 }
 
-// Buffer is what a channel carries: records, or an event.
+// WatermarkEvent returns a Watermark event at ts.
+func WatermarkEvent(ts int64) Event { return Event{Kind: Watermark, Timestamp: ts} }
+
+func (e Event) String() string {
+	switch e.Kind {
+	case NoEvent:
+		return "NoEvent"
+	case EndOfPartition:
+		return "EndOfPartition"
+	case Watermark:
+		return fmt.Sprintf("Watermark(%d)", e.Timestamp)
+	case WatermarkStatus:
+		if e.Idle {
+			return "WatermarkStatus(idle)"
+		}
+		return "WatermarkStatus(active)"
+	}
+	return fmt.Sprintf("Event(%d)", e.Kind)
+}
+
+// Buffer is what a channel carries: records with their timestamps, or an event.
+// Timestamps is empty when the records have none, else as long as Records.
 type Buffer[T any] struct {
-	Records []T
-	Event   Event
+	Records    []T
+	Timestamps []int64
+	Event      Event
 }
 
 // Channel joins one producer subtask to one consumer subtask. Its methods are safe
@@ -40,16 +77,22 @@ type Channel[T any] struct {
 
 	// guarded by gate.mu
 	queue      []Buffer[T] // FIFO; head at queue[0]
-	free       [][]T       // empty buffers: the credits the producer may use
+	free       []Buffer[T] // empty buffers: the credits the producer may use
 	queued     int         // data buffers in queue
 	maxQueued  int         // high-water mark of queued, for tests and metrics
 	ended      bool        // EndOfPartition was received by the consumer
 	spaceAvail *sync.Cond  // producer waits here for a free buffer
 }
 
-// Acquire returns an empty buffer with capacity for a batch, blocking while every
-// buffer of the channel is queued or being processed (back-pressure).
+// Acquire returns an empty records slice with capacity for a batch, blocking
+// while every buffer of the channel is queued or being processed (back-pressure).
 func (c *Channel[T]) Acquire() ([]T, error) {
+	b, err := c.AcquireBuffer()
+	return b.Records, err
+}
+
+// AcquireBuffer is Acquire for records with timestamps: both slices are empty.
+func (c *Channel[T]) AcquireBuffer() (Buffer[T], error) {
 	g := c.gate
 	g.mu.Lock()
 	for len(c.free) == 0 && g.closeErr == nil {
@@ -59,20 +102,26 @@ func (c *Channel[T]) Acquire() ([]T, error) {
 	}
 	if g.closeErr != nil {
 		g.mu.Unlock()
-		return nil, g.closeErr
+		return Buffer[T]{}, g.closeErr
 	}
 	b := c.free[len(c.free)-1]
 	c.free = c.free[:len(c.free)-1]
 	g.mu.Unlock()
-	if b == nil {
-		b = make([]T, 0, c.batchSize)
+	if b.Records == nil {
+		b.Records = make([]T, 0, c.batchSize)
 	}
-	return b[:0], nil
+	return Buffer[T]{Records: b.Records[:0], Timestamps: b.Timestamps[:0]}, nil
 }
 
 // Send queues a buffer obtained from Acquire. The channel owns it afterwards.
 func (c *Channel[T]) Send(records []T) error {
 	return c.enqueue(Buffer[T]{Records: records})
+}
+
+// SendBuffer queues a buffer obtained from AcquireBuffer.
+func (c *Channel[T]) SendBuffer(b Buffer[T]) error {
+	b.Event = Event{}
+	return c.enqueue(b)
 }
 
 // SendEvent queues an event after everything sent before it.

@@ -34,7 +34,7 @@ func TestGateManyProducers(t *testing.T) {
 				for i := range n {
 					batch = append(batch, uint64(p)<<32|uint64(next+i))
 				}
-				if err := w.Push(batch); err != nil {
+				if err := w.Push(batch, nil); err != nil {
 					errc <- fmt.Errorf("producer %d: %w", p, err)
 					return
 				}

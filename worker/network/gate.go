@@ -20,7 +20,7 @@ type InputGate[T any] struct {
 func NewInputGate[T any](n, credits, batchSize int, notify chan struct{}) *InputGate[T] {
 	g := &InputGate[T]{notify: notify, open: n}
 	for i := range n {
-		c := &Channel[T]{gate: g, index: i, batchSize: batchSize, credits: credits, free: make([][]T, credits)}
+		c := &Channel[T]{gate: g, index: i, batchSize: batchSize, credits: credits, free: make([]Buffer[T], credits)}
 		c.spaceAvail = sync.NewCond(&g.mu)
 		g.channels = append(g.channels, c)
 	}
@@ -72,10 +72,15 @@ func (g *InputGate[T]) Poll() (b Buffer[T], channel int, ok bool) {
 
 // Recycle returns a data buffer's credit to its channel, waking a blocked producer.
 func (g *InputGate[T]) Recycle(channel int, records []T) {
+	g.RecycleBuffer(channel, Buffer[T]{Records: records})
+}
+
+// RecycleBuffer is Recycle for a buffer with timestamps.
+func (g *InputGate[T]) RecycleBuffer(channel int, b Buffer[T]) {
 	c := g.channels[channel]
-	clear(records) // drop references so the garbage collector can free records
+	clear(b.Records) // drop references so the garbage collector can free records
 	g.mu.Lock()
-	c.free = append(c.free, records[:0])
+	c.free = append(c.free, Buffer[T]{Records: b.Records[:0], Timestamps: b.Timestamps[:0]})
 	g.mu.Unlock()
 	c.spaceAvail.Signal()
 }

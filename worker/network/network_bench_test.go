@@ -69,7 +69,7 @@ func BenchmarkRecordWriterKeyGroup(b *testing.B) {
 					batch[i] = next
 					next++
 				}
-				if err := w.Push(batch); err != nil {
+				if err := w.Push(batch, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

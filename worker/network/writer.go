@@ -28,7 +28,7 @@ const (
 // when Flush is called. Owned by the producer task's goroutine.
 type RecordWriter[T any] struct {
 	channels       []*Channel[T]
-	bufs           [][]T
+	bufs           []Buffer[T] // Records == nil: no buffer acquired for that channel
 	mode           Partitioning
 	keyHash        func(T) uint64
 	maxParallelism int
@@ -38,6 +38,7 @@ type RecordWriter[T any] struct {
 	lastFlush      time.Time
 	pending        int // records buffered and not yet sent
 	records        int64
+	lastWatermark  int64
 }
 
 // NewRecordWriter returns a writer over channels (in consumer subtask order).
@@ -59,28 +60,29 @@ func NewRecordWriter[T any](channels []*Channel[T], mode Partitioning, keyHash f
 	if mode == PartitionForward && len(channels) != 1 {
 		return nil, fmt.Errorf("forward partitioning needs exactly one channel, got %d", len(channels))
 	}
-	return &RecordWriter[T]{channels: channels, bufs: make([][]T, len(channels)), mode: mode, keyHash: keyHash,
+	return &RecordWriter[T]{channels: channels, bufs: make([]Buffer[T], len(channels)), mode: mode, keyHash: keyHash,
 		maxParallelism: maxParallelism, batchSize: batchSize, timeout: timeout, lastFlush: time.Now(),
-		next: startAt % len(channels)}, nil
+		next: startAt % len(channels), lastWatermark: NoTimestamp}, nil
 }
 
-// Push routes every record of batch. It does not retain batch.
-func (w *RecordWriter[T]) Push(batch []T) error {
+// Push routes every record of batch; ts holds their timestamps, or is nil. It
+// retains neither slice.
+func (w *RecordWriter[T]) Push(batch []T, ts []int64) error {
 	w.records += int64(len(batch))
 	switch w.mode {
 	case PartitionForward, PartitionFirst:
-		return w.copyTo(0, batch)
+		return w.copyTo(0, batch, ts)
 	case PartitionBroadcast:
 		for ch := range w.channels {
-			if err := w.copyTo(ch, batch); err != nil {
+			if err := w.copyTo(ch, batch, ts); err != nil {
 				return err
 			}
 		}
 		return nil
 	case PartitionRoundRobin:
 		n := len(w.channels)
-		for _, r := range batch {
-			if err := w.add(w.next, r); err != nil {
+		for i, r := range batch {
+			if err := w.add(w.next, r, ts, i); err != nil {
 				return err
 			}
 			w.next++
@@ -91,9 +93,9 @@ func (w *RecordWriter[T]) Push(batch []T) error {
 		return nil
 	case PartitionKeyGroup:
 		n, maxP := len(w.channels), w.maxParallelism
-		for _, r := range batch {
+		for i, r := range batch {
 			kg := state.KeyGroupForHash(w.keyHash(r), maxP)
-			if err := w.add(state.SubtaskForKeyGroup(kg, maxP, n), r); err != nil {
+			if err := w.add(state.SubtaskForKeyGroup(kg, maxP, n), r, ts, i); err != nil {
 				return err
 			}
 		}
@@ -102,51 +104,83 @@ func (w *RecordWriter[T]) Push(batch []T) error {
 	return fmt.Errorf("unknown partitioning %d", w.mode)
 }
 
-// add appends one record to channel ch's buffer, sending it when full.
-func (w *RecordWriter[T]) add(ch int, r T) error {
-	b := w.bufs[ch]
-	if b == nil {
-		var err error
-		if b, err = w.channels[ch].Acquire(); err != nil {
-			return err
+// buffer returns channel ch's open buffer, acquiring one (and blocking on
+// back-pressure) when there is none.
+func (w *RecordWriter[T]) buffer(ch int) (*Buffer[T], error) {
+	b := &w.bufs[ch]
+	if b.Records == nil {
+		nb, err := w.channels[ch].AcquireBuffer()
+		if err != nil {
+			return nil, err
 		}
+		*b = nb
 	}
-	b = append(b, r)
-	if len(b) >= w.batchSize {
-		w.bufs[ch] = nil
-		w.pending -= len(b) - 1
-		return w.channels[ch].Send(b)
+	return b, nil
+}
+
+// add appends record i of a batch to channel ch's buffer, sending it when full.
+func (w *RecordWriter[T]) add(ch int, r T, ts []int64, i int) error {
+	b, err := w.buffer(ch)
+	if err != nil {
+		return err
 	}
-	w.bufs[ch] = b
+	if ts != nil {
+		if len(b.Timestamps) < len(b.Records) { // earlier records had no timestamp
+			b.Timestamps = padTimestamps(b.Timestamps, len(b.Records))
+		}
+		b.Timestamps = append(b.Timestamps, ts[i])
+	} else if len(b.Timestamps) > 0 {
+		b.Timestamps = append(b.Timestamps, NoTimestamp)
+	}
+	b.Records = append(b.Records, r)
 	w.pending++
+	if len(b.Records) >= w.batchSize {
+		return w.send(ch)
+	}
 	return nil
 }
 
 // copyTo appends a whole batch to channel ch, a buffer at a time.
-func (w *RecordWriter[T]) copyTo(ch int, batch []T) error {
+func (w *RecordWriter[T]) copyTo(ch int, batch []T, ts []int64) error {
 	for len(batch) > 0 {
-		b := w.bufs[ch]
-		if b == nil {
-			var err error
-			if b, err = w.channels[ch].Acquire(); err != nil {
-				return err
-			}
+		b, err := w.buffer(ch)
+		if err != nil {
+			return err
 		}
-		n := min(w.batchSize-len(b), len(batch))
-		b = append(b, batch[:n]...)
+		n := min(w.batchSize-len(b.Records), len(batch))
+		if ts != nil {
+			if len(b.Timestamps) < len(b.Records) {
+				b.Timestamps = padTimestamps(b.Timestamps, len(b.Records))
+			}
+			b.Timestamps = append(b.Timestamps, ts[:n]...)
+			ts = ts[n:]
+		} else if len(b.Timestamps) > 0 {
+			b.Timestamps = padTimestamps(b.Timestamps, len(b.Records)+n)
+		}
+		b.Records = append(b.Records, batch[:n]...)
 		batch = batch[n:]
-		if len(b) >= w.batchSize {
-			w.bufs[ch] = nil
-			w.pending -= len(b) - n
-			if err := w.channels[ch].Send(b); err != nil {
+		w.pending += n
+		if len(b.Records) >= w.batchSize {
+			if err := w.send(ch); err != nil {
 				return err
 			}
-			continue
 		}
-		w.bufs[ch] = b
-		w.pending += n
 	}
 	return nil
+}
+
+func padTimestamps(ts []int64, n int) []int64 {
+	for len(ts) < n {
+		ts = append(ts, NoTimestamp)
+	}
+	return ts
+}
+
+func (w *RecordWriter[T]) send(ch int) error {
+	b := w.bufs[ch]
+	w.bufs[ch] = Buffer[T]{}
+	w.pending -= len(b.Records)
+	return w.channels[ch].SendBuffer(b)
 }
 
 // Flush sends every partly filled buffer.
@@ -155,10 +189,9 @@ func (w *RecordWriter[T]) Flush() error {
 	if w.pending == 0 {
 		return nil
 	}
-	for ch, b := range w.bufs {
-		if len(b) > 0 {
-			w.bufs[ch] = nil
-			if err := w.channels[ch].Send(b); err != nil {
+	for ch := range w.bufs {
+		if len(w.bufs[ch].Records) > 0 {
+			if err := w.send(ch); err != nil {
 				return err
 			}
 		}
@@ -175,17 +208,29 @@ func (w *RecordWriter[T]) FlushIfDue(now time.Time) error {
 	return w.Flush()
 }
 
-// Finish flushes and sends EndOfPartition on every channel.
-func (w *RecordWriter[T]) Finish() error {
+// Emit flushes, so the event stays behind every record pushed before it, and
+// sends e on every channel. A watermark that does not advance is dropped.
+func (w *RecordWriter[T]) Emit(e Event) error {
+	if e.Kind == Watermark {
+		if e.Timestamp <= w.lastWatermark {
+			return nil
+		}
+		w.lastWatermark = e.Timestamp
+	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
 	for _, c := range w.channels {
-		if err := c.SendEvent(Event{Kind: EndOfPartition}); err != nil {
+		if err := c.SendEvent(e); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Finish flushes and sends EndOfPartition on every channel.
+func (w *RecordWriter[T]) Finish() error {
+	return w.Emit(Event{Kind: EndOfPartition})
 }
 
 // RecordsOut is the number of records pushed into the writer.

@@ -96,10 +96,10 @@ func TestNewRecordWriterErrors(t *testing.T) {
 
 func TestRecordWriterForward(t *testing.T) {
 	w, g := newTestWriter(t, 1, PartitionForward, nil, 4, time.Hour, 0)
-	if err := w.Push(seq(0, 6)); err != nil {
+	if err := w.Push(seq(0, 6), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Push(seq(6, 10)); err != nil {
+	if err := w.Push(seq(6, 10), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Full buffers are sent at once; the partial one waits for Flush.
@@ -125,10 +125,10 @@ func TestRecordWriterForward(t *testing.T) {
 
 func TestRecordWriterRoundRobin(t *testing.T) {
 	w, g := newTestWriter(t, 3, PartitionRoundRobin, nil, 100, time.Hour, 1)
-	if err := w.Push(seq(0, 5)); err != nil {
+	if err := w.Push(seq(0, 5), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Push(seq(5, 9)); err != nil { // the position carries across batches
+	if err := w.Push(seq(5, 9), nil); err != nil { // the position carries across batches
 		t.Fatal(err)
 	}
 	if err := w.Flush(); err != nil {
@@ -146,7 +146,7 @@ func TestRecordWriterRoundRobin(t *testing.T) {
 	w, g = newTestWriter(t, 3, PartitionRoundRobin, nil, 100, time.Hour, 0)
 	counts := make([]int, 3)
 	for i := range int64(100) {
-		if err := w.Push(seq(i*301, i*301+301)); err != nil { // 301: batches do not align with channels
+		if err := w.Push(seq(i*301, i*301+301), nil); err != nil { // 301: batches do not align with channels
 			t.Fatal(err)
 		}
 		for ch, d := range drainPerChannel(t, g) {
@@ -165,7 +165,7 @@ func TestRecordWriterRoundRobin(t *testing.T) {
 
 	// Buffers of exactly batch size, records in turn.
 	w, g = newTestWriter(t, 4, PartitionRoundRobin, nil, 10, time.Hour, 7)
-	if err := w.Push(seq(0, 120)); err != nil {
+	if err := w.Push(seq(0, 120), nil); err != nil {
 		t.Fatal(err)
 	}
 	for ch, dl := range drainPerChannel(t, g) {
@@ -189,7 +189,7 @@ func TestRecordWriterKeyGroup(t *testing.T) {
 		w, g := newTestWriter(t, n, PartitionKeyGroup, hash, 16, time.Hour, 0)
 		got := make([][]int64, n)
 		for i := range int64(10) {
-			if err := w.Push(seq(i*100, i*100+100)); err != nil {
+			if err := w.Push(seq(i*100, i*100+100), nil); err != nil {
 				t.Fatal(err)
 			}
 			for ch, d := range drainPerChannel(t, g) {
@@ -221,10 +221,10 @@ func TestRecordWriterKeyGroup(t *testing.T) {
 
 func TestRecordWriterBroadcast(t *testing.T) {
 	w, g := newTestWriter(t, 3, PartitionBroadcast, nil, 4, time.Hour, 0)
-	if err := w.Push(seq(0, 3)); err != nil {
+	if err := w.Push(seq(0, 3), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Push(seq(3, 10)); err != nil {
+	if err := w.Push(seq(3, 10), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Finish(); err != nil {
@@ -242,7 +242,7 @@ func TestRecordWriterBroadcast(t *testing.T) {
 
 func TestRecordWriterFirst(t *testing.T) {
 	w, g := newTestWriter(t, 3, PartitionFirst, nil, 4, time.Hour, 2)
-	if err := w.Push(seq(0, 6)); err != nil {
+	if err := w.Push(seq(0, 6), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Finish(); err != nil {
@@ -286,7 +286,7 @@ func TestRecordWriterFlushIfDue(t *testing.T) {
 			if got := drain(g); len(got) != 0 {
 				t.Fatalf("FlushIfDue with nothing pending sent %v", got)
 			}
-			if err := w.Push(seq(0, 3)); err != nil {
+			if err := w.Push(seq(0, 3), nil); err != nil {
 				t.Fatal(err)
 			}
 			if err := w.FlushIfDue(now.Add(c.at)); err != nil {
@@ -312,7 +312,7 @@ func TestRecordWriterFlushIfDue(t *testing.T) {
 func TestRecordWriterFlushResetsTimer(t *testing.T) {
 	w, g := newTestWriter(t, 1, PartitionForward, nil, 8, time.Hour, 0)
 	start := time.Now()
-	if err := w.Push([]int64{1}); err != nil {
+	if err := w.Push([]int64{1}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.FlushIfDue(start.Add(2 * time.Hour)); err != nil {
@@ -321,7 +321,7 @@ func TestRecordWriterFlushResetsTimer(t *testing.T) {
 	if got := len(drain(g)); got != 1 {
 		t.Fatalf("first FlushIfDue sent %d buffers, want 1", got)
 	}
-	if err := w.Push([]int64{2}); err != nil {
+	if err := w.Push([]int64{2}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Less than the timeout after the flush (which happened at the real now).
@@ -335,7 +335,7 @@ func TestRecordWriterFlushResetsTimer(t *testing.T) {
 
 func TestRecordWriterFinishSendsEndAfterData(t *testing.T) {
 	w, g := newTestWriter(t, 2, PartitionRoundRobin, nil, 2, time.Hour, 0)
-	if err := w.Push(seq(0, 5)); err != nil {
+	if err := w.Push(seq(0, 5), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Finish(); err != nil {
@@ -363,7 +363,7 @@ func TestRecordWriterFinishSendsEndAfterData(t *testing.T) {
 func TestRecordWriterClosedGate(t *testing.T) {
 	w, g := newTestWriter(t, 1, PartitionForward, nil, 2, time.Hour, 0)
 	g.Close(nil)
-	if err := w.Push([]int64{1}); err != ErrGateClosed {
+	if err := w.Push([]int64{1}, nil); err != ErrGateClosed {
 		t.Fatalf("Push into a closed gate = %v, want ErrGateClosed", err)
 	}
 	if err := w.Finish(); err != ErrGateClosed {

@@ -10,13 +10,23 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/spate-io/spate/state"
+	"github.com/spate-io/spate/worker/network"
 )
 
-// Output receives batches of records of type T.
+// Event is a control event that travels in order with the records: a
+// watermark, a watermark status, the end of a partition.
+type Event = network.Event
+
+// Output receives batches of records of type T and the events between them.
 //
-// Push must not keep or modify batch after it returns: the caller reuses it.
+// Push must not keep or modify batch or ts after it returns: the caller reuses
+// them. ts holds the records' timestamps (event time), or is nil when they have
+// none.
 type Output[T any] interface {
-	Push(batch []T) error
+	Push(batch []T, ts []int64) error
+	// Emit forwards an event (a watermark, a watermark status) downstream, after
+	// every record pushed before it.
+	Emit(e Event) error
 }
 
 // Operator is the lifecycle every operator shares. Operators are built by their
@@ -78,6 +88,17 @@ type OperatorContext struct {
 	BatchMode bool
 	Log       zerolog.Logger
 	Metrics   *OperatorMetrics
+	// Timers schedules processing-time callbacks on the task's goroutine.
+	Timers ProcessingTimeService
+}
+
+// ProcessingTimeService runs callbacks at a processing time, on the task's own
+// goroutine between batches, so they need no locking.
+type ProcessingTimeService interface {
+	// Now is the current processing time in milliseconds since the epoch.
+	Now() int64
+	// RegisterTimer calls fn once, at or soon after time at (milliseconds).
+	RegisterTimer(at int64, fn func(now int64) error)
 }
 
 // OperatorError is how a failing operator reports: which operator, which

@@ -2,16 +2,53 @@ package task
 
 import (
 	"github.com/spate-io/spate/state"
+	"github.com/spate-io/spate/worker/network"
 )
 
 // Collector gathers the records a FlatMap or Process function emits for one
 // input record. It is a concrete type so Collect is a direct, inlinable append.
 type Collector[T any] struct {
-	buf []T
+	buf   []T
+	ts    []int64
+	cur   int64 // timestamp of the input record being processed
+	hasTS bool
 }
 
-// Collect emits v.
-func (c *Collector[T]) Collect(v T) { c.buf = append(c.buf, v) }
+// Collect emits v with the timestamp of the input record, if it has one.
+func (c *Collector[T]) Collect(v T) {
+	c.buf = append(c.buf, v)
+	if c.hasTS {
+		c.ts = append(c.ts, c.cur)
+	}
+}
+
+// CollectWithTimestamp emits v with timestamp ts.
+func (c *Collector[T]) CollectWithTimestamp(v T, ts int64) {
+	if !c.hasTS { // records so far carried no timestamp
+		for len(c.ts) < len(c.buf) {
+			c.ts = append(c.ts, network.NoTimestamp)
+		}
+		c.hasTS = true
+	}
+	c.buf = append(c.buf, v)
+	c.ts = append(c.ts, ts)
+}
+
+// Timestamp is the timestamp of the input record being processed, and whether it has one.
+func (c *Collector[T]) Timestamp() (int64, bool) {
+	return c.cur, c.hasTS && c.cur != network.NoTimestamp
+}
+
+func (c *Collector[T]) reset() {
+	c.buf, c.ts = c.buf[:0], c.ts[:0]
+}
+
+func (c *Collector[T]) timestamps() []int64 {
+	if len(c.ts) == 0 {
+		return nil
+	}
+	return c.ts
+}
 
 // Records returns what was collected and not yet handed downstream; it lets a
 // test call a FlatMap or Process function directly.
@@ -38,7 +75,7 @@ func NewMap[T, U any](ctx *OperatorContext, fn func(T) U, out Output[U]) *Map[T,
 	return &Map[T, U]{base: base{ctx}, fn: fn, out: out, buf: make([]U, 0, ctx.BatchSize)}
 }
 
-func (o *Map[T, U]) Push(batch []T) (err error) {
+func (o *Map[T, U]) Push(batch []T, ts []int64) (err error) {
 	defer o.ctx.Recover(&err)
 	buf := o.buf[:0]
 	for _, v := range batch {
@@ -47,8 +84,10 @@ func (o *Map[T, U]) Push(batch []T) (err error) {
 	o.buf = buf
 	o.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
 	o.ctx.Metrics.RecordsOut.Add(int64(len(buf)))
-	return o.ctx.Fail(o.out.Push(buf))
+	return o.ctx.Fail(o.out.Push(buf, ts)) // one record out per record in: same timestamps
 }
+
+func (o *Map[T, U]) Emit(e Event) error { return o.out.Emit(e) }
 
 // Filter keeps the records for which fn is true.
 type Filter[T any] struct {
@@ -56,6 +95,7 @@ type Filter[T any] struct {
 	fn  func(T) bool
 	out Output[T]
 	buf []T
+	ts  []int64
 }
 
 // NewFilter returns a Filter operator.
@@ -63,13 +103,25 @@ func NewFilter[T any](ctx *OperatorContext, fn func(T) bool, out Output[T]) *Fil
 	return &Filter[T]{base: base{ctx}, fn: fn, out: out, buf: make([]T, 0, ctx.BatchSize)}
 }
 
-func (o *Filter[T]) Push(batch []T) (err error) {
+func (o *Filter[T]) Push(batch []T, ts []int64) (err error) {
 	defer o.ctx.Recover(&err)
 	buf := o.buf[:0]
-	for _, v := range batch {
-		if o.fn(v) {
-			buf = append(buf, v)
+	var outTS []int64
+	if ts == nil {
+		for _, v := range batch {
+			if o.fn(v) {
+				buf = append(buf, v)
+			}
 		}
+	} else {
+		outTS = o.ts[:0]
+		for i, v := range batch {
+			if o.fn(v) {
+				buf = append(buf, v)
+				outTS = append(outTS, ts[i])
+			}
+		}
+		o.ts = outTS
 	}
 	o.buf = buf
 	o.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
@@ -77,8 +129,10 @@ func (o *Filter[T]) Push(batch []T) (err error) {
 	if len(buf) == 0 {
 		return nil
 	}
-	return o.ctx.Fail(o.out.Push(buf))
+	return o.ctx.Fail(o.out.Push(buf, outTS))
 }
+
+func (o *Filter[T]) Emit(e Event) error { return o.out.Emit(e) }
 
 // FlatMap calls fn for every record; fn emits zero or more records through the
 // collector.
@@ -95,11 +149,15 @@ func NewFlatMap[T, U any](ctx *OperatorContext, fn func(T, *Collector[U]) error,
 	return &FlatMap[T, U]{base: base{ctx}, fn: fn, out: out, col: Collector[U]{buf: make([]U, 0, ctx.BatchSize)}}
 }
 
-func (o *FlatMap[T, U]) Push(batch []T) (err error) {
+func (o *FlatMap[T, U]) Push(batch []T, ts []int64) (err error) {
 	defer o.ctx.Recover(&err)
 	o.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
-	o.col.buf = o.col.buf[:0]
-	for _, v := range batch {
+	o.col.reset()
+	o.col.hasTS, o.col.cur = ts != nil, network.NoTimestamp
+	for i, v := range batch {
+		if ts != nil {
+			o.col.cur = ts[i]
+		}
 		if err := o.fn(v, &o.col); err != nil {
 			return o.ctx.Fail(err)
 		}
@@ -117,10 +175,12 @@ func (o *FlatMap[T, U]) flush() error {
 		return nil
 	}
 	o.ctx.Metrics.RecordsOut.Add(int64(len(o.col.buf)))
-	err := o.out.Push(o.col.buf)
-	o.col.buf = o.col.buf[:0]
+	err := o.out.Push(o.col.buf, o.col.timestamps())
+	o.col.reset()
 	return o.ctx.Fail(err)
 }
+
+func (o *FlatMap[T, U]) Emit(e Event) error { return o.out.Emit(e) }
 
 // KeyedRolling folds every record into its key's accumulator (keyed state) and
 // emits result(key, acc): after every record in streaming mode (a rolling
@@ -144,7 +204,7 @@ func NewKeyedRolling[K comparable, T, A, U any](ctx *OperatorContext, key func(T
 		buf: make([]U, 0, ctx.BatchSize), accs: state.NewKeyedMap[K, A](ctx.KeyGroups)}
 }
 
-func (o *KeyedRolling[K, T, A, U]) Push(batch []T) (err error) {
+func (o *KeyedRolling[K, T, A, U]) Push(batch []T, ts []int64) (err error) {
 	defer o.ctx.Recover(&err)
 	o.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
 	maxP := o.ctx.MaxParallelism
@@ -167,8 +227,10 @@ func (o *KeyedRolling[K, T, A, U]) Push(batch []T) (err error) {
 		return nil
 	}
 	o.ctx.Metrics.RecordsOut.Add(int64(len(buf)))
-	return o.ctx.Fail(o.out.Push(buf))
+	return o.ctx.Fail(o.out.Push(buf, ts)) // each update carries its record's timestamp
 }
+
+func (o *KeyedRolling[K, T, A, U]) Emit(e Event) error { return o.out.Emit(e) }
 
 // Finish emits the final accumulators in batch mode.
 func (o *KeyedRolling[K, T, A, U]) Finish() (err error) {
@@ -181,7 +243,7 @@ func (o *KeyedRolling[K, T, A, U]) Finish() (err error) {
 		buf = append(buf, o.result(k, acc))
 		if len(buf) >= o.ctx.BatchSize {
 			o.ctx.Metrics.RecordsOut.Add(int64(len(buf)))
-			err = o.ctx.Fail(o.out.Push(buf))
+			err = o.ctx.Fail(o.out.Push(buf, nil))
 			buf = buf[:0]
 		}
 		return err == nil
@@ -190,7 +252,7 @@ func (o *KeyedRolling[K, T, A, U]) Finish() (err error) {
 		return err
 	}
 	o.ctx.Metrics.RecordsOut.Add(int64(len(buf)))
-	return o.ctx.Fail(o.out.Push(buf))
+	return o.ctx.Fail(o.out.Push(buf, nil))
 }
 
 // SinkFunc is a sink that hands every batch to fn; finish and close are optional.
@@ -206,7 +268,10 @@ func NewSinkFunc[T any](ctx *OperatorContext, fn func([]T) error, finish, close 
 	return &SinkFunc[T]{ctx: ctx, fn: fn, finish: finish, close: close}
 }
 
-func (s *SinkFunc[T]) Push(batch []T) (err error) {
+// Emit ignores events: a plain sink has no use for watermarks.
+func (s *SinkFunc[T]) Emit(Event) error { return nil }
+
+func (s *SinkFunc[T]) Push(batch []T, _ []int64) (err error) {
 	defer s.ctx.Recover(&err)
 	s.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
 	return s.ctx.Fail(s.fn(batch))

@@ -10,7 +10,8 @@ import (
 
 type discardInts struct{}
 
-func (discardInts) Push([]int) error { return nil }
+func (discardInts) Push([]int, []int64) error { return nil }
+func (discardInts) Emit(task.Event) error     { return nil }
 
 func TestRecoverNamesOperatorSubtaskAndUserFrame(t *testing.T) {
 	ctx := &task.OperatorContext{OperatorID: "abc", OperatorName: "Map: parse", Subtask: 2, Parallelism: 4, BatchSize: 8, Metrics: &task.OperatorMetrics{}}
@@ -20,7 +21,7 @@ func TestRecoverNamesOperatorSubtaskAndUserFrame(t *testing.T) {
 		}
 		return len(s)
 	}, discardInts{})
-	err := m.Push([]string{"ok", "bad"})
+	err := m.Push([]string{"ok", "bad"}, nil)
 	var oe *task.OperatorError
 	var pe *task.PanicError
 	if !errors.As(err, &oe) || !errors.As(err, &pe) {

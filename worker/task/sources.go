@@ -2,6 +2,8 @@ package task
 
 import (
 	"time"
+
+	"github.com/spate-io/spate/worker/network"
 )
 
 // SliceSource emits its subtask's share of a slice: elements [s*n/p, (s+1)*n/p).
@@ -28,14 +30,17 @@ func (s *SliceSource[T]) PollNext() (st InputStatus, err error) {
 	batch := s.data[s.pos:end:end]
 	s.pos = end
 	s.ctx.Metrics.RecordsOut.Add(int64(len(batch)))
-	if err := s.out.Push(batch); err != nil {
+	if err := s.out.Push(batch, nil); err != nil {
 		return EndOfInput, s.ctx.Fail(err)
 	}
 	return MoreAvailable, nil
 }
 
-func (s *SliceSource[T]) Finish() error { return nil }
-func (s *SliceSource[T]) Close() error  { return nil }
+// Finish emits the final watermark: a bounded input fires every event-time timer.
+func (s *SliceSource[T]) Finish() error {
+	return s.out.Emit(network.WatermarkEvent(network.MaxWatermark))
+}
+func (s *SliceSource[T]) Close() error { return nil }
 
 // GeneratorSource emits fn(i) for its subtask's indices i = s, s+p, s+2p, … below
 // count (count < 0: forever), at most ratePerSecond records per second over all
@@ -92,7 +97,7 @@ func (g *GeneratorSource[T]) PollNext() (st InputStatus, err error) {
 	g.buf = buf
 	g.emitted += int64(len(buf))
 	g.ctx.Metrics.RecordsOut.Add(int64(len(buf)))
-	if err := g.out.Push(buf); err != nil {
+	if err := g.out.Push(buf, nil); err != nil {
 		return EndOfInput, g.ctx.Fail(err)
 	}
 	if g.rate > 0 {
@@ -104,5 +109,11 @@ func (g *GeneratorSource[T]) PollNext() (st InputStatus, err error) {
 // Emitted is the number of records this subtask has emitted: its position.
 func (g *GeneratorSource[T]) Emitted() int64 { return g.emitted }
 
-func (g *GeneratorSource[T]) Finish() error { return nil }
-func (g *GeneratorSource[T]) Close() error  { return nil }
+// Finish emits the final watermark of a bounded generator.
+func (g *GeneratorSource[T]) Finish() error {
+	if g.count < 0 {
+		return nil
+	}
+	return g.out.Emit(network.WatermarkEvent(network.MaxWatermark))
+}
+func (g *GeneratorSource[T]) Close() error { return nil }

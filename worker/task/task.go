@@ -42,6 +42,8 @@ type Task struct {
 	inputs    []inputProcessor
 	writers   []ResultWriter
 	notify    chan struct{}
+	timers    timerHeap
+	timerSeq  int64
 	log       zerolog.Logger
 	// Metrics per chain node, by node index.
 	Metrics map[int]*OperatorMetrics
@@ -77,7 +79,7 @@ func Build(d Deployment) (t *Task, err error) {
 			OperatorID: n.ID, OperatorName: n.Name, TaskName: c.Name,
 			Subtask: d.Subtask, Parallelism: n.Parallelism, MaxParallelism: n.MaxParallelism,
 			KeyGroups: state.KeyGroupRangeForSubtask(d.Subtask, n.MaxParallelism, n.Parallelism),
-			BatchSize: d.BatchSize, BatchMode: d.BatchMode, Metrics: &OperatorMetrics{},
+			BatchSize: d.BatchSize, BatchMode: d.BatchMode, Metrics: &OperatorMetrics{}, Timers: t,
 			Log: t.log.With().Str("operator", n.Name).Logger(),
 		}
 		var outs []any
@@ -205,6 +207,9 @@ func (t *Task) runSource(ctx context.Context) error {
 		if err != nil {
 			return t.contexts[0].Fail(err)
 		}
+		if err := t.fireTimers(); err != nil {
+			return err
+		}
 		switch st {
 		case EndOfInput:
 			return nil
@@ -239,6 +244,9 @@ func (t *Task) runInputs(ctx context.Context) error {
 		if open == 0 {
 			return nil
 		}
+		if err := t.fireTimers(); err != nil {
+			return err
+		}
 		if progressed {
 			if err := t.flushIfDue(); err != nil {
 				return err
@@ -252,10 +260,22 @@ func (t *Task) runInputs(ctx context.Context) error {
 		if err := t.flush(); err != nil {
 			return err
 		}
+		var wake <-chan time.Time
+		var tm *time.Timer
+		if at, ok := t.nextTimer(); ok {
+			tm = time.NewTimer(time.Duration(at-t.Now()) * time.Millisecond)
+			wake = tm.C
+		}
 		select {
 		case <-t.notify:
+		case <-wake:
 		case <-ctx.Done():
-			return ctx.Err()
+		}
+		if tm != nil {
+			tm.Stop()
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 	}
 }

@@ -113,14 +113,23 @@ func (s streamType[T]) newInput(g Gate, target any) (inputProcessor, error) {
 	if !ok {
 		return nil, fmt.Errorf("operator input %T does not take %s", target, s.name)
 	}
-	return &gateInput[T]{gate: gate, target: out}, nil
+	return &gateInput[T]{gate: gate, target: out, valve: NewWatermarkValve(gate.NumChannels())}, nil
 }
 
 type fanOut[T any] []Output[T]
 
-func (f fanOut[T]) Push(batch []T) error {
+func (f fanOut[T]) Push(batch []T, ts []int64) error {
 	for _, o := range f {
-		if err := o.Push(batch); err != nil {
+		if err := o.Push(batch, ts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f fanOut[T]) Emit(e Event) error {
+	for _, o := range f {
+		if err := o.Emit(e); err != nil {
 			return err
 		}
 	}
@@ -129,7 +138,8 @@ func (f fanOut[T]) Push(batch []T) error {
 
 type discard[T any] struct{}
 
-func (discard[T]) Push([]T) error { return nil }
+func (discard[T]) Push([]T, []int64) error { return nil }
+func (discard[T]) Emit(Event) error        { return nil }
 
 // inputProcessor feeds one input gate into the head operator of a task.
 type inputProcessor interface {
@@ -141,6 +151,7 @@ type inputProcessor interface {
 type gateInput[T any] struct {
 	gate   *network.InputGate[T]
 	target Output[T]
+	valve  *WatermarkValve
 }
 
 func (in *gateInput[T]) processNext() (bool, error) {
@@ -148,12 +159,29 @@ func (in *gateInput[T]) processNext() (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	if b.Event.Kind == network.NoEvent {
-		err := in.target.Push(b.Records)
-		in.gate.Recycle(ch, b.Records)
+	var out []Event
+	switch b.Event.Kind {
+	case network.NoEvent:
+		var ts []int64
+		if len(b.Timestamps) > 0 {
+			ts = b.Timestamps
+		}
+		err := in.target.Push(b.Records, ts)
+		in.gate.RecycleBuffer(ch, b)
 		return true, err
+	case network.Watermark:
+		out = in.valve.Watermark(ch, b.Event.Timestamp)
+	case network.WatermarkStatus:
+		out = in.valve.Status(ch, b.Event.Idle)
+	case network.EndOfPartition: // counted by the gate; an ended channel holds nothing back
+		out = in.valve.End(ch)
 	}
-	return true, nil // EndOfPartition is counted by the gate
+	for _, e := range out {
+		if err := in.target.Emit(e); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
 }
 
 func (in *gateInput[T]) finished() bool { return in.gate.Finished() }
