@@ -32,6 +32,8 @@ var (
 
 	RuntimeMode = Enum("execution.runtime-mode", "streaming", []string{"streaming", "batch", "automatic"},
 		"How the job runs, as in Flink: streaming, batch (every source must be bounded), or automatic (batch when every source is bounded).")
+	AutoWatermarkInterval = Duration("pipeline.auto-watermark-interval", 200*time.Millisecond,
+		"How often sources with a watermark strategy emit their watermark.")
 	Target = Enum("execution.target", "embedded", []string{"embedded"},
 		"Where Execute runs the job; only the embedded cluster, inside the job's own process, exists so far.")
 

@@ -211,12 +211,13 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (*JobClient, error)
 	}
 	mode := RuntimeMode(conf.RuntimeMode.Get(e.cfg))
 	job, err := jobmaster.Deploy(ctx, e.graph, jobmaster.Options{
-		Slots:         resource.NewSlotPool(tms, slots),
-		BatchSize:     conf.BatchSize.Get(e.cfg),
-		Credits:       conf.BuffersPerChannel.Get(e.cfg),
-		BufferTimeout: conf.BufferTimeout.Get(e.cfg),
-		BatchMode:     mode == Batch || (mode == Automatic && e.graph.Bounded()),
-		Log:           e.log,
+		Slots:             resource.NewSlotPool(tms, slots),
+		BatchSize:         conf.BatchSize.Get(e.cfg),
+		Credits:           conf.BuffersPerChannel.Get(e.cfg),
+		BufferTimeout:     conf.BufferTimeout.Get(e.cfg),
+		BatchMode:         mode == Batch || (mode == Automatic && e.graph.Bounded()),
+		WatermarkInterval: conf.AutoWatermarkInterval.Get(e.cfg),
+		Log:               e.log,
 	})
 	if err != nil {
 		return nil, err

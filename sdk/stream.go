@@ -17,7 +17,9 @@ type Stream[T any] struct {
 type ref struct {
 	node    int
 	part    graph.Partitioner
-	keyHash any // func(T) uint64 for graph.Hash
+	keyHash any    // func(T) uint64 for graph.Hash
+	tag     string // side output of node, "" for its main output
+	typ     any    // task.StreamType of the side output
 }
 
 // Env is the environment the stream belongs to.
@@ -30,7 +32,7 @@ func (s Stream[T]) node(op string) *graph.Node {
 		s.env.fail("%s after Plan or Execute has no effect; configure operators before", op)
 		return nil
 	}
-	if len(s.refs) != 1 || s.refs[0].part != graph.PartitionDefault {
+	if len(s.refs) != 1 || s.refs[0].part != graph.PartitionDefault || s.refs[0].tag != "" {
 		s.env.fail("%s applies to the stream of one operator, not to the result of Union or a repartitioning (Rebalance, Broadcast, KeyBy, …); call it before", op)
 		return nil
 	}
@@ -78,7 +80,7 @@ func (s Stream[T]) DisableChaining() Stream[T] {
 func (s Stream[T]) repartition(p graph.Partitioner) Stream[T] {
 	out := Stream[T]{env: s.env, refs: make([]ref, len(s.refs))}
 	for i, r := range s.refs {
-		out.refs[i] = ref{node: r.node, part: p}
+		out.refs[i] = ref{node: r.node, part: p, tag: r.tag, typ: r.typ}
 	}
 	return out
 }
@@ -122,7 +124,7 @@ func addOperator[IN, OUT any](s Stream[IN], name string, kind graph.Kind, f task
 	}
 	s.env.graph.AddNode(n)
 	for _, r := range s.refs {
-		s.env.graph.Connect(r.node, n.Index, 0, r.part, r.keyHash)
+		s.env.graph.ConnectTagged(r.node, n.Index, 0, r.part, r.keyHash, r.tag, r.typ)
 	}
 	return Stream[OUT]{env: s.env, refs: []ref{{node: n.Index}}}
 }

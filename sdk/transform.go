@@ -77,7 +77,7 @@ func KeyBy[T any, K comparable](s Stream[T], key func(T) K) KeyedStream[K, T] {
 	keyHash := func(v T) uint64 { return hash(key(v)) }
 	out := Stream[T]{env: s.env, refs: make([]ref, len(s.refs))}
 	for i, r := range s.refs {
-		out.refs[i] = ref{node: r.node, part: graph.Hash, keyHash: keyHash}
+		out.refs[i] = ref{node: r.node, part: graph.Hash, keyHash: keyHash, tag: r.tag, typ: r.typ}
 	}
 	return KeyedStream[K, T]{s: out, key: key, hash: hash}
 }

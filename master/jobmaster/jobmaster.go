@@ -24,7 +24,9 @@ type Options struct {
 	Credits       int // buffers per channel
 	BufferTimeout time.Duration
 	BatchMode     bool
-	Log           zerolog.Logger
+	// WatermarkInterval is pipeline.auto-watermark-interval.
+	WatermarkInterval time.Duration
+	Log               zerolog.Logger
 }
 
 // ErrJobCancelled is the error of a job stopped by its caller.
@@ -149,7 +151,7 @@ func (j *Job) build(o Options) error {
 						continue
 					}
 					up := g.Nodes[e.Source]
-					st = up.Factory.(task.Factory).OutputType()
+					st = task.EdgeType(g, e)
 					for _, prod := range producersOf(e.Partitioner, up.Parallelism, head.Parallelism, sub) {
 						chanIndex[chanKey{ei, prod, sub}] = n
 						n++
@@ -165,7 +167,7 @@ func (j *Job) build(o Options) error {
 		for sub := range c.Parallelism {
 			d := task.Deployment{Graph: g, Chain: c, Subtask: sub, Outputs: map[int][]task.ChannelRef{},
 				Notify: notify[[2]int{c.Index, sub}], BatchSize: o.BatchSize, BufferTimeout: o.BufferTimeout,
-				BatchMode: o.BatchMode, Log: j.log}
+				BatchMode: o.BatchMode, WatermarkInterval: o.WatermarkInterval, Log: j.log}
 			for side := 0; ; side++ {
 				gt, ok := gates[gateKey{c.Index, sub, side}]
 				if !ok {

@@ -69,6 +69,10 @@ type Edge struct {
 	// KeyHash is set for Hash edges: an opaque func(T) uint64 over the record type,
 	// evaluated by the runtime to pick the key group.
 	KeyHash any
+	// Tag names the side output of Source this edge carries ("" for the main
+	// output); Type is then that output's record type (opaque, as Factory).
+	Tag     string
+	Type    any
 	Chained bool // set by Finalize
 }
 
@@ -104,7 +108,13 @@ func (g *JobGraph) AddNode(n *Node) *Node {
 
 // Connect adds an edge from node source to input side of node target.
 func (g *JobGraph) Connect(source, target, side int, p Partitioner, keyHash any) *Edge {
-	e := &Edge{Index: len(g.Edges), Source: source, Target: target, Side: side, Partitioner: p, KeyHash: keyHash}
+	return g.ConnectTagged(source, target, side, p, keyHash, "", nil)
+}
+
+// ConnectTagged adds an edge from the side output tag (of record type typ) of
+// node source; an empty tag is the main output.
+func (g *JobGraph) ConnectTagged(source, target, side int, p Partitioner, keyHash any, tag string, typ any) *Edge {
+	e := &Edge{Index: len(g.Edges), Source: source, Target: target, Side: side, Partitioner: p, KeyHash: keyHash, Tag: tag, Type: typ}
 	g.Edges = append(g.Edges, e)
 	g.Nodes[source].Outputs = append(g.Nodes[source].Outputs, e.Index)
 	g.Nodes[target].Inputs = append(g.Nodes[target].Inputs, e.Index)

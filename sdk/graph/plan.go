@@ -20,6 +20,9 @@ func (g *JobGraph) assignIDs() {
 			for _, ei := range n.Inputs {
 				e := g.Edges[ei]
 				fmt.Fprintf(h, "\x00in\x00%s\x00%d\x00%s", g.Nodes[e.Source].ID, e.Side, e.Partitioner)
+				if e.Tag != "" {
+					fmt.Fprintf(h, "\x00tag\x00%s", e.Tag)
+				}
 			}
 		}
 		n.ID = hex.EncodeToString(h.Sum(nil)[:16])
@@ -54,6 +57,7 @@ type PlanInput struct {
 	Operator    string      `json:"operator"`
 	Side        int         `json:"side,omitempty"`
 	Partitioner Partitioner `json:"partitioner"`
+	SideOutput  string      `json:"sideOutput,omitempty"`
 	Chained     bool        `json:"chained"`
 }
 
@@ -73,7 +77,7 @@ func (g *JobGraph) Plan() Plan {
 			OutType: n.OutType, ChainingDisabled: n.ChainingDisabled, Task: n.Chain}
 		for _, ei := range n.Inputs {
 			e := g.Edges[ei]
-			op.Inputs = append(op.Inputs, PlanInput{Operator: g.Nodes[e.Source].ID, Side: e.Side, Partitioner: e.Partitioner, Chained: e.Chained})
+			op.Inputs = append(op.Inputs, PlanInput{Operator: g.Nodes[e.Source].ID, Side: e.Side, Partitioner: e.Partitioner, SideOutput: e.Tag, Chained: e.Chained})
 		}
 		p.Operators = append(p.Operators, op)
 	}

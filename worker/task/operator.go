@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -90,6 +91,68 @@ type OperatorContext struct {
 	Metrics   *OperatorMetrics
 	// Timers schedules processing-time callbacks on the task's goroutine.
 	Timers ProcessingTimeService
+	// WatermarkInterval is how often watermark generators emit.
+	WatermarkInterval time.Duration
+	// SideOutputs holds, per side-output tag with a consumer, its Output[X].
+	SideOutputs map[string]any
+	sides       []sideFlusher
+}
+
+type sideFlusher interface{ flush() error }
+
+// FlushSideOutputs pushes what side outputs buffered; operators call it at the
+// end of a batch and before they forward an event.
+func (c *OperatorContext) FlushSideOutputs() error {
+	for _, s := range c.sides {
+		if err := s.flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SideOutput buffers the records an operator emits to one side output.
+type SideOutput[X any] struct {
+	out Output[X] // nil: nobody consumes the tag; records are dropped
+	buf []X
+	ts  []int64
+	n   int // batch size
+}
+
+// NewSideOutput returns the side output tag of the operator with context ctx.
+func NewSideOutput[X any](ctx *OperatorContext, tag string) (*SideOutput[X], error) {
+	s := &SideOutput[X]{n: ctx.BatchSize}
+	if o, ok := ctx.SideOutputs[tag]; ok {
+		out, ok := o.(Output[X])
+		if !ok {
+			return nil, fmt.Errorf("side output %q is consumed as %T, not as the declared type", tag, o)
+		}
+		s.out = out
+		ctx.sides = append(ctx.sides, s)
+	}
+	return s, nil
+}
+
+// Collect emits v with timestamp ts (network.NoTimestamp for none).
+func (s *SideOutput[X]) Collect(v X, ts int64) error {
+	if s.out == nil {
+		return nil
+	}
+	s.buf = append(s.buf, v)
+	s.ts = append(s.ts, ts)
+	if len(s.buf) >= s.n {
+		return s.flush()
+	}
+	return nil
+}
+
+func (s *SideOutput[X]) flush() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	err := s.out.Push(s.buf, s.ts)
+	s.buf, s.ts = s.buf[:0], s.ts[:0]
+	return err
 }
 
 // ProcessingTimeService runs callbacks at a processing time, on the task's own

@@ -167,7 +167,10 @@ func (o *FlatMap[T, U]) Push(batch []T, ts []int64) (err error) {
 			}
 		}
 	}
-	return o.flush()
+	if err := o.flush(); err != nil {
+		return err
+	}
+	return o.ctx.Fail(o.ctx.FlushSideOutputs())
 }
 
 func (o *FlatMap[T, U]) flush() error {

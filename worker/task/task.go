@@ -29,7 +29,9 @@ type Deployment struct {
 	BatchSize     int
 	BufferTimeout time.Duration
 	BatchMode     bool
-	Log           zerolog.Logger
+	// WatermarkInterval is pipeline.auto-watermark-interval.
+	WatermarkInterval time.Duration
+	Log               zerolog.Logger
 }
 
 // Task is one running subtask of a chain.
@@ -80,30 +82,51 @@ func Build(d Deployment) (t *Task, err error) {
 			Subtask: d.Subtask, Parallelism: n.Parallelism, MaxParallelism: n.MaxParallelism,
 			KeyGroups: state.KeyGroupRangeForSubtask(d.Subtask, n.MaxParallelism, n.Parallelism),
 			BatchSize: d.BatchSize, BatchMode: d.BatchMode, Metrics: &OperatorMetrics{}, Timers: t,
-			Log: t.log.With().Str("operator", n.Name).Logger(),
+			WatermarkInterval: d.WatermarkInterval,
+			Log:               t.log.With().Str("operator", n.Name).Logger(),
 		}
 		var outs []any
+		sides := map[string][]any{}
+		sideTypes := map[string]StreamType{}
 		st := f.OutputType()
 		for _, ei := range n.Outputs {
 			e := g.Edges[ei]
+			et := EdgeType(g, e)
+			var o any
 			if e.Chained && inChain[e.Target] {
-				outs = append(outs, inputsOf[e.Target][e.Side])
-				continue
+				o = inputsOf[e.Target][e.Side]
+			} else {
+				if et == nil {
+					return t, fmt.Errorf("sink %q has an output edge", n.Name)
+				}
+				refs, ok := d.Outputs[ei]
+				if !ok {
+					return t, fmt.Errorf("deployment of %q lacks the channels of edge %d", n.Name, ei)
+				}
+				out, w, err := et.NewWriter(refs, partitioning(e.Partitioner), e.KeyHash, WriterOptions{
+					MaxParallelism: n.MaxParallelism, BatchSize: d.BatchSize, BufferTimeout: d.BufferTimeout, StartAt: d.Subtask})
+				if err != nil {
+					return t, fmt.Errorf("operator %q, edge to %q: %w", n.Name, g.Nodes[e.Target].Name, err)
+				}
+				o = out
+				t.writers = append(t.writers, w)
 			}
-			if st == nil {
-				return t, fmt.Errorf("sink %q has an output edge", n.Name)
+			if e.Tag != "" {
+				sides[e.Tag] = append(sides[e.Tag], o)
+				sideTypes[e.Tag] = et
+			} else {
+				outs = append(outs, o)
 			}
-			refs, ok := d.Outputs[ei]
-			if !ok {
-				return t, fmt.Errorf("deployment of %q lacks the channels of edge %d", n.Name, ei)
+		}
+		for tag, list := range sides {
+			if ctx.SideOutputs == nil {
+				ctx.SideOutputs = map[string]any{}
 			}
-			out, w, err := st.NewWriter(refs, partitioning(e.Partitioner), e.KeyHash, WriterOptions{
-				MaxParallelism: n.MaxParallelism, BatchSize: d.BatchSize, BufferTimeout: d.BufferTimeout, StartAt: d.Subtask})
-			if err != nil {
-				return t, fmt.Errorf("operator %q, edge to %q: %w", n.Name, g.Nodes[e.Target].Name, err)
+			if len(list) == 1 {
+				ctx.SideOutputs[tag] = list[0]
+			} else {
+				ctx.SideOutputs[tag] = sideTypes[tag].FanOut(list)
 			}
-			outs = append(outs, out)
-			t.writers = append(t.writers, w)
 		}
 		var out any
 		switch {
@@ -152,10 +175,20 @@ func Build(d Deployment) (t *Task, err error) {
 func upstreamType(g *graph.JobGraph, n *graph.Node, side int) StreamType {
 	for _, ei := range n.Inputs {
 		if e := g.Edges[ei]; e.Side == side {
-			return g.Nodes[e.Source].Factory.(Factory).OutputType()
+			return EdgeType(g, e)
 		}
 	}
 	return nil
+}
+
+// EdgeType is the record type an edge carries: its side output's type, or the
+// main output type of its source.
+func EdgeType(g *graph.JobGraph, e *graph.Edge) StreamType {
+	if e.Tag != "" {
+		st, _ := e.Type.(StreamType)
+		return st
+	}
+	return g.Nodes[e.Source].Factory.(Factory).OutputType()
 }
 
 func partitioning(p graph.Partitioner) network.Partitioning {

@@ -1,0 +1,146 @@
+package task
+
+import (
+	"math"
+
+	"github.com/spate-io/spate/state"
+	"github.com/spate-io/spate/worker/network"
+)
+
+// TimeDomain says which clock fired a timer.
+type TimeDomain uint8
+
+const (
+	EventTime TimeDomain = iota
+	ProcessingTime
+)
+
+// KeyedRuntime is what a keyed operator's user function sees of its subtask:
+// the keyed state backend and the timer service, both scoped to the current key.
+type KeyedRuntime[K comparable] struct {
+	Ctx     *OperatorContext
+	Backend *state.HeapKeyedBackend[K]
+	Timers  *state.TimerService[K, struct{}]
+}
+
+// KeyedProcessor is the per-subtask instance of a keyed process function. The
+// backend's current key is set before every call.
+type KeyedProcessor[T, U any] interface {
+	ProcessElement(v T, ts int64, out *Collector[U]) error
+	OnTimer(ts int64, domain TimeDomain, out *Collector[U]) error
+}
+
+// KeyedProcess runs a KeyedProcessor: per-key state, event- and processing-time
+// timers, records out with the input's (or the timer's) timestamp.
+type KeyedProcess[K comparable, T, U any] struct {
+	base
+	key       func(T) K
+	rt        *KeyedRuntime[K]
+	fn        KeyedProcessor[T, U]
+	out       Output[U]
+	col       Collector[U]
+	scheduled int64 // processing time of the wake-up already registered
+}
+
+// NewKeyedProcess builds the operator; newFn creates the user function instance.
+func NewKeyedProcess[K comparable, T, U any](ctx *OperatorContext, key func(T) K, hash func(K) uint64,
+	newFn func(rt *KeyedRuntime[K]) (KeyedProcessor[T, U], error), out Output[U]) (*KeyedProcess[K, T, U], error) {
+	b := state.NewHeapKeyedBackend[K](ctx.KeyGroups, ctx.MaxParallelism, hash, ctx.Timers.Now)
+	rt := &KeyedRuntime[K]{Ctx: ctx, Backend: b, Timers: state.NewTimerService[K, struct{}](b)}
+	o := &KeyedProcess[K, T, U]{base: base{ctx}, key: key, rt: rt, out: out, scheduled: math.MaxInt64}
+	fn, err := newFn(rt)
+	if err != nil {
+		return nil, err
+	}
+	o.fn = fn
+	return o, nil
+}
+
+func (o *KeyedProcess[K, T, U]) Push(batch []T, ts []int64) (err error) {
+	defer o.ctx.Recover(&err)
+	o.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
+	o.col.reset()
+	o.col.hasTS, o.col.cur = ts != nil, network.NoTimestamp
+	for i, v := range batch {
+		if err := o.rt.Backend.SetCurrentKey(o.key(v)); err != nil {
+			return o.ctx.Fail(err)
+		}
+		if ts != nil {
+			o.col.cur = ts[i]
+		}
+		if err := o.fn.ProcessElement(v, o.col.cur, &o.col); err != nil {
+			return o.ctx.Fail(err)
+		}
+		if len(o.col.buf) >= o.ctx.BatchSize {
+			if err := o.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return o.afterCalls()
+}
+
+// afterCalls pushes what was collected and keeps a wake-up registered for the
+// earliest processing-time timer.
+func (o *KeyedProcess[K, T, U]) afterCalls() error {
+	if err := o.flush(); err != nil {
+		return err
+	}
+	if err := o.ctx.FlushSideOutputs(); err != nil {
+		return o.ctx.Fail(err)
+	}
+	if next, ok := o.rt.Timers.NextProcessingTime(); ok && next < o.scheduled {
+		o.scheduled = next
+		o.ctx.Timers.RegisterTimer(next, o.onProcessingTime)
+	}
+	return nil
+}
+
+func (o *KeyedProcess[K, T, U]) flush() error {
+	if len(o.col.buf) == 0 {
+		return nil
+	}
+	o.ctx.Metrics.RecordsOut.Add(int64(len(o.col.buf)))
+	err := o.out.Push(o.col.buf, o.col.timestamps())
+	o.col.reset()
+	return o.ctx.Fail(err)
+}
+
+func (o *KeyedProcess[K, T, U]) fire(domain TimeDomain) func(K, struct{}, int64) error {
+	return func(_ K, _ struct{}, ts int64) error {
+		o.col.hasTS, o.col.cur = domain == EventTime, ts
+		if err := o.fn.OnTimer(ts, domain, &o.col); err != nil {
+			return err
+		}
+		if len(o.col.buf) >= o.ctx.BatchSize {
+			return o.flush()
+		}
+		return nil
+	}
+}
+
+// Emit advances event time on a watermark, firing due timers before the
+// watermark moves on.
+func (o *KeyedProcess[K, T, U]) Emit(e Event) (err error) {
+	if e.Kind == network.Watermark {
+		defer o.ctx.Recover(&err)
+		o.col.reset()
+		if err := o.rt.Timers.AdvanceWatermark(e.Timestamp, o.fire(EventTime)); err != nil {
+			return o.ctx.Fail(err)
+		}
+		if err := o.afterCalls(); err != nil {
+			return err
+		}
+	}
+	return o.out.Emit(e)
+}
+
+func (o *KeyedProcess[K, T, U]) onProcessingTime(now int64) (err error) {
+	defer o.ctx.Recover(&err)
+	o.scheduled = math.MaxInt64
+	o.col.reset()
+	if err := o.rt.Timers.AdvanceProcessingTime(now, o.fire(ProcessingTime)); err != nil {
+		return o.ctx.Fail(err)
+	}
+	return o.afterCalls()
+}
