@@ -16,3 +16,6 @@ func errKeyGroup(kg int, r state.KeyGroupRange) error {
 	return fmt.Errorf("%w: key group %d is outside this subtask's %v; the key selector must return the same key for the same record every time",
 		ErrWrongKeyGroup, kg, r)
 }
+
+// errNoTimestamp: an event-time window got a record without event time.
+var errNoTimestamp = errors.New("record has no timestamp but the window is on event time; call AssignTimestampsAndWatermarks before the window, or use a processing-time window")
