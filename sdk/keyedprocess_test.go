@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +79,65 @@ func TestKeyedProcessEventTimeTimersAndLateSideOutput(t *testing.T) {
 		want := []string{"a@0=3", "a@10=1", "a@20=1", "a@30=1", "b@0=1", "b@10=2"}
 		if !slices.Equal(items, want) || len(lateGot.Items()) != 0 {
 			t.Fatalf("p=%d: got %v and late %v, want %v and none late", p, items, lateGot.Items(), want)
+		}
+	}
+}
+
+type kpJoin struct{ left sdk.ListState[int] }
+
+func (j *kpJoin) Open(ctx *sdk.KeyedContext[int]) (err error) {
+	j.left, err = sdk.GetListState(ctx, sdk.ListStateDescriptor[int]{Name: "left"})
+	return err
+}
+
+func (j *kpJoin) ProcessElement1(ctx *sdk.KeyedContext[int], v int, out *sdk.Collector[string]) error {
+	j.left.Add(v)
+	return nil
+}
+
+func (j *kpJoin) ProcessElement2(ctx *sdk.KeyedContext[int], v string, out *sdk.Collector[string]) error {
+	out.Collect(fmt.Sprintf("%s:%v", v, j.left.Get()))
+	return nil
+}
+
+func (j *kpJoin) OnTimer(*sdk.KeyedContext[int], int64, *sdk.Collector[string]) error { return nil }
+
+// TestKeyedCoProcessSharesStateAcrossInputs: both inputs of one key meet in one
+// subtask and see the same keyed state, at any parallelism.
+func TestKeyedCoProcessSharesStateAcrossInputs(t *testing.T) {
+	for _, p := range []int{1, 3} {
+		env := sdk.NewEnv(sdk.WithConfig(conf.New()), sdk.WithLogger(zerolog.New(io.Discard)))
+		nums := sdk.FromSlice(env, []int{1, 2, 3, 4, 5, 6, 7, 8, 9})
+		// The two sources race, so a name sees its key's numbers so far: always a
+		// prefix, in order, of that key's numbers, never another key's.
+		names := sdk.FromSlice(env, []string{"zero", "one", "two"})
+		joined := sdk.KeyedCoProcess(sdk.KeyBy(nums, func(n int) int { return n % 3 }),
+			sdk.KeyBy(names, func(s string) int { return map[string]int{"zero": 0, "one": 1, "two": 2}[s] }),
+			func() sdk.KeyedCoProcessFunction[int, int, string, string] { return &kpJoin{} }).SetParallelism(p)
+		got := sdk.Collect(joined)
+		if _, err := env.Execute(context.Background(), "join"); err != nil {
+			t.Fatal(err)
+		}
+		full := map[string][]int{"zero": {3, 6, 9}, "one": {1, 4, 7}, "two": {2, 5, 8}}
+		if len(got.Items()) != 3 {
+			t.Fatalf("p=%d: %v", p, got.Items())
+		}
+		for _, line := range got.Items() {
+			var name string
+			var rest string
+			if i := strings.Index(line, ":"); i > 0 {
+				name, rest = line[:i], line[i+1:]
+			}
+			want := full[name]
+			ok := false
+			for n := 0; n <= len(want); n++ {
+				if rest == fmt.Sprint(want[:n]) {
+					ok = true
+				}
+			}
+			if !ok {
+				t.Fatalf("p=%d: %q does not see a prefix of its key's numbers %v", p, line, want)
+			}
 		}
 	}
 }
