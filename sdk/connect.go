@@ -38,8 +38,8 @@ func (c *CoContext) Timestamp() (int64, bool) { return c.ts, c.ts != network.NoT
 func (c *CoContext) Subtask() int { return c.op.Subtask }
 
 func (c *CoContext) operatorContext() *task.OperatorContext { return c.op }
-func (c *CoContext) sideOutputs() map[string]any           { return c.sides }
-func (c *CoContext) timestamp() int64                      { return c.ts }
+func (c *CoContext) sideOutputs() map[string]any            { return c.sides }
+func (c *CoContext) timestamp() int64                       { return c.ts }
 
 // CoProcessFunction processes two connected streams (Flink's CoProcessFunction).
 // The operator's watermark is the minimum of both inputs'.
