@@ -311,10 +311,10 @@ func TestStateRegistration(t *testing.T) {
 // intAgg is an AggregateFunction with another accumulator type than avgAgg.
 type intAgg struct{}
 
-func (intAgg) CreateAccumulator() int         { return 0 }
-func (intAgg) Add(v int, acc int) int         { return acc + v }
-func (intAgg) GetResult(acc int) float64      { return float64(acc) }
-func (intAgg) Merge(a, b int) int             { return a + b }
+func (intAgg) CreateAccumulator() int    { return 0 }
+func (intAgg) Add(v int, acc int) int    { return acc + v }
+func (intAgg) GetResult(acc int) float64 { return float64(acc) }
+func (intAgg) Merge(a, b int) int        { return a + b }
 
 func TestInvalidStateDescriptor(t *testing.T) {
 	b := newStringBackend(t, 4, nil)

@@ -69,12 +69,21 @@ func (q *timerQueue[K, N]) remove(kg int, key K, ns N, ts int64) bool {
 		return false
 	}
 	delete(set, id)
+	q.dropIfEmpty(kg)
 	q.live--
 	q.stale++
 	if q.stale >= minCompact && q.stale > q.live {
 		q.compact()
 	}
 	return true
+}
+
+// dropIfEmpty replaces an emptied set by nil: a map emptied by deletes keeps its
+// deleted slots, and probing past them dominated timer lookups.
+func (q *timerQueue[K, N]) dropIfEmpty(kg int) {
+	if i := kg - q.rng.Start; len(q.sets[i]) == 0 {
+		q.sets[i] = nil
+	}
 }
 
 func (q *timerQueue[K, N]) isLive(t *timer[K, N]) bool {
@@ -94,11 +103,22 @@ func (q *timerQueue[K, N]) peek() (timer[K, N], bool) {
 	return timer[K, N]{}, false
 }
 
-// popLive removes the top timer, which peek has just returned.
-func (q *timerQueue[K, N]) popLive() {
-	t := q.popHeap()
-	delete(q.sets[t.kg-q.rng.Start], timerID[K, N]{key: t.key, ns: t.ns, ts: t.ts})
-	q.live--
+// popDue removes and returns the earliest live timer if its timestamp is at
+// or before upTo, dropping stale entries on the way.
+func (q *timerQueue[K, N]) popDue(upTo int64) (timer[K, N], bool) {
+	for len(q.heap) > 0 && q.heap[0].ts <= upTo {
+		t := q.popHeap()
+		set := q.sets[t.kg-q.rng.Start]
+		id := timerID[K, N]{key: t.key, ns: t.ns, ts: t.ts}
+		if seq, ok := set[id]; ok && seq == t.seq {
+			delete(set, id)
+			q.dropIfEmpty(t.kg)
+			q.live--
+			return t, true
+		}
+		q.stale--
+	}
+	return timer[K, N]{}, false
 }
 
 // compact rebuilds the heap from its live entries.
@@ -113,44 +133,57 @@ func (q *timerQueue[K, N]) compact() {
 	clear(q.heap[n:])
 	q.heap = q.heap[:n]
 	q.stale = 0
-	for i := n/2 - 1; i >= 0; i-- {
-		q.down(i)
+	if n > 1 {
+		for i := (n - 2) / heapArity; i >= 0; i-- {
+			q.down(i)
+		}
 	}
 }
 
-func (q *timerQueue[K, N]) less(i, j int) bool {
-	a, b := &q.heap[i], &q.heap[j]
+// The heap is 4-ary: half the depth of a binary heap, and the four children of
+// a node share a cache line or two. Sifting moves a hole instead of swapping.
+const heapArity = 4
+
+func before[K comparable, N comparable](a, b *timer[K, N]) bool {
 	return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq)
 }
 
 func (q *timerQueue[K, N]) up(i int) {
+	h := q.heap
+	x := h[i]
 	for i > 0 {
-		p := (i - 1) / 2
-		if !q.less(i, p) {
-			return
+		p := (i - 1) / heapArity
+		if !before(&x, &h[p]) {
+			break
 		}
-		q.heap[i], q.heap[p] = q.heap[p], q.heap[i]
+		h[i] = h[p]
 		i = p
 	}
+	h[i] = x
 }
 
 func (q *timerQueue[K, N]) down(i int) {
-	n := len(q.heap)
+	h := q.heap
+	n := len(h)
+	x := h[i]
 	for {
-		l := 2*i + 1
-		if l >= n {
-			return
+		c := heapArity*i + 1
+		if c >= n {
+			break
 		}
-		m := l
-		if r := l + 1; r < n && q.less(r, l) {
-			m = r
+		m := c
+		for j := c + 1; j < min(c+heapArity, n); j++ {
+			if before(&h[j], &h[m]) {
+				m = j
+			}
 		}
-		if !q.less(m, i) {
-			return
+		if !before(&h[m], &x) {
+			break
 		}
-		q.heap[i], q.heap[m] = q.heap[m], q.heap[i]
+		h[i] = h[m]
 		i = m
 	}
+	h[i] = x
 }
 
 func (q *timerQueue[K, N]) popHeap() timer[K, N] {

@@ -104,11 +104,10 @@ func (t *TimerService[K, N]) fire(q *timerQueue[K, N], upTo int64, fire func(key
 	t.firing = true
 	defer func() { t.firing = false }()
 	for {
-		tm, ok := q.peek()
-		if !ok || tm.ts > upTo {
+		tm, ok := q.popDue(upTo)
+		if !ok {
 			return nil
 		}
-		q.popLive()
 		t.b.setCurrentKeyInGroup(tm.key, tm.kg)
 		if err := fire(tm.key, tm.ns, tm.ts); err != nil {
 			return err
