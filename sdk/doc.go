@@ -19,6 +19,25 @@
 // Building the graph does no I/O and never panics on a user mistake: errors are
 // collected and returned by Execute, each naming what to change.
 //
+// # Event time, state and windows
+//
+// AssignTimestampsAndWatermarks gives a stream event time (milliseconds) and
+// watermarks: ForBoundedOutOfOrderness, ForMonotonousTimestamps or IngestionTime,
+// optionally WithIdleness. Records carry their timestamp through every operator;
+// an operator's watermark is the minimum over its inputs and never goes back; a
+// bounded source ends with the maximum watermark, which fires every pending
+// timer and window.
+//
+// KeyedProcess runs a KeyedProcessFunction with keyed state (Value, List, Map,
+// Reducing, Aggregating; optional TTL) declared in Open, and event- or
+// processing-time timers. KeyedCoProcess and CoProcess take two inputs.
+// EmitSide and SideOutput give side outputs.
+//
+// KeyedStream.Window cuts a keyed stream into tumbling, sliding, session or
+// global windows; Trigger, Evictor, AllowedLateness and SideOutputLateData
+// refine it; Reduce and Aggregate fold incrementally, ProcessWindow gets every
+// element, ReduceProcess and AggregateProcess combine both.
+//
 // # Where a job runs
 //
 // The job binary plays every role (see DESIGN.md). SPATE_ROLE=info makes Execute
