@@ -47,12 +47,6 @@ func (m *KeyedMap[K, V]) Delete(kg int, key K) {
 	if _, ok := g[key]; ok {
 		delete(g, key)
 		m.size--
-		if len(g) == 0 {
-			// A fresh map instead of one full of deleted slots: windows fill and
-			// empty the same groups over and over, and probing past tombstones
-			// dominated lookups.
-			m.groups[kg-m.rng.Start] = nil
-		}
 	}
 }
 

@@ -69,21 +69,12 @@ func (q *timerQueue[K, N]) remove(kg int, key K, ns N, ts int64) bool {
 		return false
 	}
 	delete(set, id)
-	q.dropIfEmpty(kg)
 	q.live--
 	q.stale++
 	if q.stale >= minCompact && q.stale > q.live {
 		q.compact()
 	}
 	return true
-}
-
-// dropIfEmpty replaces an emptied set by nil: a map emptied by deletes keeps its
-// deleted slots, and probing past them dominated timer lookups.
-func (q *timerQueue[K, N]) dropIfEmpty(kg int) {
-	if i := kg - q.rng.Start; len(q.sets[i]) == 0 {
-		q.sets[i] = nil
-	}
 }
 
 func (q *timerQueue[K, N]) isLive(t *timer[K, N]) bool {
@@ -112,7 +103,6 @@ func (q *timerQueue[K, N]) popDue(upTo int64) (timer[K, N], bool) {
 		id := timerID[K, N]{key: t.key, ns: t.ns, ts: t.ts}
 		if seq, ok := set[id]; ok && seq == t.seq {
 			delete(set, id)
-			q.dropIfEmpty(t.kg)
 			q.live--
 			return t, true
 		}
