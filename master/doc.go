@@ -6,5 +6,5 @@
 //	master/dispatcher  REST API and web UI (not built yet)
 //	master/resource    slot pool and drivers
 //	master/jobmaster   ExecutionGraph, deployment, job result
-//	master/checkpoint  checkpoint coordinator (not built yet)
+//	master/checkpoint  checkpoint coordinator (a pure core; the shell that drives it is not wired yet)
 package master

@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -52,6 +53,7 @@ type Env struct {
 	log    zerolog.Logger
 	logSet bool
 	used   bool
+	deploy func(*jobmaster.Options)
 }
 
 // Option configures NewEnv.
@@ -63,6 +65,10 @@ func WithConfig(cfg *conf.Config) Option { return func(e *Env) { e.cfg = cfg.Clo
 
 // WithStdout sends Print's output to w instead of os.Stdout.
 func WithStdout(w io.Writer) Option { return func(e *Env) { e.stdout = w } }
+
+// WithDeployOptions lets fn adjust how the job is deployed (tests and tools:
+// checkpoint responders, barrier alignment).
+func WithDeployOptions(fn func(*jobmaster.Options)) Option { return func(e *Env) { e.deploy = fn } }
 
 // WithLogger sets the logger; by default one is made from log.level and log.format, on stderr.
 func WithLogger(l zerolog.Logger) Option { return func(e *Env) { e.log, e.logSet = l, true } }
@@ -183,6 +189,14 @@ func (c *JobClient) Wait() (*JobResult, error) { return c.job.Wait() }
 // Cancel stops the job; Wait then returns an error wrapping jobmaster.ErrJobCancelled.
 func (c *JobClient) Cancel() { c.job.Cancel() }
 
+// TriggerCheckpoint injects checkpoint id's barrier at every source subtask.
+func (c *JobClient) TriggerCheckpoint(id int64) []string {
+	return c.job.TriggerCheckpoint(id, time.Now().UnixMilli(), false)
+}
+
+// NumTasks is the number of subtasks that acknowledge each checkpoint.
+func (c *JobClient) NumTasks() int { return c.job.NumTasks() }
+
 // Progress is a live view of the job's metrics and exchanges.
 func (c *JobClient) Progress() jobmaster.Progress { return c.job.Progress() }
 
@@ -210,7 +224,7 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (*JobClient, error)
 		slots = max(1, (need+tms-1)/tms) // size the embedded cluster to the job, as Flink's local environment does
 	}
 	mode := RuntimeMode(conf.RuntimeMode.Get(e.cfg))
-	job, err := jobmaster.Deploy(ctx, e.graph, jobmaster.Options{
+	opts := jobmaster.Options{
 		Slots:             resource.NewSlotPool(tms, slots),
 		BatchSize:         conf.BatchSize.Get(e.cfg),
 		Credits:           conf.BuffersPerChannel.Get(e.cfg),
@@ -218,7 +232,11 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (*JobClient, error)
 		BatchMode:         mode == Batch || (mode == Automatic && e.graph.Bounded()),
 		WatermarkInterval: conf.AutoWatermarkInterval.Get(e.cfg),
 		Log:               e.log,
-	})
+	}
+	if e.deploy != nil {
+		e.deploy(&opts)
+	}
+	job, err := jobmaster.Deploy(ctx, e.graph, opts)
 	if err != nil {
 		return nil, err
 	}

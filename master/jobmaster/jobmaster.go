@@ -26,7 +26,11 @@ type Options struct {
 	BatchMode     bool
 	// WatermarkInterval is pipeline.auto-watermark-interval.
 	WatermarkInterval time.Duration
-	Log               zerolog.Logger
+	// ExactlyOnce aligns checkpoint barriers; Checkpoints receives every task's
+	// acknowledgement (nil: checkpointing off).
+	ExactlyOnce bool
+	Checkpoints task.CheckpointResponder
+	Log         zerolog.Logger
 }
 
 // ErrJobCancelled is the error of a job stopped by its caller.
@@ -167,7 +171,8 @@ func (j *Job) build(o Options) error {
 		for sub := range c.Parallelism {
 			d := task.Deployment{Graph: g, Chain: c, Subtask: sub, Outputs: map[int][]task.ChannelRef{},
 				Notify: notify[[2]int{c.Index, sub}], BatchSize: o.BatchSize, BufferTimeout: o.BufferTimeout,
-				BatchMode: o.BatchMode, WatermarkInterval: o.WatermarkInterval, Log: j.log}
+				BatchMode: o.BatchMode, WatermarkInterval: o.WatermarkInterval,
+				ExactlyOnce: o.ExactlyOnce, Checkpoints: o.Checkpoints, Log: j.log}
 			for side := 0; ; side++ {
 				gt, ok := gates[gateKey{c.Index, sub, side}]
 				if !ok {
@@ -332,6 +337,24 @@ func (j *Job) Wait() (*Result, error) {
 	defer j.mu.Unlock()
 	return j.result, j.err
 }
+
+// TriggerCheckpoint injects the barrier of checkpoint id at every source
+// subtask. It reports which subtasks could not take it (full mailbox).
+func (j *Job) TriggerCheckpoint(id, timestamp int64, savepoint bool) []string {
+	var missed []string
+	for _, dt := range j.tasks {
+		if j.graph.Nodes[dt.chain.Head].Kind != graph.KindSource {
+			continue
+		}
+		if !dt.task.TriggerCheckpoint(id, timestamp, savepoint) {
+			missed = append(missed, fmt.Sprintf("%s (%d)", dt.chain.Name, dt.subtask))
+		}
+	}
+	return missed
+}
+
+// NumTasks is the number of deployed subtasks: how many acknowledge a checkpoint.
+func (j *Job) NumTasks() int { return len(j.tasks) }
 
 // Cancel stops the job; Wait then returns ErrJobCancelled.
 func (j *Job) Cancel() {

@@ -24,6 +24,9 @@ const (
 	// WatermarkStatus: the channel turns idle (Event.Idle) or active again; an idle
 	// channel does not hold back the watermark of its consumer.
 	WatermarkStatus
+	// CheckpointBarrier separates the records before checkpoint Event.CheckpointID
+	// from those after it.
+	CheckpointBarrier
 )
 
 // NoTimestamp marks a record without a timestamp (Flink's Long.MIN_VALUE).
@@ -37,6 +40,10 @@ type Event struct {
 	Kind      EventKind
 	Timestamp int64 // Watermark
 	Idle      bool  // WatermarkStatus
+	// CheckpointBarrier: the checkpoint's id and trigger time (ms), and whether it
+	// is a savepoint.
+	CheckpointID int64
+	Savepoint    bool
 }
 
 // WatermarkEvent returns a Watermark event at ts.
@@ -50,6 +57,8 @@ func (e Event) String() string {
 		return "EndOfPartition"
 	case Watermark:
 		return fmt.Sprintf("Watermark(%d)", e.Timestamp)
+	case CheckpointBarrier:
+		return fmt.Sprintf("CheckpointBarrier(%d)", e.CheckpointID)
 	case WatermarkStatus:
 		if e.Idle {
 			return "WatermarkStatus(idle)"

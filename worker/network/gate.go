@@ -7,8 +7,10 @@ import "sync"
 type InputGate[T any] struct {
 	mu               sync.Mutex
 	channels         []*Channel[T]
-	avail            []int // channels with queued buffers, each at most once, FIFO
-	open             int   // channels that have not delivered EndOfPartition
+	avail            []int  // channels with queued buffers, each at most once, FIFO
+	blocked          []bool // channels held back by barrier alignment
+	parked           []bool // blocked channels with queued buffers, taken out of avail
+	open             int    // channels that have not delivered EndOfPartition
 	closeErr         error
 	blockedProducers int
 	notify           chan struct{}
@@ -18,7 +20,7 @@ type InputGate[T any] struct {
 // batchSize records. notify receives a token (non-blocking, coalesced) whenever a
 // buffer becomes available; several gates of one task may share it.
 func NewInputGate[T any](n, credits, batchSize int, notify chan struct{}) *InputGate[T] {
-	g := &InputGate[T]{notify: notify, open: n}
+	g := &InputGate[T]{notify: notify, open: n, blocked: make([]bool, n), parked: make([]bool, n)}
 	for i := range n {
 		c := &Channel[T]{gate: g, index: i, batchSize: batchSize, credits: credits, free: make([]Buffer[T], credits)}
 		c.spaceAvail = sync.NewCond(&g.mu)
@@ -46,11 +48,17 @@ func (g *InputGate[T]) wake() {
 func (g *InputGate[T]) Poll() (b Buffer[T], channel int, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.avail) == 0 {
-		return b, -1, false
+	for {
+		if len(g.avail) == 0 {
+			return b, -1, false
+		}
+		channel = g.avail[0]
+		g.avail = popFront(g.avail)
+		if !g.blocked[channel] {
+			break
+		}
+		g.parked[channel] = true // back in avail when unblocked
 	}
-	channel = g.avail[0]
-	g.avail = popFront(g.avail)
 	c := g.channels[channel]
 	b = c.queue[0]
 	c.queue[0] = Buffer[T]{}
@@ -68,6 +76,29 @@ func (g *InputGate[T]) Poll() (b Buffer[T], channel int, ok bool) {
 		}
 	}
 	return b, channel, true
+}
+
+// BlockChannel stops Poll from returning buffers of channel ch until UnblockAll:
+// barrier alignment holds back a channel that already delivered the barrier.
+// Its producer keeps sending until its credits run out.
+func (g *InputGate[T]) BlockChannel(ch int) {
+	g.mu.Lock()
+	g.blocked[ch] = true
+	g.mu.Unlock()
+}
+
+// UnblockAll releases every blocked channel.
+func (g *InputGate[T]) UnblockAll() {
+	g.mu.Lock()
+	for ch := range g.blocked {
+		g.blocked[ch] = false
+		if g.parked[ch] {
+			g.parked[ch] = false
+			g.avail = append(g.avail, ch)
+		}
+	}
+	g.mu.Unlock()
+	g.wake()
 }
 
 // Recycle returns a data buffer's credit to its channel, waking a blocked producer.

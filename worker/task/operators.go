@@ -264,6 +264,16 @@ type SinkFunc[T any] struct {
 	fn     func([]T) error
 	finish func() error
 	close  func() error
+	// Snapshot, if set, is the sink's part of a checkpoint.
+	Snapshot func(checkpointID int64) (any, error)
+}
+
+// SnapshotState implements Snapshotter.
+func (s *SinkFunc[T]) SnapshotState(id int64) (any, error) {
+	if s.Snapshot == nil {
+		return nil, nil
+	}
+	return s.Snapshot(id)
 }
 
 // NewSinkFunc returns a sink operator around fn.

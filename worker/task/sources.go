@@ -109,6 +109,18 @@ func (g *GeneratorSource[T]) PollNext() (st InputStatus, err error) {
 // Emitted is the number of records this subtask has emitted: its position.
 func (g *GeneratorSource[T]) Emitted() int64 { return g.emitted }
 
+// GeneratorPosition is a generator subtask's checkpointed position.
+type GeneratorPosition struct {
+	Subtask, Parallelism int
+	Next                 int64 // next index to emit
+	Emitted              int64
+}
+
+// SnapshotState records the position, so a restore resumes at the next index.
+func (g *GeneratorSource[T]) SnapshotState(int64) (any, error) {
+	return GeneratorPosition{Subtask: g.ctx.Subtask, Parallelism: g.ctx.Parallelism, Next: g.next, Emitted: g.emitted}, nil
+}
+
 // Finish emits the final watermark of a bounded generator.
 func (g *GeneratorSource[T]) Finish() error {
 	if g.count < 0 {

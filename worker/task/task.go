@@ -31,7 +31,31 @@ type Deployment struct {
 	BatchMode     bool
 	// WatermarkInterval is pipeline.auto-watermark-interval.
 	WatermarkInterval time.Duration
-	Log               zerolog.Logger
+	// ExactlyOnce aligns checkpoint barriers (else at-least-once).
+	ExactlyOnce bool
+	// Checkpoints receives the task's acknowledgements; nil when checkpointing is off.
+	Checkpoints CheckpointResponder
+	Log         zerolog.Logger
+}
+
+// CheckpointResponder is how a task reports a checkpoint to the JobMaster.
+// Called from the task's goroutine; implementations must not block for long.
+type CheckpointResponder interface {
+	Acknowledge(checkpointID int64, task string, subtask int, snapshots []OperatorSnapshot)
+	Decline(checkpointID int64, task string, subtask int, err error)
+}
+
+// OperatorSnapshot is one operator's part of a checkpoint.
+type OperatorSnapshot struct {
+	OperatorID string
+	State      any
+}
+
+// Snapshotter is implemented by operators with state. SnapshotState runs on the
+// task goroutine while the barrier is aligned: it must capture a consistent copy,
+// and leave slow work (writing files) to the copy's owner.
+type Snapshotter interface {
+	SnapshotState(checkpointID int64) (any, error)
 }
 
 // Task is one running subtask of a chain.
@@ -44,6 +68,9 @@ type Task struct {
 	inputs    []inputProcessor
 	writers   []ResultWriter
 	notify    chan struct{}
+	mailbox   chan func() error
+	barriers  *BarrierHandler
+	responder CheckpointResponder
 	timers    timerHeap
 	timerSeq  int64
 	log       zerolog.Logger
@@ -56,6 +83,7 @@ type Task struct {
 func Build(d Deployment) (t *Task, err error) {
 	g, c := d.Graph, d.Chain
 	t = &Task{Name: c.Name, Subtask: d.Subtask, notify: d.Notify, Metrics: map[int]*OperatorMetrics{},
+		mailbox: make(chan func() error, 64), responder: d.Checkpoints,
 		log: d.Log.With().Str("task", c.Name).Int("subtask", d.Subtask).Logger()}
 	defer func() {
 		if err != nil {
@@ -160,9 +188,10 @@ func Build(d Deployment) (t *Task, err error) {
 	if len(d.Inputs) != len(inputsOf[head.Index]) {
 		return t, fmt.Errorf("operator %q has %d inputs but %d gates were deployed", head.Name, len(inputsOf[head.Index]), len(d.Inputs))
 	}
+	t.barriers = NewBarrierHandler(d.Inputs, d.ExactlyOnce, t.checkpoint)
 	for side, gate := range d.Inputs {
 		up := upstreamType(g, head, side)
-		in, err := up.newInput(gate, inputsOf[head.Index][side])
+		in, err := up.newInput(gate, inputsOf[head.Index][side], side, t.barriers)
 		if err != nil {
 			return t, fmt.Errorf("operator %q input %d: %w", head.Name, side, err)
 		}
@@ -236,6 +265,9 @@ func (t *Task) runSource(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if err := t.drainMailbox(); err != nil {
+			return err
+		}
 		st, err := t.source.PollNext()
 		if err != nil {
 			return t.contexts[0].Fail(err)
@@ -280,6 +312,9 @@ func (t *Task) runInputs(ctx context.Context) error {
 		if err := t.fireTimers(); err != nil {
 			return err
 		}
+		if err := t.drainMailbox(); err != nil {
+			return err
+		}
 		if progressed {
 			if err := t.flushIfDue(); err != nil {
 				return err
@@ -302,6 +337,13 @@ func (t *Task) runInputs(ctx context.Context) error {
 		select {
 		case <-t.notify:
 		case <-wake:
+		case f := <-t.mailbox:
+			if err := f(); err != nil {
+				if tm != nil {
+					tm.Stop()
+				}
+				return err
+			}
 		case <-ctx.Done():
 		}
 		if tm != nil {
@@ -361,4 +403,69 @@ func (t *Task) closeAll() error {
 	}
 	t.operators = nil
 	return errors.Join(errs...)
+}
+
+// drainMailbox runs the actions other goroutines queued for this task.
+func (t *Task) drainMailbox() error {
+	for {
+		select {
+		case f := <-t.mailbox:
+			if err := f(); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// TriggerCheckpoint asks a source task to take checkpoint id and inject its
+// barrier; safe to call from any goroutine. It reports false when the task's
+// mailbox is full (the checkpoint is then declined).
+func (t *Task) TriggerCheckpoint(id, timestamp int64, savepoint bool) bool {
+	barrier := network.Event{Kind: network.CheckpointBarrier, CheckpointID: id, Timestamp: timestamp, Savepoint: savepoint}
+	select {
+	case t.mailbox <- func() error { return t.checkpoint(barrier) }:
+		t.wakeUp()
+		return true
+	default:
+		return false
+	}
+}
+
+func (t *Task) wakeUp() {
+	select {
+	case t.notify <- struct{}{}:
+	default:
+	}
+}
+
+// checkpoint snapshots every operator of the chain, in order, then sends the
+// barrier downstream and acknowledges. A snapshot error declines the checkpoint
+// without failing the task.
+func (t *Task) checkpoint(barrier network.Event) error {
+	var snaps []OperatorSnapshot
+	for i, op := range t.operators {
+		s, ok := op.(Snapshotter)
+		if !ok {
+			continue
+		}
+		st, err := s.SnapshotState(barrier.CheckpointID)
+		if err != nil {
+			if t.responder != nil {
+				t.responder.Decline(barrier.CheckpointID, t.Name, t.Subtask, t.contexts[i].Fail(err))
+			}
+			return nil
+		}
+		snaps = append(snaps, OperatorSnapshot{OperatorID: t.contexts[i].OperatorID, State: st})
+	}
+	for _, w := range t.writers {
+		if err := w.Emit(barrier); err != nil {
+			return err
+		}
+	}
+	if t.responder != nil {
+		t.responder.Acknowledge(barrier.CheckpointID, t.Name, t.Subtask, snaps)
+	}
+	return nil
 }

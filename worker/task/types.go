@@ -25,7 +25,7 @@ type StreamType interface {
 	// Discard returns an Output[T] that drops records.
 	Discard() any
 
-	newInput(g Gate, target any) (inputProcessor, error)
+	newInput(g Gate, target any, input int, barriers *BarrierHandler) (inputProcessor, error)
 }
 
 // WriterOptions are the knobs of a RecordWriter.
@@ -48,6 +48,8 @@ type Gate interface {
 	Finished() bool
 	Close(err error)
 	Stats() network.Stats
+	BlockChannel(ch int)
+	UnblockAll()
 }
 
 // ResultWriter is the untyped face of a network.RecordWriter.
@@ -56,6 +58,9 @@ type ResultWriter interface {
 	FlushIfDue(now time.Time) error
 	Finish() error
 	RecordsOut() int64
+	// Emit sends an event (a checkpoint barrier) on every channel, after the
+	// records before it.
+	Emit(e network.Event) error
 }
 
 type streamType[T any] struct{ name string }
@@ -104,7 +109,7 @@ func (s streamType[T]) FanOut(outs []any) any {
 
 func (s streamType[T]) Discard() any { return Output[T](discard[T]{}) }
 
-func (s streamType[T]) newInput(g Gate, target any) (inputProcessor, error) {
+func (s streamType[T]) newInput(g Gate, target any, input int, barriers *BarrierHandler) (inputProcessor, error) {
 	gate, ok := g.(*network.InputGate[T])
 	if !ok {
 		return nil, fmt.Errorf("input gate %T does not carry %s", g, s.name)
@@ -113,7 +118,7 @@ func (s streamType[T]) newInput(g Gate, target any) (inputProcessor, error) {
 	if !ok {
 		return nil, fmt.Errorf("operator input %T does not take %s", target, s.name)
 	}
-	return &gateInput[T]{gate: gate, target: out, valve: NewWatermarkValve(gate.NumChannels())}, nil
+	return &gateInput[T]{gate: gate, target: out, valve: NewWatermarkValve(gate.NumChannels()), input: input, barriers: barriers}, nil
 }
 
 type fanOut[T any] []Output[T]
@@ -149,9 +154,11 @@ type inputProcessor interface {
 }
 
 type gateInput[T any] struct {
-	gate   *network.InputGate[T]
-	target Output[T]
-	valve  *WatermarkValve
+	gate     *network.InputGate[T]
+	target   Output[T]
+	valve    *WatermarkValve
+	input    int
+	barriers *BarrierHandler
 }
 
 func (in *gateInput[T]) processNext() (bool, error) {
@@ -175,6 +182,11 @@ func (in *gateInput[T]) processNext() (bool, error) {
 		out = in.valve.Status(ch, b.Event.Idle)
 	case network.EndOfPartition: // counted by the gate; an ended channel holds nothing back
 		out = in.valve.End(ch)
+		if err := in.barriers.OnEndOfPartition(in.input, ch); err != nil {
+			return true, err
+		}
+	case network.CheckpointBarrier:
+		return true, in.barriers.OnBarrier(in.input, ch, b.Event)
 	}
 	for _, e := range out {
 		if err := in.target.Emit(e); err != nil {
