@@ -1,0 +1,114 @@
+// Package checkpoint is the JobMaster's checkpoint coordinator: it decides when
+// checkpoints and savepoints are triggered, collects the tasks'
+// acknowledgements, and decides when one is complete, aborted, retained or
+// discarded, with the semantics of Flink's CheckpointCoordinator. README.md
+// draws the protocol.
+//
+// # Model
+//
+// Coordinator is a pure state machine, in the manner of etcd's raft: each
+// method is one step that takes the current time as an argument and returns
+// Commands for the shell (the JobMaster) to execute, in order. It starts no
+// goroutine, reads no clock, does no I/O and never blocks, so it is tested by
+// replaying scripts (testdata/*.txt) with exact outputs. The shell owns
+// everything else: the RPCs to the tasks, the files, the timers, the lock.
+//
+// A checkpoint (or savepoint) goes through these states:
+//
+//	triggered ──every task acked──▶ persisting ──Persisted(ok)──▶ completed
+//	    │                               │
+//	    └──── decline, timeout, ────────┴──▶ aborted
+//	          subsumed, failover, Persisted(err)
+//
+// Triggered and persisting checkpoints are "pending". Ids come from one counter
+// and strictly increase, whatever the kind.
+//
+//   - Tick triggers a periodic checkpoint when Interval has passed since the
+//     last periodic trigger (or the failover, or creation), MinPause since the
+//     last completion of any kind, fewer than MaxConcurrent checkpoints and
+//     savepoints are pending, and periodic checkpoints are on (no Stop, no
+//     stop-with-savepoint pending or done, no FailJob awaiting its failover).
+//     Tick also aborts what has been pending for Timeout, in id order, before
+//     triggering. Timeouts are only noticed by Tick: an ack or Persisted that
+//     arrives before the first Tick past the deadline still counts.
+//   - TriggerSavepoint starts a savepoint at once, regardless of interval, min
+//     pause and concurrency, as Flink does; it still counts as pending for the
+//     next periodic trigger. SavepointStop suspends periodic checkpoints while
+//     it is pending; if it is aborted they resume, if it completes they are
+//     over and no further savepoint is accepted (ErrStopping).
+//   - Ack records one task's state handles. The last one turns the checkpoint
+//     into persisting and returns Persist. Acks and declines that are unknown,
+//     duplicated, late, or from a task not in the job change nothing and return
+//     nothing.
+//   - Persisted(ok) completes it. Completion of a checkpoint or a
+//     stop-with-savepoint aborts the older pending checkpoints ("subsumed", as
+//     Flink's CHECKPOINT_SUBSUMED: its notification commits their side effects
+//     too) and notifies the tasks. An intermediate savepoint subsumes nothing,
+//     and its NotifyComplete is for the user only (ForTasks is false): like
+//     Flink since 1.15 it is not a recovery point and commits no side effects.
+//     Savepoints are never subsumed.
+//   - Retention: completed checkpoints are kept up to Retained (Completed,
+//     LatestCompleted: the restore point); the oldest beyond that is Discarded.
+//     Savepoints are not retained, only reported (LatestSavepoint), and a
+//     completed savepoint is never Discarded: it belongs to the user.
+//
+// # Failures
+//
+// A checkpoint that is declined by a task, expires, or whose _metadata cannot
+// be written (Persisted with an error) is a failure. Failures of periodic
+// checkpoints count; the count is reset by any completion (savepoints too).
+// When it exceeds TolerableFailures, FailJob is returned once, right after the
+// NotifyAborted of the failure that crossed the line, and the count restarts
+// from zero. As in Flink's CheckpointFailureManager, the following do not
+// count: savepoint failures (reported through NotifyAborted only), subsumed
+// checkpoints, aborts by failover (TaskFailed), and failures of a checkpoint
+// older than the last completed one. Between FailJob and the failover
+// (TaskFailed) nothing is counted, no periodic checkpoint is triggered and
+// savepoints are refused (ErrJobFailing).
+//
+// TaskFailed aborts everything pending without counting it and restarts the
+// interval. A checkpoint aborted while persisting is an orphan: if its
+// Persisted later reports success, Discard is returned, because its _metadata
+// exists but the checkpoint must not.
+//
+// # Invariants
+//
+// Checked after every step of every script and random walk (script_test.go):
+//
+//   - trigger ids strictly increase;
+//   - Persist carries an ack from every task, once per id;
+//   - every id ends at most once, completed (after its Persist) or aborted;
+//   - a periodic checkpoint is triggered only with at most MaxConcurrent
+//     pending (itself included) and MinPause after the last completion;
+//   - the consecutive-failure count never exceeds TolerableFailures;
+//   - Completed holds at most Retained checkpoints, ascending, none discarded,
+//     never a savepoint; a completed savepoint is never Discarded;
+//   - Discard names only a completed checkpoint dropped by retention or an
+//     orphan whose _metadata was written.
+//
+// # What the shell must do
+//
+//   - Call every method from one goroutine (the JobMaster's main loop); the
+//     coordinator has no lock. Call Tick often enough for its resolution,
+//     e.g. every 100 ms or at the earliest deadline.
+//   - TriggerBarrier: ask each source task to snapshot and inject the barrier.
+//     A source that cannot take it (unreachable, full mailbox) is reported with
+//     Decline, or the checkpoint will expire.
+//   - Feed the tasks' acknowledgements and declines to Ack and Decline.
+//   - Persist: write <state.checkpoints.dir>/<job>/chk-<id>/_metadata (or the
+//     savepoint directory) with a checksum, last, published by rename; then
+//     call Persisted with the result, always, exactly once. Persist.Acks and
+//     CompletedCheckpoint.Handles are shared: do not modify them.
+//   - NotifyComplete: if ForTasks, tell every task (sinks commit); for a
+//     savepoint, answer the user who triggered it. NotifyAborted: tell every
+//     task (they drop the alignment, sinks abort); for a savepoint, answer the
+//     user with the reason.
+//   - Discard: delete chk-<id>/ (asynchronously; it is not reported back).
+//     State written for checkpoints that were aborted has no _metadata, so it
+//     does not exist; the store sweeps such leftovers on start.
+//   - FailJob: fail the job. On a restart call TaskFailed, then restore
+//     LatestCompleted; if the job ends, call Stop. Also call TaskFailed on any
+//     other failover, and Stop when the job finishes or is cancelled.
+//   - After a JobManager failover, create the coordinator with a nextID above
+//     every id used before.
+package checkpoint
