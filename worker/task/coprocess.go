@@ -21,15 +21,12 @@ type CoProcessor[T1, T2, U any] interface {
 // functions it is keyed: state and timers per key, both inputs partitioned by
 // the same key.
 type CoProcess[K comparable, T1, T2, U any] struct {
-	base
-	key1      func(T1) K
-	key2      func(T2) K
-	rt        *KeyedRuntime[K] // nil when not keyed
-	fn        CoProcessor[T1, T2, U]
-	out       Output[U]
-	col       Collector[U]
-	valve     *WatermarkValve
-	scheduled int64
+	emitter[U]
+	key1  func(T1) K
+	key2  func(T2) K
+	rt    *KeyedRuntime[K] // nil when not keyed
+	fn    CoProcessor[T1, T2, U]
+	valve *WatermarkValve
 }
 
 // ErrNoKeyedState is returned when a non-keyed function uses timers or state.
@@ -39,7 +36,8 @@ var ErrNoKeyedState = errors.New("keyed state and timers need keyed inputs: conn
 // nil (not keyed) or both set.
 func NewCoProcess[K comparable, T1, T2, U any](ctx *OperatorContext, key1 func(T1) K, key2 func(T2) K, hash func(K) uint64,
 	newFn func(rt *KeyedRuntime[K]) (CoProcessor[T1, T2, U], error), out Output[U]) (*CoProcess[K, T1, T2, U], Output[T1], Output[T2], error) {
-	o := &CoProcess[K, T1, T2, U]{base: base{ctx}, key1: key1, key2: key2, out: out, valve: NewWatermarkValve(2), scheduled: math.MaxInt64}
+	o := &CoProcess[K, T1, T2, U]{emitter: emitter[U]{base: base{ctx}, out: out, scheduled: math.MaxInt64},
+		key1: key1, key2: key2, valve: NewWatermarkValve(2)}
 	if key1 != nil {
 		b := state.NewHeapKeyedBackend[K](ctx.KeyGroups, ctx.MaxParallelism, hash, ctx.Timers.Now)
 		o.rt = &KeyedRuntime[K]{Ctx: ctx, Backend: b, Timers: state.NewTimerService[K, struct{}](b)}
@@ -93,43 +91,14 @@ func pushCo[K comparable, T1, T2, U, V any](o *CoProcess[K, T1, T2, U], batch []
 }
 
 func (o *CoProcess[K, T1, T2, U]) afterCalls() error {
-	if err := o.flush(); err != nil {
-		return err
-	}
-	if err := o.ctx.FlushSideOutputs(); err != nil {
-		return o.ctx.Fail(err)
-	}
 	if o.rt == nil {
-		return nil
+		return o.emitter.afterCalls(noTimers, nil)
 	}
-	if next, ok := o.rt.Timers.NextProcessingTime(); ok && next < o.scheduled {
-		o.scheduled = next
-		o.ctx.Timers.RegisterTimer(next, o.onProcessingTime)
-	}
-	return nil
-}
-
-func (o *CoProcess[K, T1, T2, U]) flush() error {
-	if len(o.col.buf) == 0 {
-		return nil
-	}
-	o.ctx.Metrics.RecordsOut.Add(int64(len(o.col.buf)))
-	err := o.out.Push(o.col.buf, o.col.timestamps())
-	o.col.reset()
-	return o.ctx.Fail(err)
+	return o.emitter.afterCalls(o.rt.Timers.NextProcessingTime, o.onProcessingTime)
 }
 
 func (o *CoProcess[K, T1, T2, U]) fire(domain TimeDomain) func(K, struct{}, int64) error {
-	return func(_ K, _ struct{}, ts int64) error {
-		o.col.hasTS, o.col.cur = domain == EventTime, ts
-		if err := o.fn.OnTimer(ts, domain, &o.col); err != nil {
-			return err
-		}
-		if len(o.col.buf) >= o.ctx.BatchSize {
-			return o.flush()
-		}
-		return nil
-	}
+	return func(_ K, _ struct{}, ts int64) error { return o.onTimer(ts, domain, o.fn.OnTimer) }
 }
 
 // emitSide combines one input's event with the other's.

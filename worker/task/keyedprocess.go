@@ -33,13 +33,10 @@ type KeyedProcessor[T, U any] interface {
 // KeyedProcess runs a KeyedProcessor: per-key state, event- and processing-time
 // timers, records out with the input's (or the timer's) timestamp.
 type KeyedProcess[K comparable, T, U any] struct {
-	base
-	key       func(T) K
-	rt        *KeyedRuntime[K]
-	fn        KeyedProcessor[T, U]
-	out       Output[U]
-	col       Collector[U]
-	scheduled int64 // processing time of the wake-up already registered
+	emitter[U]
+	key func(T) K
+	rt  *KeyedRuntime[K]
+	fn  KeyedProcessor[T, U]
 }
 
 // NewKeyedProcess builds the operator; newFn creates the user function instance.
@@ -47,7 +44,7 @@ func NewKeyedProcess[K comparable, T, U any](ctx *OperatorContext, key func(T) K
 	newFn func(rt *KeyedRuntime[K]) (KeyedProcessor[T, U], error), out Output[U]) (*KeyedProcess[K, T, U], error) {
 	b := state.NewHeapKeyedBackend[K](ctx.KeyGroups, ctx.MaxParallelism, hash, ctx.Timers.Now)
 	rt := &KeyedRuntime[K]{Ctx: ctx, Backend: b, Timers: state.NewTimerService[K, struct{}](b)}
-	o := &KeyedProcess[K, T, U]{base: base{ctx}, key: key, rt: rt, out: out, scheduled: math.MaxInt64}
+	o := &KeyedProcess[K, T, U]{emitter: emitter[U]{base: base{ctx}, out: out, scheduled: math.MaxInt64}, key: key, rt: rt}
 	fn, err := newFn(rt)
 	if err != nil {
 		return nil, err
@@ -80,43 +77,12 @@ func (o *KeyedProcess[K, T, U]) Push(batch []T, ts []int64) (err error) {
 	return o.afterCalls()
 }
 
-// afterCalls pushes what was collected and keeps a wake-up registered for the
-// earliest processing-time timer.
 func (o *KeyedProcess[K, T, U]) afterCalls() error {
-	if err := o.flush(); err != nil {
-		return err
-	}
-	if err := o.ctx.FlushSideOutputs(); err != nil {
-		return o.ctx.Fail(err)
-	}
-	if next, ok := o.rt.Timers.NextProcessingTime(); ok && next < o.scheduled {
-		o.scheduled = next
-		o.ctx.Timers.RegisterTimer(next, o.onProcessingTime)
-	}
-	return nil
-}
-
-func (o *KeyedProcess[K, T, U]) flush() error {
-	if len(o.col.buf) == 0 {
-		return nil
-	}
-	o.ctx.Metrics.RecordsOut.Add(int64(len(o.col.buf)))
-	err := o.out.Push(o.col.buf, o.col.timestamps())
-	o.col.reset()
-	return o.ctx.Fail(err)
+	return o.emitter.afterCalls(o.rt.Timers.NextProcessingTime, o.onProcessingTime)
 }
 
 func (o *KeyedProcess[K, T, U]) fire(domain TimeDomain) func(K, struct{}, int64) error {
-	return func(_ K, _ struct{}, ts int64) error {
-		o.col.hasTS, o.col.cur = domain == EventTime, ts
-		if err := o.fn.OnTimer(ts, domain, &o.col); err != nil {
-			return err
-		}
-		if len(o.col.buf) >= o.ctx.BatchSize {
-			return o.flush()
-		}
-		return nil
-	}
+	return func(_ K, _ struct{}, ts int64) error { return o.onTimer(ts, domain, o.fn.OnTimer) }
 }
 
 // Emit advances event time on a watermark, firing due timers before the

@@ -48,20 +48,17 @@ type trigKey[K comparable] struct {
 // WindowOperator assigns elements to windows per key, keeps each window's
 // contents, and fires them when the trigger says so.
 type WindowOperator[K comparable, T, ACC, OUT any] struct {
-	base
-	spec      WindowSpec[K, T, ACC, OUT]
-	trigger   window.Trigger
-	backend   *state.HeapKeyedBackend[K]
-	timers    *state.TimerService[K, window.Window]
-	contents  *state.KeyedMap[winKey[K], ACC]
-	counts    *state.KeyedMap[trigKey[K], int64]
-	merging   *state.KeyedMap[K, map[window.Window]window.Window]
-	out       Output[OUT]
-	col       Collector[OUT]
-	late      *SideOutput[T]
-	windows   []window.Window
-	scheduled int64
-	tctx      triggerCtx[K, T, ACC, OUT]
+	emitter[OUT]
+	spec     WindowSpec[K, T, ACC, OUT]
+	trigger  window.Trigger
+	backend  *state.HeapKeyedBackend[K]
+	timers   *state.TimerService[K, window.Window]
+	contents *state.KeyedMap[winKey[K], ACC]
+	counts   *state.KeyedMap[trigKey[K], int64]
+	merging  *state.KeyedMap[K, map[window.Window]window.Window]
+	late     *SideOutput[T]
+	windows  []window.Window
+	tctx     triggerCtx[K, T, ACC, OUT]
 	// LateDropped counts elements dropped for lateness without a side output.
 	LateDropped int64
 }
@@ -69,12 +66,12 @@ type WindowOperator[K comparable, T, ACC, OUT any] struct {
 // NewWindowOperator builds the operator for one subtask.
 func NewWindowOperator[K comparable, T, ACC, OUT any](ctx *OperatorContext, spec WindowSpec[K, T, ACC, OUT], out Output[OUT]) (*WindowOperator[K, T, ACC, OUT], error) {
 	b := state.NewHeapKeyedBackend[K](ctx.KeyGroups, ctx.MaxParallelism, spec.Hash, ctx.Timers.Now)
-	o := &WindowOperator[K, T, ACC, OUT]{base: base{ctx}, spec: spec, trigger: spec.Trigger, backend: b,
+	o := &WindowOperator[K, T, ACC, OUT]{emitter: emitter[OUT]{base: base{ctx}, out: out, scheduled: math.MaxInt64},
+		spec: spec, trigger: spec.Trigger, backend: b,
 		timers:   state.NewTimerService[K, window.Window](b),
 		contents: state.NewKeyedMap[winKey[K], ACC](ctx.KeyGroups),
 		counts:   state.NewKeyedMap[trigKey[K], int64](ctx.KeyGroups),
-		merging:  state.NewKeyedMap[K, map[window.Window]window.Window](ctx.KeyGroups),
-		out:      out, scheduled: math.MaxInt64}
+		merging:  state.NewKeyedMap[K, map[window.Window]window.Window](ctx.KeyGroups)}
 	if o.trigger == nil {
 		o.trigger = spec.Assigner.DefaultTrigger()
 	}
@@ -291,27 +288,7 @@ func (o *WindowOperator[K, T, ACC, OUT]) onTimer(key K, w window.Window, ts int6
 }
 
 func (o *WindowOperator[K, T, ACC, OUT]) afterCalls() error {
-	if err := o.flush(); err != nil {
-		return err
-	}
-	if err := o.ctx.FlushSideOutputs(); err != nil {
-		return o.ctx.Fail(err)
-	}
-	if next, ok := o.timers.NextProcessingTime(); ok && next < o.scheduled {
-		o.scheduled = next
-		o.ctx.Timers.RegisterTimer(next, o.onProcessingTime)
-	}
-	return nil
-}
-
-func (o *WindowOperator[K, T, ACC, OUT]) flush() error {
-	if len(o.col.buf) == 0 {
-		return nil
-	}
-	o.ctx.Metrics.RecordsOut.Add(int64(len(o.col.buf)))
-	err := o.out.Push(o.col.buf, o.col.timestamps())
-	o.col.reset()
-	return o.ctx.Fail(err)
+	return o.emitter.afterCalls(o.timers.NextProcessingTime, o.onProcessingTime)
 }
 
 // Emit advances event time: due window timers fire before the watermark moves on.
