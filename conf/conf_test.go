@@ -60,6 +60,33 @@ func TestSet(t *testing.T) {
 		{"execution.runtime-mode", "Automatic", "automatic", ""},
 		{"execution.runtime-mode", "stream", "", `invalid value "stream" for execution.runtime-mode: want one of streaming, batch, automatic`},
 		{"log.level", "DEBUG", "debug", ""},
+		{"execution.checkpointing.mode", "AT_LEAST_ONCE", "at_least_once", ""},
+		{"execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION", "retain_on_cancellation", ""},
+		{"execution.checkpointing.mode", "at-least-once", "", `invalid value "at-least-once" for execution.checkpointing.mode: want one of exactly_once, at_least_once`},
+		// enum unset by default: "" is the default, not a value to set
+		{"restart-strategy.type", "FixedDelay", "fixeddelay", ""},
+		{"restart-strategy.type", "exponential-delay", "exponential-delay", ""},
+		{"restart-strategy.type", "", "", `invalid value "" for restart-strategy.type: want one of none, off, disable, fixed-delay, fixeddelay, failure-rate, failurerate, exponential-delay, exponentialdelay`},
+		{"restart-strategy.type", "region", "", `invalid value "region" for restart-strategy.type: want one of none, off, disable, fixed-delay, fixeddelay, failure-rate, failurerate, exponential-delay, exponentialdelay`},
+		// int with Min(0)
+		{"restart-strategy.fixed-delay.attempts", "0", "0", ""},
+		{"restart-strategy.fixed-delay.attempts", "-1", "", `invalid value "-1" for restart-strategy.fixed-delay.attempts: want an integer ≥ 0`},
+		// float: parsed like Java's Double.parseDouble, stored in shortest form
+		{"restart-strategy.exponential-delay.backoff-multiplier", "2", "2", ""},
+		{"restart-strategy.exponential-delay.backoff-multiplier", "+2.50", "2.5", ""},
+		{"restart-strategy.exponential-delay.backoff-multiplier", "1e1", "10", ""},
+		{"restart-strategy.exponential-delay.backoff-multiplier", "1", "1", ""},
+		{"restart-strategy.exponential-delay.backoff-multiplier", "0.99", "", `invalid value "0.99" for restart-strategy.exponential-delay.backoff-multiplier: want a number ≥ 1`},
+		{"restart-strategy.exponential-delay.backoff-multiplier", "1_5", "", `invalid value "1_5" for restart-strategy.exponential-delay.backoff-multiplier: want a number ≥ 1`},
+		{"restart-strategy.exponential-delay.backoff-multiplier", "Infinity", "", `invalid value "Infinity" for restart-strategy.exponential-delay.backoff-multiplier: want a number ≥ 1`},
+		{"restart-strategy.exponential-delay.backoff-multiplier", "1e400", "", `invalid value "1e400" for restart-strategy.exponential-delay.backoff-multiplier: want a number ≥ 1`},
+		{"restart-strategy.exponential-delay.jitter-factor", ".25", "0.25", ""},
+		{"restart-strategy.exponential-delay.jitter-factor", "0", "0", ""},
+		{"restart-strategy.exponential-delay.jitter-factor", "1", "1", ""},
+		{"restart-strategy.exponential-delay.jitter-factor", "1.01", "", `invalid value "1.01" for restart-strategy.exponential-delay.jitter-factor: want a number from 0 to 1`},
+		{"restart-strategy.exponential-delay.jitter-factor", "-0.1", "", `invalid value "-0.1" for restart-strategy.exponential-delay.jitter-factor: want a number from 0 to 1`},
+		{"restart-strategy.exponential-delay.jitter-factor", "NaN", "", `invalid value "NaN" for restart-strategy.exponential-delay.jitter-factor: want a number from 0 to 1`},
+		{"restart-strategy.exponential-delay.jitter-factor", "", "", `invalid value "" for restart-strategy.exponential-delay.jitter-factor: want a number from 0 to 1`},
 		// any type: one line only
 		{"log.format", "json\nconsole", "", `invalid value "json\nconsole" for log.format: want a single line`},
 	}
@@ -92,8 +119,10 @@ func TestSet(t *testing.T) {
 // Options of the types the table does not use yet. Their keys start with
 // "test.", which TestExampleFile skips.
 var (
-	testBool   = conf.Bool("test.bool", false, "A boolean for tests.")
-	testString = conf.String("test.string", "x", "A string for tests.")
+	testBool     = conf.Bool("test.bool", false, "A boolean for tests.")
+	testString   = conf.String("test.string", "x", "A string for tests.")
+	testFloat    = conf.Float("test.float", 2.5, "An unbounded number for tests.")
+	testFloatMax = conf.Float("test.float-max", -3, "A number bounded above for tests.").Max(0.5)
 )
 
 func TestBoolAndStringOptions(t *testing.T) {
@@ -115,6 +144,50 @@ func TestBoolAndStringOptions(t *testing.T) {
 	}
 }
 
+func TestFloatOptions(t *testing.T) {
+	c := conf.New()
+	if testFloat.Get(c) != 2.5 || testFloatMax.Get(nil) != -3 {
+		t.Fatalf("defaults: got %v %v", testFloat.Get(c), testFloatMax.Get(nil))
+	}
+	for _, tt := range []struct {
+		opt   conf.FloatOption
+		value string
+		want  float64
+		err   string
+	}{
+		{testFloat, "-1e-3", -0.001, ""},
+		{testFloat, "0x1p3", 8, ""}, // hexadecimal, as Java reads it
+		{testFloat, "1.", 1, ""},
+		{testFloat, "abc", 0, `invalid value "abc" for test.float: want a number`},
+		{testFloat, "1.5d", 0, `invalid value "1.5d" for test.float: want a number`},
+		{testFloatMax, "0.5", 0.5, ""},
+		{testFloatMax, "0.6", 0, `invalid value "0.6" for test.float-max: want a number ≤ 0.5`},
+	} {
+		err := c.Set(tt.opt.Key(), tt.value)
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err || !errors.Is(err, conf.ErrInvalidValue) {
+				t.Errorf("Set(%s, %q) error = %v, want %s", tt.opt.Key(), tt.value, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || tt.opt.Get(c) != tt.want {
+			t.Errorf("Set(%s, %q) = %v, Get = %v; want %v", tt.opt.Key(), tt.value, err, tt.opt.Get(c), tt.want)
+		}
+	}
+}
+
+// TestRegisterPanics checks that a default outside its own bounds is caught
+// where the option is declared.
+func TestRegisterPanics(t *testing.T) {
+	defer func() {
+		want := `conf: default of test.float-bad-default: invalid value "0.5" for test.float-bad-default: want a number ≥ 1`
+		if r := recover(); r != want {
+			t.Errorf("recovered %v, want %s", r, want)
+		}
+	}()
+	conf.Float("test.float-bad-default", 0.5, "A float whose default is out of range.").Min(1)
+}
+
 func TestTypedGet(t *testing.T) {
 	var nilConf *conf.Config
 	if got := conf.ParallelismDefault.Get(nilConf); got != 1 {
@@ -125,6 +198,21 @@ func TestTypedGet(t *testing.T) {
 	}
 	if got := conf.LogLevel.Get(nil); got != "warn" {
 		t.Errorf("default log level = %q", got)
+	}
+	if got := conf.RestartStrategyType.Get(nil); got != "" {
+		t.Errorf("default restart strategy = %q, want unset", got)
+	}
+	if got := conf.RestartExponentialDelayBackoffMultiplier.Get(nil); got != 1.5 {
+		t.Errorf("default backoff multiplier = %v", got)
+	}
+	if got := conf.CheckpointingInterval.Get(nil); got != 0 {
+		t.Errorf("default checkpointing interval = %v", got)
+	}
+	if got := conf.CheckpointingTimeout.Get(nil); got != 10*time.Minute {
+		t.Errorf("default checkpointing timeout = %v", got)
+	}
+	if got := conf.RestartExponentialDelayAttempts.Get(nil); got != 2147483647 {
+		t.Errorf("default attempts before reset = %d", got)
 	}
 	var c conf.Config // the zero value is usable
 	for _, kv := range [][2]string{
@@ -476,6 +564,16 @@ func TestOptions(t *testing.T) {
 		conf.MiniClusterTaskManagers.Key(), conf.BufferTimeout.Key(), conf.BatchSize.Key(),
 		conf.BuffersPerChannel.Key(), conf.RuntimeMode.Key(), conf.Target.Key(),
 		conf.LogLevel.Key(), conf.LogFormat.Key(),
+		conf.CheckpointingInterval.Key(), conf.CheckpointingMode.Key(), conf.CheckpointingTimeout.Key(),
+		conf.MinPauseBetweenCheckpoints.Key(), conf.MaxConcurrentCheckpoints.Key(),
+		conf.TolerableFailedCheckpoints.Key(), conf.ExternalizedCheckpointRetention.Key(),
+		conf.CheckpointsDirectory.Key(), conf.SavepointDirectory.Key(), conf.MaxRetainedCheckpoints.Key(),
+		conf.RestartStrategyType.Key(), conf.RestartFixedDelayAttempts.Key(), conf.RestartFixedDelayDelay.Key(),
+		conf.RestartFailureRateMaxFailuresPerInterval.Key(), conf.RestartFailureRateInterval.Key(),
+		conf.RestartFailureRateDelay.Key(), conf.RestartExponentialDelayInitialBackoff.Key(),
+		conf.RestartExponentialDelayMaxBackoff.Key(), conf.RestartExponentialDelayBackoffMultiplier.Key(),
+		conf.RestartExponentialDelayResetBackoffThreshold.Key(), conf.RestartExponentialDelayJitterFactor.Key(),
+		conf.RestartExponentialDelayAttempts.Key(),
 	}
 	for _, k := range declared {
 		if !slices.Contains(keys, k) {
@@ -491,6 +589,12 @@ func TestOptions(t *testing.T) {
 	}
 	if o := byKey["execution.runtime-mode"]; !slices.Equal(o.Values, []string{"streaming", "batch", "automatic"}) || o.Default != "streaming" {
 		t.Errorf("runtime mode option = %+v", o)
+	}
+	if o := byKey["restart-strategy.exponential-delay.jitter-factor"]; o.Type != conf.TypeFloat || o.Default != "0.1" {
+		t.Errorf("jitter factor option = %+v", o)
+	}
+	if o := byKey["restart-strategy.type"]; o.Type != conf.TypeEnum || o.Default != "" || len(o.Values) != 9 {
+		t.Errorf("restart strategy type option = %+v", o)
 	}
 	// Options returns copies.
 	byKey["execution.runtime-mode"].Values[0] = "changed"
@@ -518,7 +622,8 @@ func TestExampleFile(t *testing.T) {
 		if strings.HasPrefix(o.Key, "test.") {
 			continue // registered by this test file
 		}
-		if want := "# " + o.Key + ": " + o.Default; !slices.Contains(lines, want) {
+		// An empty default leaves "# key:" with no trailing space.
+		if want := strings.TrimSuffix("# "+o.Key+": "+o.Default, " "); !slices.Contains(lines, want) {
 			t.Errorf("spate.yaml lacks the line %q", want)
 		}
 	}

@@ -22,6 +22,24 @@ func FuzzParseDuration(f *testing.F) {
 	})
 }
 
+// FuzzParseFloat checks that parseFloat never panics and that what it
+// accepts survives formatFloat and back.
+func FuzzParseFloat(f *testing.F) {
+	for _, s := range []string{"1.5", "0.1", "+2", ".5", "1e3", "0x1p3", "1e400", "NaN", "-0", "1_5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := parseFloat(s)
+		if err != nil {
+			return
+		}
+		back, err := parseFloat(formatFloat(v))
+		if err != nil || back != v {
+			t.Fatalf("parseFloat(%q) = %v; formatFloat gives %q, which parses to %v, %v", s, v, formatFloat(v), back, err)
+		}
+	})
+}
+
 // FuzzParseYAML checks that any spate.yaml either fails to load or yields a
 // configuration that survives EncodeProperties and parseProperties.
 func FuzzParseYAML(f *testing.F) {

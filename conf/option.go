@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ type Type string
 // The option types.
 const (
 	TypeInt      Type = "int"
+	TypeFloat    Type = "float"
 	TypeString   Type = "string"
 	TypeBool     Type = "bool"
 	TypeDuration Type = "duration"
@@ -24,7 +26,7 @@ const (
 type Option struct {
 	Key     string
 	Type    Type
-	Default string   // the default, written as a user would write it
+	Default string   // the default, written as a user would write it; "" for an unset enum (see Enum)
 	Doc     string   // one sentence for the user
 	Values  []string // the allowed values, lower case; enums only
 }
@@ -32,8 +34,10 @@ type Option struct {
 // entry is a registered option and its validation rules.
 type entry struct {
 	opt Option
-	// min and max bound int options when hasMin and hasMax are set.
+	// min and max bound int options, fmin and fmax float options, when
+	// hasMin and hasMax are set.
 	min, max       int
+	fmin, fmax     float64
 	hasMin, hasMax bool
 }
 
@@ -57,6 +61,9 @@ func register(o Option) *entry {
 }
 
 func (e *entry) mustValidateDefault() {
+	if e.opt.Type == TypeEnum && e.opt.Default == "" {
+		return // unset by default: decided by other settings (see Enum)
+	}
 	if _, err := e.validate(e.opt.Default); err != nil {
 		panic(fmt.Sprintf("conf: default of %s: %v", e.opt.Key, err))
 	}
@@ -78,6 +85,12 @@ func (e *entry) validate(v string) (string, error) {
 			return "", invalid(e.intWant())
 		}
 		return strconv.Itoa(n), nil
+	case TypeFloat:
+		f, err := parseFloat(v)
+		if err != nil || (e.hasMin && f < e.fmin) || (e.hasMax && f > e.fmax) {
+			return "", invalid(e.floatWant())
+		}
+		return formatFloat(f), nil
 	case TypeBool:
 		switch strings.ToLower(v) {
 		case "true", "false":
@@ -111,6 +124,40 @@ func (e *entry) intWant() string {
 	}
 	return "an integer"
 }
+
+func (e *entry) floatWant() string {
+	switch {
+	case e.hasMin && e.hasMax:
+		return fmt.Sprintf("a number from %s to %s", formatFloat(e.fmin), formatFloat(e.fmax))
+	case e.hasMin:
+		return fmt.Sprintf("a number ≥ %s", formatFloat(e.fmin))
+	case e.hasMax:
+		return fmt.Sprintf("a number ≤ %s", formatFloat(e.fmax))
+	}
+	return "a number"
+}
+
+// parseFloat reads a number the way Flink reads a double option (Java's
+// Double.parseDouble): "1.5", "1", ".5", "+2", "1e3", "0x1p3". Unlike Java
+// it rejects NaN and infinities, which no option means, and the f/d
+// suffixes; like Java it rejects the underscores Go's syntax allows.
+func parseFloat(s string) (float64, error) {
+	if strings.Contains(s, "_") {
+		return 0, fmt.Errorf("number %q contains an underscore", s)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("number %q is not finite", s)
+	}
+	return f, nil
+}
+
+// formatFloat writes f in the shortest form that parseFloat reads back
+// exactly: "1.5", "0.1", "2".
+func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 // Options returns every registered option, sorted by key.
 func Options() []Option {
@@ -168,6 +215,42 @@ func (o IntOption) Get(c *Config) int {
 	return n
 }
 
+// FloatOption is a floating-point option, Flink's double type.
+type FloatOption struct{ e *entry }
+
+// Float registers a floating-point option. Bound it with Min and Max.
+func Float(key string, def float64, doc string) FloatOption {
+	return FloatOption{register(Option{Key: key, Type: TypeFloat, Default: formatFloat(def), Doc: doc})}
+}
+
+// Min sets the smallest allowed value (inclusive). Call it only where the
+// option is declared.
+func (o FloatOption) Min(f float64) FloatOption {
+	o.e.fmin, o.e.hasMin = f, true
+	o.e.mustValidateDefault()
+	return o
+}
+
+// Max sets the largest allowed value (inclusive). Call it only where the
+// option is declared.
+func (o FloatOption) Max(f float64) FloatOption {
+	o.e.fmax, o.e.hasMax = f, true
+	o.e.mustValidateDefault()
+	return o
+}
+
+// Key returns the option's key.
+func (o FloatOption) Key() string { return o.e.opt.Key }
+
+// Get returns the option's value in c (which may be nil), or its default.
+func (o FloatOption) Get(c *Config) float64 {
+	f, err := parseFloat(lookup(c, o.Key()))
+	if err != nil {
+		panic("conf: stored value of " + o.Key() + " is not a number") // Set validates
+	}
+	return f
+}
+
 // StringOption is a free-form string option.
 type StringOption struct{ e *entry }
 
@@ -221,7 +304,11 @@ func (o DurationOption) Get(c *Config) time.Duration {
 // words. Values are matched regardless of case and stored in lower case.
 type EnumOption struct{ e *entry }
 
-// Enum registers an enum option. values must be lower case.
+// Enum registers an enum option. values must be lower case. def is one of
+// values, or "" for an option that is unset by default because other
+// settings decide what it means then (restart-strategy.type depends on
+// whether checkpointing is on): Get returns "" until a value is set, and
+// "" cannot be set explicitly.
 func Enum(key, def string, values []string, doc string) EnumOption {
 	for _, v := range values {
 		if v == "" || v != strings.ToLower(v) {

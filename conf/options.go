@@ -37,6 +37,62 @@ var (
 	Target = Enum("execution.target", "embedded", []string{"embedded"},
 		"Where Execute runs the job; only the embedded cluster, inside the job's own process, exists so far.")
 
+	// Checkpointing.
+
+	CheckpointingInterval = Duration("execution.checkpointing.interval", 0,
+		"Time between the starts of periodic checkpoints; 0 turns periodic checkpointing off (Flink leaves the key unset for that).")
+	CheckpointingMode = Enum("execution.checkpointing.mode", "exactly_once", []string{"exactly_once", "at_least_once"},
+		"Checkpoint guarantee, exactly_once or at_least_once (Flink's upper-case spelling works too): at_least_once does not align barriers, so a restore may replay some records twice.")
+	CheckpointingTimeout = Duration("execution.checkpointing.timeout", 10*time.Minute,
+		"Longest time a checkpoint may take before it is aborted and counts as failed.")
+	MinPauseBetweenCheckpoints = Duration("execution.checkpointing.min-pause", 0,
+		"Shortest time between the end of one checkpoint and the start of the next, so that a slow checkpoint cannot leave the job no time to make progress.")
+	MaxConcurrentCheckpoints = Int("execution.checkpointing.max-concurrent-checkpoints", 1,
+		"Most checkpoints that may be in progress at the same time.").Min(1)
+	TolerableFailedCheckpoints = Int("execution.checkpointing.tolerable-failed-checkpoints", 0,
+		"Consecutive checkpoint failures tolerated before the job fails; 0 fails the job on the first.").Min(0)
+	ExternalizedCheckpointRetention = Enum("execution.checkpointing.externalized-checkpoint-retention", "no_externalized_checkpoints",
+		[]string{"no_externalized_checkpoints", "delete_on_cancellation", "retain_on_cancellation"},
+		"Which completed checkpoints outlive the job: none, those of a job that fails for good (delete_on_cancellation), or also those of a cancelled one (retain_on_cancellation); while the job runs they are always kept.")
+	CheckpointsDirectory = String("state.checkpoints.dir", "",
+		`Directory (a path or file:// URI; hdfs:// with the Hadoop build) under which <job-id>/chk-<n>/ directories are written; when empty, the embedded cluster uses "spate-checkpoints" in the system temp dir.`)
+	SavepointDirectory = String("state.savepoints.dir", "",
+		"Default target directory of savepoints, used when a savepoint is triggered without one.")
+	MaxRetainedCheckpoints = Int("state.checkpoints.num-retained", 1,
+		"Number of most recent completed checkpoints kept; older ones are deleted.").Min(1)
+	SavepointPath = String("execution.savepoint.path", "",
+		`Savepoint or retained checkpoint directory the job starts from, or "latest" for the newest completed one of this job's name under state.checkpoints.dir and state.savepoints.dir (spate run -s, --resume latest).`)
+	SavepointIgnoreUnclaimedState = Bool("execution.savepoint.ignore-unclaimed-state", false,
+		"Start from the savepoint even if some of its state belongs to no operator of the job, dropping that state (spate run --allow-non-restored-state).")
+
+	// Restart strategies, with Flink's names and defaults.
+
+	RestartStrategyType = Enum("restart-strategy.type", "",
+		[]string{"none", "off", "disable", "fixed-delay", "fixeddelay", "failure-rate", "failurerate", "exponential-delay", "exponentialdelay"},
+		"What happens when the job fails: none (or off, disable), fixed-delay, failure-rate or exponential-delay; unset means none without checkpointing and exponential-delay with it.")
+	RestartFixedDelayAttempts = Int("restart-strategy.fixed-delay.attempts", 1,
+		"Restarts the fixed-delay strategy allows before the job fails for good.").Min(0)
+	RestartFixedDelayDelay = Duration("restart-strategy.fixed-delay.delay", time.Second,
+		"Delay before each fixed-delay restart, long enough for external systems (connections, transactions) to time out.")
+	RestartFailureRateMaxFailuresPerInterval = Int("restart-strategy.failure-rate.max-failures-per-interval", 1,
+		"Failures the failure-rate strategy restarts from within one failure-rate-interval; one more fails the job for good.").Min(1)
+	RestartFailureRateInterval = Duration("restart-strategy.failure-rate.failure-rate-interval", time.Minute,
+		"Window over which the failure-rate strategy counts failures.")
+	RestartFailureRateDelay = Duration("restart-strategy.failure-rate.delay", time.Second,
+		"Delay before each failure-rate restart.")
+	RestartExponentialDelayInitialBackoff = Duration("restart-strategy.exponential-delay.initial-backoff", time.Second,
+		"Delay before the first exponential-delay restart, and the shortest delay it ever uses.")
+	RestartExponentialDelayMaxBackoff = Duration("restart-strategy.exponential-delay.max-backoff", time.Minute,
+		"Longest delay before an exponential-delay restart, jitter included.")
+	RestartExponentialDelayBackoffMultiplier = Float("restart-strategy.exponential-delay.backoff-multiplier", 1.5,
+		"Factor by which the exponential-delay backoff grows after each failure, up to max-backoff.").Min(1)
+	RestartExponentialDelayResetBackoffThreshold = Duration("restart-strategy.exponential-delay.reset-backoff-threshold", time.Hour,
+		"How long the job must run after a restart without failing for the exponential-delay backoff and attempt count to start over.")
+	RestartExponentialDelayJitterFactor = Float("restart-strategy.exponential-delay.jitter-factor", 0.1,
+		"Fraction of the backoff added or subtracted at random, so that jobs failing together do not all restart at the same moment.").Min(0).Max(1)
+	RestartExponentialDelayAttempts = Int("restart-strategy.exponential-delay.attempts-before-reset-backoff", 2147483647,
+		"Restarts the exponential-delay strategy allows before the backoff is reset; one more fails the job for good.").Min(1)
+
 	// Logging.
 
 	LogLevel = Enum("log.level", "warn", []string{"trace", "debug", "info", "warn", "error"},
