@@ -30,7 +30,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	binDir = filepath.Join(dir, "bin")
-	for _, pkg := range []string{"cmd/spate", "examples/wordcount", "examples/windowcount"} {
+	for _, pkg := range []string{"cmd/spate", "examples/wordcount", "examples/windowcount", "examples/exactlyonce"} {
 		out := filepath.Join(binDir, filepath.Base(pkg))
 		cmd := exec.Command("go", "build", "-o", out, "./"+pkg)
 		cmd.Dir = ".."

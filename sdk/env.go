@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/spate-io/spate/conf"
+	"github.com/spate-io/spate/hdfs"
+	"github.com/spate-io/spate/master/checkpoint"
 	"github.com/spate-io/spate/master/jobmaster"
 	"github.com/spate-io/spate/master/resource"
 	"github.com/spate-io/spate/sdk/graph"
@@ -40,6 +43,12 @@ const (
 
 // JobResult is what Execute returns for a finished job.
 type JobResult = jobmaster.Result
+
+// SuppressRestarts marks err as a failure a restart cannot mend: the job fails
+// at once, whatever its restart strategy.
+func SuppressRestarts(err error) error {
+	return fmt.Errorf("%w: %w", jobmaster.ErrSuppressRestarts, err)
+}
 
 // ErrInvalidJob wraps every mistake found while building the dataflow.
 var ErrInvalidJob = errors.New("invalid job")
@@ -189,10 +198,25 @@ func (c *JobClient) Wait() (*JobResult, error) { return c.job.Wait() }
 // Cancel stops the job; Wait then returns an error wrapping jobmaster.ErrJobCancelled.
 func (c *JobClient) Cancel() { c.job.Cancel() }
 
-// TriggerCheckpoint injects checkpoint id's barrier at every source subtask.
-func (c *JobClient) TriggerCheckpoint(id int64) []string {
-	return c.job.TriggerCheckpoint(id, time.Now().UnixMilli(), false)
+// TriggerSavepoint takes a savepoint into a new directory under dir (empty:
+// state.savepoints.dir) and returns its path; the job goes on.
+func (c *JobClient) TriggerSavepoint(ctx context.Context, dir string) (string, error) {
+	return c.job.TriggerSavepoint(ctx, dir, false, false)
 }
+
+// StopWithSavepoint takes a savepoint and stops the job, which then finishes.
+// With drain the sources end their input first, so every timer and window
+// fires before the savepoint (Flink's --drain); without it the job resumes
+// from the savepoint exactly where it stopped.
+func (c *JobClient) StopWithSavepoint(ctx context.Context, dir string, drain bool) (string, error) {
+	return c.job.TriggerSavepoint(ctx, dir, true, drain)
+}
+
+// CheckpointStats reports the job's checkpoint counters.
+func (c *JobClient) CheckpointStats() checkpoint.Stats { return c.job.CheckpointStats() }
+
+// Restarts is how many times the job has recovered from a failure so far.
+func (c *JobClient) Restarts() int { return c.job.Restarts() }
 
 // NumTasks is the number of subtasks that acknowledge each checkpoint.
 func (c *JobClient) NumTasks() int { return c.job.NumTasks() }
@@ -233,6 +257,9 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (*JobClient, error)
 		WatermarkInterval: conf.AutoWatermarkInterval.Get(e.cfg),
 		Log:               e.log,
 	}
+	if err := e.checkpointOptions(&opts); err != nil {
+		return nil, err
+	}
 	if e.deploy != nil {
 		e.deploy(&opts)
 	}
@@ -245,3 +272,87 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (*JobClient, error)
 
 // typeName is the plan's name for T.
 func typeName[T any]() string { return reflect.TypeFor[T]().String() }
+
+// restoring reports whether the job starts from a savepoint or checkpoint.
+func (e *Env) restoring() bool { return conf.SavepointPath.Get(e.cfg) != "" }
+
+// checkpointOptions fills the checkpointing, restart and restore parts of opts
+// from the configuration.
+func (e *Env) checkpointOptions(opts *jobmaster.Options) error {
+	cfg := e.cfg
+	interval := conf.CheckpointingInterval.Get(cfg)
+	checkpointing := interval > 0
+	restart, err := jobmaster.NewRestartStrategy(cfg, checkpointing, rand.Float64)
+	if err != nil {
+		return err
+	}
+	opts.Restart = restart
+	if checkpointing {
+		dir := conf.CheckpointsDirectory.Get(cfg)
+		if dir == "" {
+			dir = filepath.Join(os.TempDir(), "spate-checkpoints")
+		}
+		fsys, p, err := hdfs.Resolve(dir)
+		if err != nil {
+			return fmt.Errorf("%s: %w", conf.CheckpointsDirectory.Key(), err)
+		}
+		opts.ExactlyOnce = conf.CheckpointingMode.Get(cfg) != "at_least_once"
+		opts.Checkpointing = &jobmaster.CheckpointOptions{
+			Config: checkpoint.Config{
+				Interval:          interval,
+				Timeout:           conf.CheckpointingTimeout.Get(cfg),
+				MinPause:          conf.MinPauseBetweenCheckpoints.Get(cfg),
+				MaxConcurrent:     conf.MaxConcurrentCheckpoints.Get(cfg),
+				TolerableFailures: conf.TolerableFailedCheckpoints.Get(cfg),
+				Retained:          conf.MaxRetainedCheckpoints.Get(cfg),
+			},
+			FS: fsys, Dir: p,
+			Retention: strings.ToUpper(conf.ExternalizedCheckpointRetention.Get(cfg)),
+		}
+		if sp := conf.SavepointDirectory.Get(cfg); sp != "" {
+			_, spPath, err := hdfs.Resolve(sp)
+			if err != nil {
+				return fmt.Errorf("%s: %w", conf.SavepointDirectory.Key(), err)
+			}
+			opts.Checkpointing.SavepointDir = spPath
+		}
+	}
+	from := conf.SavepointPath.Get(cfg)
+	if from == "" {
+		return nil
+	}
+	if from == "latest" {
+		latest, err := e.findLatest()
+		if err != nil {
+			return err
+		}
+		from = latest
+	}
+	fsys, p, err := hdfs.Resolve(from)
+	if err != nil {
+		return fmt.Errorf("%s: %w", conf.SavepointPath.Key(), err)
+	}
+	opts.Restore = &jobmaster.RestoreOptions{FS: fsys, Dir: p, AllowNonRestoredState: conf.SavepointIgnoreUnclaimedState.Get(cfg)}
+	e.log.Info().Str("from", from).Msg("restoring")
+	return nil
+}
+
+// findLatest resolves execution.savepoint.path=latest: the newest completed
+// checkpoint or savepoint of this job's name.
+func (e *Env) findLatest() (string, error) {
+	cdir, sdir := conf.CheckpointsDirectory.Get(e.cfg), conf.SavepointDirectory.Get(e.cfg)
+	if cdir == "" {
+		cdir = filepath.Join(os.TempDir(), "spate-checkpoints")
+	}
+	fsys, cp, err := hdfs.Resolve(cdir)
+	if err != nil {
+		return "", err
+	}
+	sp := ""
+	if sdir != "" {
+		if _, sp, err = hdfs.Resolve(sdir); err != nil {
+			return "", err
+		}
+	}
+	return checkpoint.FindLatest(fsys, cp, sp, e.graph.Name)
+}

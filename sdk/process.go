@@ -82,6 +82,13 @@ func (c *KeyedContext[K]) DeleteProcessingTimeTimer(ts int64) {
 // Subtask is this parallel instance, from 0.
 func (c *KeyedContext[K]) Subtask() int { return c.rt.Ctx.Subtask }
 
+// IsRestored reports whether the subtask starts from a checkpoint or
+// savepoint (after a failure, or with -s), as Flink's isRestored().
+func (c *KeyedContext[K]) IsRestored() bool { return c.rt.Ctx.Restored != nil }
+
+// Attempt counts the job's restarts: 0 in the first execution.
+func (c *KeyedContext[K]) Attempt() int { return c.rt.Ctx.Attempt }
+
 // StateBackend gives Get*State access to the keyed state (use it in Open).
 func (c *KeyedContext[K]) StateBackend() *state.HeapKeyedBackend[K] { return c.rt.Backend }
 
@@ -149,6 +156,32 @@ func KeyedProcess[K comparable, T, U any](k KeyedStream[K, T], newFn func() Keye
 type keyedProcessor[K comparable, T, U any] struct {
 	f KeyedProcessFunction[K, T, U]
 	c *KeyedContext[K]
+}
+
+// CheckpointedFunction is implemented by process functions that act on
+// checkpoints, as Flink's CheckpointedFunction and CheckpointListener:
+// SnapshotState runs on the barrier, before the keyed state is copied;
+// NotifyCheckpointComplete when a checkpoint has completed (not guaranteed to
+// be called for every checkpoint).
+type CheckpointedFunction interface {
+	SnapshotState(checkpointID int64) error
+	NotifyCheckpointComplete(checkpointID int64) error
+}
+
+// SnapshotState passes the barrier to the user function, if it listens.
+func (p *keyedProcessor[K, T, U]) SnapshotState(id int64) error {
+	if f, ok := any(p.f).(CheckpointedFunction); ok {
+		return f.SnapshotState(id)
+	}
+	return nil
+}
+
+// NotifyCheckpointComplete passes the completion to the user function.
+func (p *keyedProcessor[K, T, U]) NotifyCheckpointComplete(id int64) error {
+	if f, ok := any(p.f).(CheckpointedFunction); ok {
+		return f.NotifyCheckpointComplete(id)
+	}
+	return nil
 }
 
 func (p *keyedProcessor[K, T, U]) ProcessElement(v T, ts int64, out *Collector[U]) error {

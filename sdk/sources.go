@@ -7,6 +7,7 @@ import (
 
 	"github.com/spate-io/spate/hdfs"
 	"github.com/spate-io/spate/sdk/connectors/filesystem"
+	"github.com/spate-io/spate/state"
 	"github.com/spate-io/spate/worker/network"
 	"github.com/spate-io/spate/worker/task"
 )
@@ -17,7 +18,7 @@ import (
 func FromSlice[T any](env *Env, data []T) Stream[T] {
 	f := task.NewSourceFactory(task.SourceSpec[T]{Bounded: true,
 		Create: func(ctx *task.OperatorContext, out task.Output[T]) (task.Source, error) {
-			return task.NewSliceSource(ctx, data, out), nil
+			return task.NewSliceSource(ctx, data, out)
 		}})
 	s := addSource[T](env, "Source: slice", true, f)
 	return s.SetParallelism(1)
@@ -37,7 +38,7 @@ func GenerateWithRate[T any](env *Env, count int64, ratePerSecond float64, fn fu
 	}
 	f := task.NewSourceFactory(task.SourceSpec[T]{Bounded: count >= 0,
 		Create: func(ctx *task.OperatorContext, out task.Output[T]) (task.Source, error) {
-			return task.NewGeneratorSource(ctx, count, ratePerSecond, fn, out), nil
+			return task.NewGeneratorSource(ctx, count, ratePerSecond, fn, out)
 		}})
 	return addSource[T](env, "Source: generator", count >= 0, f)
 }
@@ -75,7 +76,15 @@ func ReadTextFile(env *Env, path string) Stream[string] {
 			if splits == nil {
 				return nil, fmt.Errorf("text source %q was not prepared", path)
 			}
-			return &textSource{ctx: ctx, fsys: fsys, splits: splits[ctx.Subtask], out: out}, nil
+			src := &textSource{ctx: ctx, fsys: fsys, splits: splits[ctx.Subtask], out: out}
+			if ctx.Restored != nil {
+				rest, err := state.RestoreList[filesystem.Split](ctx.Restored, textSourceState, state.ListKind)
+				if err != nil {
+					return nil, err
+				}
+				src.splits = rest
+			}
+			return src, nil
 		}})
 	return addSource[string](env, "Source: text", true, f)
 }
@@ -86,6 +95,7 @@ type textSource struct {
 	fsys   hdfs.FileSystem
 	splits []filesystem.Split
 	r      *filesystem.LineReader
+	cur    filesystem.Split // the split r reads
 	buf    []string
 	out    task.Output[string]
 }
@@ -100,7 +110,7 @@ func (s *textSource) PollNext() (task.InputStatus, error) {
 			if err != nil {
 				return task.EndOfInput, err
 			}
-			s.r, s.splits = r, s.splits[1:]
+			s.r, s.cur, s.splits = r, s.splits[0], s.splits[1:]
 		}
 		lines, err := s.r.ReadBatch(s.buf[:0], s.ctx.BatchSize)
 		s.buf = lines
@@ -118,6 +128,25 @@ func (s *textSource) PollNext() (task.InputStatus, error) {
 		s.ctx.Metrics.RecordsOut.Add(int64(len(lines)))
 		return task.MoreAvailable, s.out.Push(lines, nil)
 	}
+}
+
+// textSourceState names the splits still to read in snapshots.
+const textSourceState = "_splits"
+
+// SnapshotState records the splits left, the current one from the next line's
+// byte offset: a restore reads on from there. On rescale the splits are dealt
+// to the new subtasks.
+func (s *textSource) SnapshotState(int64) ([]state.Part, error) {
+	var left []filesystem.Split
+	if s.r != nil {
+		left = append(left, filesystem.Split{Path: s.cur.Path, Start: s.r.Offset(), End: s.cur.End})
+	}
+	left = append(left, s.splits...)
+	p, err := state.SnapshotList(textSourceState, state.ListKind, left)
+	if err != nil {
+		return nil, err
+	}
+	return []state.Part{p}, nil
 }
 
 // Finish emits the final watermark: the file has ended.

@@ -120,6 +120,6 @@ func keyedRolling[K comparable, T, A, U any](k KeyedStream[K, T], name string, a
 	key, hash := k.key, k.hash
 	return addOperator[T, U](k.s, name, graph.KindOperator, task.NewOneInputFactory(
 		func(ctx *task.OperatorContext, out task.Output[U]) (task.OneInput[T], error) {
-			return task.NewKeyedRolling(ctx, key, hash, add, result, out), nil
+			return task.NewKeyedRolling(ctx, key, hash, add, result, out)
 		}))
 }

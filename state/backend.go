@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -40,6 +41,8 @@ type HeapKeyedBackend[K comparable] struct {
 	hasKey bool
 	states map[string]*registeredState
 	order  []*registeredState // registration order: deterministic walks
+	// restored, when set, fills every state registered from now on.
+	restored *Restored
 }
 
 // NewHeapKeyedBackend returns an empty backend for the key groups in rng.
@@ -131,6 +134,8 @@ func (b *HeapKeyedBackend[K]) mustHaveKey() {
 // keyedState is what the backend needs of every registered state.
 type keyedState interface {
 	cleanupExpired(now int64) int
+	snapshot(name string) (Part, error)
+	restore(r *Restored, name string) error
 }
 
 type registeredState struct {
@@ -202,8 +207,40 @@ func register[K comparable, S keyedState](b *HeapKeyedBackend[K], name string, k
 		return r.state.(S), nil
 	}
 	s := create(newTTLPolicy(sig.ttl, b.clock))
+	if b.restored != nil {
+		if err := s.restore(b.restored, name); err != nil {
+			return zero, err
+		}
+	}
 	r := &registeredState{sig: sig, state: s}
 	b.states[name] = r
 	b.order = append(b.order, r)
 	return s, nil
+}
+
+// Restore makes every state registered from now on start with its entries in
+// r (the key groups this backend owns). Operators call it before they declare
+// their state, as Flink restores a backend before open().
+func (b *HeapKeyedBackend[K]) Restore(r *Restored) { b.restored = r }
+
+// Snapshot copies every registered state, in name order.
+func (b *HeapKeyedBackend[K]) Snapshot() ([]Part, error) {
+	parts := make([]Part, 0, len(b.order))
+	for _, name := range b.names() {
+		p, err := b.states[name].state.snapshot(name)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, p)
+	}
+	return parts, nil
+}
+
+func (b *HeapKeyedBackend[K]) names() []string {
+	names := make([]string, 0, len(b.order))
+	for name := range b.states {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -152,3 +152,9 @@ func appendStamps(ts []int64, now int64, n int) []int64 {
 	}
 	return ts
 }
+
+func (s *listState[K, V]) snapshot(name string) (Part, error) { return SnapshotKeyedMap(name, s.m) }
+
+func (s *listState[K, V]) restore(r *Restored, name string) error {
+	return RestoreKeyedMap(r, name, s.m)
+}

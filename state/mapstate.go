@@ -174,3 +174,9 @@ func (s *mapState[K, UK, UV]) cleanupExpired(now int64) int {
 	}
 	return dropped
 }
+
+func (s *mapState[K, UK, UV]) snapshot(name string) (Part, error) { return SnapshotKeyedMap(name, s.m) }
+
+func (s *mapState[K, UK, UV]) restore(r *Restored, name string) error {
+	return RestoreKeyedMap(r, name, s.m)
+}

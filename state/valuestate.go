@@ -142,3 +142,23 @@ func cleanupStamped[K comparable, V any](m *KeyedMap[K, stamped[V]], p *ttlPolic
 	}
 	return len(dead)
 }
+
+func (s *valueState[K, V]) snapshot(name string) (Part, error) { return SnapshotKeyedMap(name, s.m) }
+
+func (s *valueState[K, V]) restore(r *Restored, name string) error {
+	return RestoreKeyedMap(r, name, s.m)
+}
+
+func (s *reducingState[K, V]) snapshot(name string) (Part, error) { return SnapshotKeyedMap(name, s.m) }
+
+func (s *reducingState[K, V]) restore(r *Restored, name string) error {
+	return RestoreKeyedMap(r, name, s.m)
+}
+
+func (s *aggregatingState[K, IN, ACC, OUT]) snapshot(name string) (Part, error) {
+	return SnapshotKeyedMap(name, s.m)
+}
+
+func (s *aggregatingState[K, IN, ACC, OUT]) restore(r *Restored, name string) error {
+	return RestoreKeyedMap(r, name, s.m)
+}

@@ -28,6 +28,16 @@ var dynamicFlag = &cli.StringSliceFlag{
 	Usage: "set configuration `key=value` (repeatable; -Dkey=value works too; 'spate config' lists the keys)",
 }
 
+// Restore flags of run, as Flink's "flink run -s PATH --allowNonRestoredState".
+var restoreFlags = []cli.Flag{
+	&cli.StringFlag{Name: "fromSavepoint", Aliases: []string{"s"},
+		Usage: "start the job from the savepoint or retained checkpoint in `PATH` (sets execution.savepoint.path)"},
+	&cli.BoolFlag{Name: "allow-non-restored-state", Aliases: []string{"n"},
+		Usage: "start even if the savepoint holds state of operators the job no longer has, dropping it"},
+	&cli.StringFlag{Name: "resume",
+		Usage: "resume from the newest completed checkpoint or savepoint of the job's name; `WHAT` must be 'latest'"},
+}
+
 func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "run",
@@ -36,8 +46,9 @@ func runCommand() *cli.Command {
 		Description: "Runs the job binary JOB with ARGS, passing stdin, stdout and stderr through, and exits\n" +
 			"with its exit code. The effective configuration (spate.yaml, SPATE_PROPERTIES, -D) is\n" +
 			"validated first and handed to the job in SPATE_PROPERTIES. SIGINT and SIGTERM are\n" +
-			"forwarded to the job.",
-		Flags:           []cli.Flag{dynamicFlag},
+			"forwarded to the job. -s PATH starts the job from a savepoint; --resume latest from the\n" +
+			"newest completed checkpoint or savepoint of its name.",
+		Flags:           append([]cli.Flag{dynamicFlag}, restoreFlags...),
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
 		Action:          func(c *cli.Context) error { return execJob(c, roleClient) },
@@ -75,6 +86,11 @@ func execJob(c *cli.Context, role string) error {
 	if c.IsSet("log-level") {
 		dynamic = append(dynamic, conf.LogLevel.Key()+"="+c.String("log-level"))
 	}
+	restore, err := restoreProperties(c)
+	if err != nil {
+		return err
+	}
+	dynamic = append(dynamic, restore...)
 	dynamic = append(dynamic, c.StringSlice("D")...)
 	cfg, err := conf.Load(dynamic)
 	if err != nil {
@@ -173,4 +189,28 @@ func jobEnv(env []string, properties, role string) []string {
 		out = append(out, kv)
 	}
 	return append(out, conf.EnvProperties+"="+properties, envRole+"="+role)
+}
+
+// restoreProperties turns run's restore flags into configuration settings.
+func restoreProperties(c *cli.Context) ([]string, error) {
+	name := c.Command.HelpName
+	from, resume := c.String("fromSavepoint"), c.String("resume")
+	var out []string
+	switch {
+	case from != "" && resume != "":
+		return nil, usageErrorf("%s: -s and --resume both say where to start from; give one", name)
+	case resume != "" && resume != "latest":
+		return nil, usageErrorf("%s: --resume %q: only 'latest' is supported (or use -s PATH)", name, resume)
+	case resume != "":
+		out = append(out, conf.SavepointPath.Key()+"=latest")
+	case from != "":
+		out = append(out, conf.SavepointPath.Key()+"="+from)
+	}
+	if c.Bool("allow-non-restored-state") {
+		if len(out) == 0 {
+			return nil, usageErrorf("%s: --allow-non-restored-state needs -s PATH or --resume latest", name)
+		}
+		out = append(out, conf.SavepointIgnoreUnclaimedState.Key()+"=true")
+	}
+	return out, nil
 }

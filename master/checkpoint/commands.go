@@ -3,6 +3,8 @@ package checkpoint
 import (
 	"fmt"
 	"time"
+
+	"github.com/spate-io/spate/state"
 )
 
 // TaskID names one subtask: a vertex (chain) of the ExecutionGraph and the
@@ -54,11 +56,7 @@ func (k Kind) String() string {
 // StateHandle points at a piece of state a task wrote for a checkpoint. The
 // coordinator never looks inside; it carries the handles from the
 // acknowledgements to Persist and CompletedCheckpoint.
-type StateHandle struct {
-	Path     string
-	Size     int64
-	Checksum uint32
-}
+type StateHandle = state.Handle
 
 // CompletedCheckpoint is a checkpoint or savepoint whose _metadata is written.
 // Handles holds every task's acknowledged state, including tasks that

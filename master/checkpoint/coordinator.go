@@ -253,6 +253,17 @@ func (c *Coordinator) TaskFailed(now time.Time) []Command {
 	return out
 }
 
+// Abandon aborts every pending checkpoint and savepoint with reason, without
+// counting a failure: the job cannot complete them, but nothing went wrong (a
+// bounded source finished before their barrier reached it).
+func (c *Coordinator) Abandon(now time.Time, reason string) []Command {
+	var out []Command
+	for _, p := range slices.Clone(c.pending) {
+		out = c.abort(out, now, p, reason, false)
+	}
+	return out
+}
+
 // Stop ends periodic checkpoints for good: the job is ending. Pending
 // checkpoints go on; savepoints can still be triggered.
 func (c *Coordinator) Stop() { c.stopped = true }

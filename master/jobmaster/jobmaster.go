@@ -11,8 +11,11 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/spate-io/spate/hdfs"
+	"github.com/spate-io/spate/master/checkpoint"
 	"github.com/spate-io/spate/master/resource"
 	"github.com/spate-io/spate/sdk/graph"
+	"github.com/spate-io/spate/state"
 	"github.com/spate-io/spate/worker/network"
 	"github.com/spate-io/spate/worker/task"
 )
@@ -26,33 +29,95 @@ type Options struct {
 	BatchMode     bool
 	// WatermarkInterval is pipeline.auto-watermark-interval.
 	WatermarkInterval time.Duration
-	// ExactlyOnce aligns checkpoint barriers; Checkpoints receives every task's
-	// acknowledgement (nil: checkpointing off).
+	// ExactlyOnce aligns checkpoint barriers (else at-least-once).
 	ExactlyOnce bool
-	Checkpoints task.CheckpointResponder
-	Log         zerolog.Logger
+	// Checkpointing configures checkpoints and savepoints; nil turns both off.
+	Checkpointing *CheckpointOptions
+	// Restart decides whether and when a failed job restarts; nil never restarts.
+	Restart RestartStrategy
+	// Restore, when set, is the savepoint or retained checkpoint the job
+	// starts from.
+	Restore *RestoreOptions
+	Log     zerolog.Logger
 }
+
+// CheckpointOptions configure a job's checkpoints.
+type CheckpointOptions struct {
+	Config checkpoint.Config
+	// Storage is where checkpoint files go, under <dir>/<job-id>/; FS and Dir
+	// come from state.checkpoints.dir.
+	FS  hdfs.FileSystem
+	Dir string
+	// SavepointDir is state.savepoints.dir: the default target of savepoints.
+	SavepointDir string
+	// Retention is execution.checkpointing.externalized-checkpoint-retention.
+	Retention string
+}
+
+// RestoreOptions name the savepoint or checkpoint a job starts from.
+type RestoreOptions struct {
+	FS  hdfs.FileSystem
+	Dir string
+	// AllowNonRestoredState skips state of operators the job no longer has,
+	// instead of failing (--allow-non-restored-state).
+	AllowNonRestoredState bool
+}
+
+// Retention values, as Flink's ExternalizedCheckpointRetention.
+const (
+	RetentionNone           = "NO_EXTERNALIZED_CHECKPOINTS"
+	RetentionDeleteOnCancel = "DELETE_ON_CANCELLATION"
+	RetentionRetainOnCancel = "RETAIN_ON_CANCELLATION"
+)
 
 // ErrJobCancelled is the error of a job stopped by its caller.
 var ErrJobCancelled = errors.New("job cancelled")
 
-// Job is a deployed, running job.
+// ErrSuppressRestarts, wrapped by a task's error, fails the job for good
+// whatever the restart strategy (Flink's SuppressRestartsException): a
+// failure that a restart cannot mend.
+var ErrSuppressRestarts = errors.New("unrecoverable failure")
+
+// Job is a deployed job: one execution attempt after the other, until one
+// finishes, the job is cancelled, or the restart strategy gives up.
 type Job struct {
 	ID      string
 	graph   *graph.JobGraph
+	opts    Options
 	slots   []resource.SlotID
-	pool    *resource.SlotPool
-	tasks   []*deployedTask
-	gates   []task.Gate
 	start   time.Time
 	cancel  context.CancelFunc
-	log     zerolog.Logger
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	err     error
-	done    chan struct{}
-	result  *Result
 	userCtx context.Context
+	log     zerolog.Logger
+	done    chan struct{}
+
+	mu         sync.Mutex
+	current    *attempt
+	err        error
+	cancelled  bool
+	result     *Result
+	restarts   int
+	restoredID int64         // checkpoint the current attempt restored; 0: none
+	finished   map[int]int64 // metrics of earlier attempts, by node: records in
+	finishedO  map[int]int64 // and out
+
+	cp *checkpointer // nil without checkpointing
+}
+
+// attempt is one execution of the job's tasks.
+type attempt struct {
+	n      int
+	tasks  []*deployedTask
+	gates  []task.Gate
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	err      error         // first failure
+	failed   chan struct{} // closed on the first failure
+	ended    int           // tasks that returned
+	finished int           // tasks that returned nil
+	counted  bool          // metrics folded into the job's totals
 }
 
 type deployedTask struct {
@@ -69,9 +134,13 @@ type Result struct {
 	JobName   string
 	Duration  time.Duration
 	Operators []OperatorResult
+	// Restarts is how many times the job recovered from a failure.
+	Restarts int
 }
 
-// OperatorResult sums one operator's metrics over its subtasks.
+// OperatorResult sums one operator's metrics over its subtasks and, after
+// restarts, over every execution attempt (records replayed after a recovery
+// count again).
 type OperatorResult struct {
 	ID          string
 	Name        string
@@ -93,6 +162,8 @@ func (r *Result) Operator(name string) (OperatorResult, bool) {
 type gateKey struct{ chain, subtask, side int }
 
 // Deploy builds the ExecutionGraph of a finalized graph and starts its tasks.
+// Errors of the first attempt's set-up (including a savepoint that cannot be
+// restored) are returned here; later attempts' errors go to Wait.
 func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 	if !g.Finalized() {
 		return nil, fmt.Errorf("deploy %q: the job graph is not finalized", g.Name)
@@ -104,29 +175,220 @@ func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 			}
 		}
 	}
+	var initial *restorePoint
+	if o.Restore != nil {
+		rp, err := loadRestorePoint(g, o.Restore.FS, o.Restore.Dir, o.Restore.AllowNonRestoredState, o.Log)
+		if err != nil {
+			return nil, err
+		}
+		initial = rp
+	}
 	slots, err := o.Slots.Allocate(g.MaxChainParallelism())
 	if err != nil {
 		return nil, err
 	}
 	jobCtx, cancel := context.WithCancel(ctx)
-	j := &Job{ID: newJobID(), graph: g, slots: slots, pool: o.Slots, cancel: cancel, done: make(chan struct{}), userCtx: ctx}
+	j := &Job{ID: newJobID(), graph: g, opts: o, slots: slots, cancel: cancel, done: make(chan struct{}), userCtx: ctx,
+		finished: map[int]int64{}, finishedO: map[int]int64{}}
 	j.log = o.Log.With().Str("job", j.ID).Logger()
-	if err := j.build(o); err != nil {
+	if o.Checkpointing != nil {
+		cp, err := newCheckpointer(j, o.Checkpointing, initial)
+		if err != nil {
+			cancel()
+			o.Slots.Release(slots)
+			return nil, err
+		}
+		j.cp = cp
+	}
+	a, err := j.newAttempt(jobCtx, 0, initial)
+	if err != nil {
 		cancel()
 		o.Slots.Release(slots)
 		return nil, err
 	}
 	j.start = time.Now()
-	j.log.Info().Str("name", g.Name).Int("tasks", len(j.tasks)).Int("slots", len(slots)).Msg("job started")
-	for _, dt := range j.tasks {
-		j.wg.Add(1)
-		go j.run(jobCtx, dt)
+	j.log.Info().Str("name", g.Name).Int("tasks", len(a.tasks)).Int("slots", len(slots)).Msg("job started")
+	if j.cp != nil {
+		go j.cp.run(jobCtx)
 	}
-	go j.finish()
+	go j.supervise(jobCtx, a, initial)
 	return j, nil
 }
 
-func (j *Job) build(o Options) error {
+// newAttempt builds attempt n, restored from rp when set, and starts its tasks.
+func (j *Job) newAttempt(ctx context.Context, n int, rp *restorePoint) (*attempt, error) {
+	actx, cancel := context.WithCancel(ctx)
+	a := &attempt{n: n, cancel: cancel, failed: make(chan struct{})}
+	if err := j.build(a, rp); err != nil {
+		cancel()
+		return nil, err
+	}
+	j.mu.Lock()
+	j.current = a
+	if rp != nil {
+		j.restoredID = rp.meta.ID
+	}
+	j.mu.Unlock()
+	if j.cp != nil {
+		j.cp.attemptStarted(a)
+	}
+	for _, dt := range a.tasks {
+		a.wg.Add(1)
+		go j.run(actx, a, dt)
+	}
+	return a, nil
+}
+
+// supervise runs attempts until the job ends: restarts after failures as the
+// restart strategy allows, from the latest completed checkpoint.
+func (j *Job) supervise(ctx context.Context, a *attempt, initial *restorePoint) {
+	var err error
+	for {
+		err = j.await(a)
+		if err == nil || j.isCancelled() || !restartable(err) {
+			break
+		}
+		j.cancelAttempt(a, err)
+		if j.cp != nil {
+			j.cp.failover()
+		}
+		delay, ok := time.Duration(0), false
+		if j.opts.Restart != nil {
+			delay, ok = j.opts.Restart.OnFailure(time.Now())
+		}
+		if !ok {
+			if j.opts.Restart != nil {
+				err = fmt.Errorf("%w (restart strategy %v gave up)", err, j.opts.Restart)
+			}
+			break
+		}
+		j.log.Warn().Err(err).Dur("delay", delay).Int("attempt", a.n+1).Msg("job failed; restarting")
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+		}
+		if j.isCancelled() || ctx.Err() != nil {
+			break
+		}
+		rp := initial
+		if j.cp != nil {
+			latest, rerr := j.cp.latestRestorePoint()
+			if rerr != nil {
+				err = rerr
+				break
+			}
+			if latest != nil {
+				rp = latest
+			}
+		}
+		next, berr := j.newAttempt(ctx, a.n+1, rp)
+		if berr != nil {
+			// A set-up failure is a failure of the new attempt: same rules.
+			next = &attempt{n: a.n + 1, failed: make(chan struct{}), err: berr, cancel: func() {}}
+			close(next.failed)
+		}
+		j.mu.Lock()
+		j.restarts++
+		j.mu.Unlock()
+		j.log.Info().Int("attempt", next.n).Int64("checkpoint", rpID(rp)).Msg("job restarted")
+		a = next
+	}
+	j.end(a, err)
+}
+
+func rpID(rp *restorePoint) int64 {
+	if rp == nil {
+		return 0
+	}
+	return rp.meta.ID
+}
+
+// restartable tells failures worth a restart from those that would fail the
+// same way again: corrupt checkpoint state must fail loudly, never loop.
+func restartable(err error) bool {
+	return !errors.Is(err, state.ErrCorruptState) && !errors.Is(err, ErrJobCancelled) && !errors.Is(err, ErrSuppressRestarts)
+}
+
+// await waits until every task of a has finished (nil) or one failed.
+func (j *Job) await(a *attempt) error {
+	all := make(chan struct{})
+	go func() { a.wg.Wait(); close(all) }()
+	select {
+	case <-all:
+	case <-a.failed:
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
+}
+
+// cancelAttempt stops every task of a failed attempt and waits for them.
+func (j *Job) cancelAttempt(a *attempt, cause error) {
+	a.cancel()
+	for _, g := range a.gates {
+		g.Close(network.ErrGateClosed)
+	}
+	a.wg.Wait()
+	for _, dt := range a.tasks {
+		dt.task.WaitSnapshots()
+	}
+	j.addMetrics(a)
+	j.log.Debug().Err(cause).Int("attempt", a.n).Msg("attempt cancelled")
+}
+
+func (j *Job) end(a *attempt, err error) {
+	j.cancelAttempt(a, err) // the tasks have returned, or a failure stops them
+	if err == nil && j.cp != nil {
+		j.cp.awaitStop()
+	}
+	if err == nil {
+		err = j.commitAtJobEnd(a)
+	}
+	j.mu.Lock()
+	if j.cancelled {
+		err = j.err
+	} else if err == nil && j.userCtx.Err() != nil {
+		err = fmt.Errorf("%w: %w", ErrJobCancelled, context.Cause(j.userCtx))
+	}
+	j.err = err
+	j.mu.Unlock()
+	if j.cp != nil {
+		j.cp.jobEnded(err)
+	}
+	j.cancel()
+	j.opts.Slots.Release(j.slots)
+	r := &Result{JobID: j.ID, JobName: j.graph.Name, Duration: time.Since(j.start), Operators: j.operatorResults(nil), Restarts: j.restarts}
+	j.mu.Lock()
+	j.result = r
+	j.mu.Unlock()
+	if err != nil {
+		j.log.Info().Err(err).Dur("duration", r.Duration).Msg("job failed")
+	} else {
+		j.log.Info().Dur("duration", r.Duration).Int("restarts", r.Restarts).Msg("job finished")
+	}
+	close(j.done)
+}
+
+// commitAtJobEnd lets every sink commit what it pre-committed at the end of
+// its input: the job has finished, no restart can take it back.
+func (j *Job) commitAtJobEnd(a *attempt) error {
+	for _, dt := range a.tasks {
+		if err := dt.task.CommitAtJobEnd(); err != nil {
+			return fmt.Errorf("%s (%d): final commit: %w", dt.chain.Name, dt.subtask, err)
+		}
+	}
+	return nil
+}
+
+func (j *Job) isCancelled() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.cancelled
+}
+
+// build creates the tasks of attempt a.
+func (j *Job) build(a *attempt, rp *restorePoint) error {
+	o := j.opts
 	g := j.graph
 	notify := map[[2]int]chan struct{}{} // (chain, subtask) -> wake-ups
 	for _, c := range g.Chains {
@@ -163,7 +425,7 @@ func (j *Job) build(o Options) error {
 				}
 				gk := gateKey{c.Index, sub, side}
 				gates[gk] = st.NewGate(n, o.Credits, o.BatchSize, notify[[2]int{c.Index, sub}])
-				j.gates = append(j.gates, gates[gk])
+				a.gates = append(a.gates, gates[gk])
 			}
 		}
 	}
@@ -172,7 +434,14 @@ func (j *Job) build(o Options) error {
 			d := task.Deployment{Graph: g, Chain: c, Subtask: sub, Outputs: map[int][]task.ChannelRef{},
 				Notify: notify[[2]int{c.Index, sub}], BatchSize: o.BatchSize, BufferTimeout: o.BufferTimeout,
 				BatchMode: o.BatchMode, WatermarkInterval: o.WatermarkInterval,
-				ExactlyOnce: o.ExactlyOnce, Checkpoints: o.Checkpoints, Log: j.log}
+				ExactlyOnce: o.ExactlyOnce, Attempt: a.n, Log: j.log}
+			if j.cp != nil {
+				d.Checkpoints = responder{cp: j.cp, attempt: a, id: taskID(c, sub)}
+				d.Storage = j.cp.storage
+			}
+			if rp != nil {
+				d.Restore = rp.restoreFor(g, sub)
+			}
 			for side := 0; ; side++ {
 				gt, ok := gates[gateKey{c.Index, sub, side}]
 				if !ok {
@@ -196,27 +465,182 @@ func (j *Job) build(o Options) error {
 			}
 			t, err := task.Build(d)
 			if err != nil {
-				j.closeTasks()
+				closeTasks(a.tasks)
 				return err
 			}
-			j.tasks = append(j.tasks, &deployedTask{chain: c, subtask: sub, slot: j.slots[sub], task: t, inputs: d.Inputs})
+			a.tasks = append(a.tasks, &deployedTask{chain: c, subtask: sub, slot: j.slots[sub], task: t, inputs: d.Inputs})
 		}
 	}
 	return nil
 }
 
+// taskID names a subtask for the checkpoint coordinator.
+func taskID(c *graph.Chain, subtask int) checkpoint.TaskID {
+	return checkpoint.TaskID{Vertex: fmt.Sprintf("%d:%s", c.Index, c.Name), Subtask: subtask}
+}
+
 // closeTasks releases tasks that were built but never run.
-func (j *Job) closeTasks() {
-	for _, dt := range j.tasks {
+func closeTasks(tasks []*deployedTask) {
+	for _, dt := range tasks {
 		_ = dt.task.Run(canceledContext()) // Run closes the operators
 	}
-	j.tasks = nil
 }
 
 func canceledContext() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	return ctx
+}
+
+func (j *Job) run(ctx context.Context, a *attempt, dt *deployedTask) {
+	defer a.wg.Done()
+	err := dt.task.Run(ctx)
+	a.mu.Lock()
+	a.ended++
+	if err == nil {
+		a.finished++
+	}
+	first := err != nil && a.err == nil
+	if first {
+		if ctx.Err() != nil && j.userCtx.Err() != nil {
+			err = fmt.Errorf("%w: %w", ErrJobCancelled, context.Cause(j.userCtx))
+		}
+		a.err = err
+		close(a.failed)
+	}
+	a.mu.Unlock()
+	if err == nil && j.cp != nil {
+		j.cp.taskFinished(a)
+	}
+	if first {
+		j.log.Debug().Err(err).Str("task", dt.chain.Name).Int("subtask", dt.subtask).Int("attempt", a.n).Msg("task failed; cancelling the attempt")
+		a.cancel()
+		for _, g := range a.gates {
+			g.Close(network.ErrGateClosed)
+		}
+	}
+}
+
+// addMetrics folds a's counters into the job's totals, once.
+func (j *Job) addMetrics(a *attempt) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if a.counted {
+		return
+	}
+	a.counted = true
+	for _, dt := range a.tasks {
+		for ni, m := range dt.task.Metrics {
+			j.finished[ni] += m.RecordsIn.Load()
+			j.finishedO[ni] += m.RecordsOut.Load()
+		}
+	}
+	if j.current == a {
+		j.current = nil
+	}
+}
+
+// operatorResults sums the metrics of finished attempts and of live (when set).
+func (j *Job) operatorResults(live *attempt) []OperatorResult {
+	g := j.graph
+	out := make([]OperatorResult, len(g.Nodes))
+	j.mu.Lock()
+	for i, n := range g.Nodes {
+		out[i] = OperatorResult{ID: n.ID, Name: n.Name, Parallelism: n.Parallelism, RecordsIn: j.finished[i], RecordsOut: j.finishedO[i]}
+	}
+	j.mu.Unlock()
+	if live != nil {
+		for _, dt := range live.tasks {
+			for ni, m := range dt.task.Metrics {
+				out[ni].RecordsIn += m.RecordsIn.Load()
+				out[ni].RecordsOut += m.RecordsOut.Load()
+			}
+		}
+	}
+	return out
+}
+
+// Done is closed when the job has ended.
+func (j *Job) Done() <-chan struct{} { return j.done }
+
+// Wait blocks until the job ends and returns its result; the error is the
+// failure that ended it, if any. The result is returned in both cases.
+func (j *Job) Wait() (*Result, error) {
+	<-j.done
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.result, j.err
+}
+
+// NumTasks is the number of subtasks of one attempt: how many acknowledge a
+// checkpoint.
+func (j *Job) NumTasks() int {
+	n := 0
+	for _, c := range j.graph.Chains {
+		n += c.Parallelism
+	}
+	return n
+}
+
+// Restarts is how many times the job has restarted so far.
+func (j *Job) Restarts() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.restarts
+}
+
+// Cancel stops the job; Wait then returns ErrJobCancelled.
+func (j *Job) Cancel() {
+	j.mu.Lock()
+	if j.err == nil {
+		j.err = ErrJobCancelled
+	}
+	j.cancelled = true
+	a := j.current
+	j.mu.Unlock()
+	j.cancel()
+	if a != nil {
+		for _, g := range a.gates {
+			g.Close(ErrJobCancelled)
+		}
+	}
+}
+
+// Progress is a live view of a running job.
+type Progress struct {
+	Operators []OperatorResult
+	Exchanges []ExchangeStats
+}
+
+// ExchangeStats is the occupancy of one input gate.
+type ExchangeStats struct {
+	Task    string
+	Subtask int
+	Side    int
+	network.Stats
+	Channels int
+}
+
+// Progress returns the job's metrics and the occupancy of its gates now.
+func (j *Job) Progress() Progress {
+	j.mu.Lock()
+	a := j.current
+	j.mu.Unlock()
+	p := Progress{Operators: j.operatorResults(a)}
+	if a != nil {
+		for _, dt := range a.tasks {
+			for side, g := range dt.inputs {
+				p.Exchanges = append(p.Exchanges, ExchangeStats{Task: dt.chain.Name, Subtask: dt.subtask, Side: side, Stats: g.Stats(), Channels: g.NumChannels()})
+			}
+		}
+	}
+	return p
+}
+
+func newJobID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // consumerRange is the consumer subtasks [lo, hi) that producer subtask i feeds.
@@ -264,139 +688,4 @@ func consumersOf(p graph.Partitioner, up, down, producer int) []int {
 // producersOf lists the producer subtasks that feed consumer subtask `consumer`.
 func producersOf(p graph.Partitioner, up, down, consumer int) []int {
 	return span(producerRange(p, up, down, consumer))
-}
-
-func (j *Job) run(ctx context.Context, dt *deployedTask) {
-	defer j.wg.Done()
-	err := dt.task.Run(ctx)
-	if err == nil {
-		return
-	}
-	j.mu.Lock()
-	first := j.err == nil
-	if first {
-		if ctx.Err() != nil && j.userCtx.Err() != nil {
-			j.err = fmt.Errorf("%w: %w", ErrJobCancelled, context.Cause(j.userCtx))
-		} else {
-			j.err = err
-		}
-	}
-	j.mu.Unlock()
-	if first {
-		j.log.Debug().Err(err).Str("task", dt.chain.Name).Int("subtask", dt.subtask).Msg("task failed; cancelling the job")
-		j.cancel()
-		for _, g := range j.gates {
-			g.Close(network.ErrGateClosed)
-		}
-	}
-}
-
-func (j *Job) finish() {
-	j.wg.Wait()
-	j.cancel()
-	j.pool.Release(j.slots)
-	r := &Result{JobID: j.ID, JobName: j.graph.Name, Duration: time.Since(j.start), Operators: j.operatorResults()}
-	j.mu.Lock()
-	if j.err == nil && j.userCtx.Err() != nil {
-		j.err = fmt.Errorf("%w: %w", ErrJobCancelled, context.Cause(j.userCtx))
-	}
-	j.result = r
-	err := j.err
-	j.mu.Unlock()
-	if err != nil {
-		j.log.Info().Err(err).Dur("duration", r.Duration).Msg("job failed")
-	} else {
-		j.log.Info().Dur("duration", r.Duration).Msg("job finished")
-	}
-	close(j.done)
-}
-
-func (j *Job) operatorResults() []OperatorResult {
-	g := j.graph
-	out := make([]OperatorResult, len(g.Nodes))
-	for i, n := range g.Nodes {
-		out[i] = OperatorResult{ID: n.ID, Name: n.Name, Parallelism: n.Parallelism}
-	}
-	for _, dt := range j.tasks {
-		for ni, m := range dt.task.Metrics {
-			out[ni].RecordsIn += m.RecordsIn.Load()
-			out[ni].RecordsOut += m.RecordsOut.Load()
-		}
-	}
-	return out
-}
-
-// Done is closed when every task has ended.
-func (j *Job) Done() <-chan struct{} { return j.done }
-
-// Wait blocks until the job ends and returns its result; the error is the first
-// task failure, if any. The result is returned in both cases.
-func (j *Job) Wait() (*Result, error) {
-	<-j.done
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.result, j.err
-}
-
-// TriggerCheckpoint injects the barrier of checkpoint id at every source
-// subtask. It reports which subtasks could not take it (full mailbox).
-func (j *Job) TriggerCheckpoint(id, timestamp int64, savepoint bool) []string {
-	var missed []string
-	for _, dt := range j.tasks {
-		if j.graph.Nodes[dt.chain.Head].Kind != graph.KindSource {
-			continue
-		}
-		if !dt.task.TriggerCheckpoint(id, timestamp, savepoint) {
-			missed = append(missed, fmt.Sprintf("%s (%d)", dt.chain.Name, dt.subtask))
-		}
-	}
-	return missed
-}
-
-// NumTasks is the number of deployed subtasks: how many acknowledge a checkpoint.
-func (j *Job) NumTasks() int { return len(j.tasks) }
-
-// Cancel stops the job; Wait then returns ErrJobCancelled.
-func (j *Job) Cancel() {
-	j.mu.Lock()
-	if j.err == nil {
-		j.err = ErrJobCancelled
-	}
-	j.mu.Unlock()
-	j.cancel()
-	for _, g := range j.gates {
-		g.Close(ErrJobCancelled)
-	}
-}
-
-// Progress is a live view of a running job.
-type Progress struct {
-	Operators []OperatorResult
-	Exchanges []ExchangeStats
-}
-
-// ExchangeStats is the occupancy of one input gate.
-type ExchangeStats struct {
-	Task    string
-	Subtask int
-	Side    int
-	network.Stats
-	Channels int
-}
-
-// Progress returns the job's metrics and the occupancy of its gates now.
-func (j *Job) Progress() Progress {
-	p := Progress{Operators: j.operatorResults()}
-	for _, dt := range j.tasks {
-		for side, g := range dt.inputs {
-			p.Exchanges = append(p.Exchanges, ExchangeStats{Task: dt.chain.Name, Subtask: dt.subtask, Side: side, Stats: g.Stats(), Channels: g.NumChannels()})
-		}
-	}
-	return p
-}
-
-func newJobID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -44,6 +44,11 @@ type Event struct {
 	// is a savepoint.
 	CheckpointID int64
 	Savepoint    bool
+	// Stop marks the barrier of a stop-with-savepoint: every task ends after it.
+	// Without Drain the operators are not finished (no final firing), so the
+	// job resumes from the savepoint as if it had never stopped; with Drain
+	// the sources end their input first, as at the end of a bounded job.
+	Stop, Drain bool
 }
 
 // WatermarkEvent returns a Watermark event at ts.

@@ -39,8 +39,11 @@ func NewCoProcess[K comparable, T1, T2, U any](ctx *OperatorContext, key1 func(T
 	o := &CoProcess[K, T1, T2, U]{emitter: emitter[U]{base: base{ctx}, out: out, scheduled: math.MaxInt64},
 		key1: key1, key2: key2, valve: NewWatermarkValve(2)}
 	if key1 != nil {
-		b := state.NewHeapKeyedBackend[K](ctx.KeyGroups, ctx.MaxParallelism, hash, ctx.Timers.Now)
-		o.rt = &KeyedRuntime[K]{Ctx: ctx, Backend: b, Timers: state.NewTimerService[K, struct{}](b)}
+		rt, err := newKeyedRuntime(ctx, hash)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		o.rt = rt
 	}
 	fn, err := newFn(o.rt)
 	if err != nil {
@@ -48,6 +51,16 @@ func NewCoProcess[K comparable, T1, T2, U any](ctx *OperatorContext, key1 func(T
 	}
 	o.fn = fn
 	return o, coInput1[K, T1, T2, U]{o}, coInput2[K, T1, T2, U]{o}, nil
+}
+
+// SnapshotState implements Snapshotter.
+func (o *CoProcess[K, T1, T2, U]) SnapshotState(id int64) ([]state.Part, error) {
+	return snapshotKeyed(o.rt, o.fn, id)
+}
+
+// NotifyCheckpointComplete implements CheckpointListener.
+func (o *CoProcess[K, T1, T2, U]) NotifyCheckpointComplete(id int64) error {
+	return notifyUser(o.fn, id)
 }
 
 type coInput1[K comparable, T1, T2, U any] struct{ o *CoProcess[K, T1, T2, U] }

@@ -23,6 +23,72 @@ type KeyedRuntime[K comparable] struct {
 	Timers  *state.TimerService[K, struct{}]
 }
 
+// newKeyedRuntime creates the backend and timers of a keyed operator, restored
+// when the context says so: state is filled as the user function declares it.
+func newKeyedRuntime[K comparable](ctx *OperatorContext, hash func(K) uint64) (*KeyedRuntime[K], error) {
+	b := state.NewHeapKeyedBackend[K](ctx.KeyGroups, ctx.MaxParallelism, hash, ctx.Timers.Now)
+	rt := &KeyedRuntime[K]{Ctx: ctx, Backend: b, Timers: state.NewTimerService[K, struct{}](b)}
+	if ctx.Restored != nil {
+		b.Restore(ctx.Restored)
+		if err := rt.Timers.Restore(ctx.Restored, timerState); err != nil {
+			return nil, err
+		}
+	}
+	return rt, nil
+}
+
+// timerState names a keyed operator's timers in snapshots.
+const timerState = "_timers"
+
+// Snapshot copies the keyed state and the timers.
+func (rt *KeyedRuntime[K]) Snapshot() ([]state.Part, error) {
+	parts, err := rt.Backend.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	timers, err := rt.Timers.Snapshot(timerState)
+	if err != nil {
+		return nil, err
+	}
+	return append(parts, timers...), nil
+}
+
+// SnapshotHook is implemented by user functions that act on a checkpoint's
+// snapshot, as Flink's CheckpointedFunction.snapshotState: it runs on the task
+// goroutine before the state is copied.
+type SnapshotHook interface {
+	SnapshotState(checkpointID int64) error
+}
+
+// snapshotKeyed runs fn's hook, if any, and copies rt.
+func snapshotKeyed[K comparable](rt *KeyedRuntime[K], fn any, id int64) ([]state.Part, error) {
+	if h, ok := fn.(SnapshotHook); ok {
+		if err := h.SnapshotState(id); err != nil {
+			return nil, err
+		}
+	}
+	if rt == nil {
+		return nil, nil
+	}
+	return rt.Snapshot()
+}
+
+// notifyUser passes a checkpoint's completion to a user function that listens.
+func notifyUser(fn any, id int64) error {
+	if l, ok := fn.(CheckpointListener); ok {
+		return l.NotifyCheckpointComplete(id)
+	}
+	return nil
+}
+
+// SnapshotState implements Snapshotter.
+func (o *KeyedProcess[K, T, U]) SnapshotState(id int64) ([]state.Part, error) {
+	return snapshotKeyed(o.rt, o.fn, id)
+}
+
+// NotifyCheckpointComplete implements CheckpointListener.
+func (o *KeyedProcess[K, T, U]) NotifyCheckpointComplete(id int64) error { return notifyUser(o.fn, id) }
+
 // KeyedProcessor is the per-subtask instance of a keyed process function. The
 // backend's current key is set before every call.
 type KeyedProcessor[T, U any] interface {
@@ -42,8 +108,10 @@ type KeyedProcess[K comparable, T, U any] struct {
 // NewKeyedProcess builds the operator; newFn creates the user function instance.
 func NewKeyedProcess[K comparable, T, U any](ctx *OperatorContext, key func(T) K, hash func(K) uint64,
 	newFn func(rt *KeyedRuntime[K]) (KeyedProcessor[T, U], error), out Output[U]) (*KeyedProcess[K, T, U], error) {
-	b := state.NewHeapKeyedBackend[K](ctx.KeyGroups, ctx.MaxParallelism, hash, ctx.Timers.Now)
-	rt := &KeyedRuntime[K]{Ctx: ctx, Backend: b, Timers: state.NewTimerService[K, struct{}](b)}
+	rt, err := newKeyedRuntime(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
 	o := &KeyedProcess[K, T, U]{emitter: emitter[U]{base: base{ctx}, out: out, scheduled: math.MaxInt64}, key: key, rt: rt}
 	fn, err := newFn(rt)
 	if err != nil {

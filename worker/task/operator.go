@@ -95,7 +95,15 @@ type OperatorContext struct {
 	WatermarkInterval time.Duration
 	// SideOutputs holds, per side-output tag with a consumer, its Output[X].
 	SideOutputs map[string]any
-	sides       []sideFlusher
+	// Checkpointing is true when the job takes checkpoints: sinks then write
+	// transactionally.
+	Checkpointing bool
+	// Restored is the operator's state to start from after a failure or from a
+	// savepoint; nil for a fresh start.
+	Restored *state.Restored
+	// Attempt counts the job's restarts: 0 for the first execution.
+	Attempt int
+	sides   []sideFlusher
 }
 
 type sideFlusher interface{ flush() error }

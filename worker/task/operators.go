@@ -200,11 +200,30 @@ type KeyedRolling[K comparable, T, A, U any] struct {
 	accs   *state.KeyedMap[K, A]
 }
 
-// NewKeyedRolling returns a keyed rolling aggregation.
+// NewKeyedRolling returns a keyed rolling aggregation, restored if the
+// context says so.
 func NewKeyedRolling[K comparable, T, A, U any](ctx *OperatorContext, key func(T) K, hash func(K) uint64,
-	add func(acc A, seen bool, v T) A, result func(K, A) U, out Output[U]) *KeyedRolling[K, T, A, U] {
-	return &KeyedRolling[K, T, A, U]{base: base{ctx}, key: key, hash: hash, add: add, result: result, out: out,
+	add func(acc A, seen bool, v T) A, result func(K, A) U, out Output[U]) (*KeyedRolling[K, T, A, U], error) {
+	o := &KeyedRolling[K, T, A, U]{base: base{ctx}, key: key, hash: hash, add: add, result: result, out: out,
 		buf: make([]U, 0, ctx.BatchSize), accs: state.NewKeyedMap[K, A](ctx.KeyGroups)}
+	if ctx.Restored != nil {
+		if err := state.RestoreKeyedMap(ctx.Restored, rollingState, o.accs); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// rollingState names the accumulators of a rolling aggregation in snapshots.
+const rollingState = "_accumulators"
+
+// SnapshotState copies the accumulators.
+func (o *KeyedRolling[K, T, A, U]) SnapshotState(int64) ([]state.Part, error) {
+	p, err := state.SnapshotKeyedMap(rollingState, o.accs)
+	if err != nil {
+		return nil, err
+	}
+	return []state.Part{p}, nil
 }
 
 func (o *KeyedRolling[K, T, A, U]) Push(batch []T, ts []int64) (err error) {
@@ -264,16 +283,36 @@ type SinkFunc[T any] struct {
 	fn     func([]T) error
 	finish func() error
 	close  func() error
-	// Snapshot, if set, is the sink's part of a checkpoint.
-	Snapshot func(checkpointID int64) (any, error)
+	// Snapshot, if set, is the sink's part of a checkpoint (a pre-commit).
+	Snapshot func(checkpointID int64) ([]state.Part, error)
+	// Complete, if set, commits when a checkpoint completes.
+	Complete func(checkpointID int64) error
+	// CommitAtEnd, if set, commits when the whole job has finished.
+	CommitAtEnd func() error
 }
 
 // SnapshotState implements Snapshotter.
-func (s *SinkFunc[T]) SnapshotState(id int64) (any, error) {
+func (s *SinkFunc[T]) SnapshotState(id int64) ([]state.Part, error) {
 	if s.Snapshot == nil {
 		return nil, nil
 	}
 	return s.Snapshot(id)
+}
+
+// NotifyCheckpointComplete implements CheckpointListener.
+func (s *SinkFunc[T]) NotifyCheckpointComplete(id int64) error {
+	if s.Complete == nil {
+		return nil
+	}
+	return s.Complete(id)
+}
+
+// CommitAtJobEnd implements JobEndCommitter.
+func (s *SinkFunc[T]) CommitAtJobEnd() error {
+	if s.CommitAtEnd == nil {
+		return nil
+	}
+	return s.CommitAtEnd()
 }
 
 // NewSinkFunc returns a sink operator around fn.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -33,29 +34,16 @@ type Deployment struct {
 	WatermarkInterval time.Duration
 	// ExactlyOnce aligns checkpoint barriers (else at-least-once).
 	ExactlyOnce bool
-	// Checkpoints receives the task's acknowledgements; nil when checkpointing is off.
+	// Checkpoints receives the task's acknowledgements and Storage takes its
+	// state files; both nil when checkpointing is off.
 	Checkpoints CheckpointResponder
-	Log         zerolog.Logger
-}
-
-// CheckpointResponder is how a task reports a checkpoint to the JobMaster.
-// Called from the task's goroutine; implementations must not block for long.
-type CheckpointResponder interface {
-	Acknowledge(checkpointID int64, task string, subtask int, snapshots []OperatorSnapshot)
-	Decline(checkpointID int64, task string, subtask int, err error)
-}
-
-// OperatorSnapshot is one operator's part of a checkpoint.
-type OperatorSnapshot struct {
-	OperatorID string
-	State      any
-}
-
-// Snapshotter is implemented by operators with state. SnapshotState runs on the
-// task goroutine while the barrier is aligned: it must capture a consistent copy,
-// and leave slow work (writing files) to the copy's owner.
-type Snapshotter interface {
-	SnapshotState(checkpointID int64) (any, error)
+	Storage     CheckpointStorage
+	// Restore returns what an operator of this subtask restores from, or nil
+	// for a fresh start. Nil means nothing is restored.
+	Restore func(operatorID string) *state.Restored
+	// Attempt counts the restarts of the job: 0 for the first execution.
+	Attempt int
+	Log     zerolog.Logger
 }
 
 // Task is one running subtask of a chain.
@@ -71,9 +59,16 @@ type Task struct {
 	mailbox   chan func() error
 	barriers  *BarrierHandler
 	responder CheckpointResponder
-	timers    timerHeap
-	timerSeq  int64
-	log       zerolog.Logger
+	storage   CheckpointStorage
+	done      chan struct{} // closed when Run returns
+	// committers are the operators that commit when the whole job has finished;
+	// kept apart because Run closes the operators.
+	committers []JobEndCommitter
+	stopping   bool           // a stop-with-savepoint barrier left this source
+	writing    sync.WaitGroup // asynchronous snapshot writes in flight
+	timers     timerHeap
+	timerSeq   int64
+	log        zerolog.Logger
 	// Metrics per chain node, by node index.
 	Metrics map[int]*OperatorMetrics
 }
@@ -83,7 +78,7 @@ type Task struct {
 func Build(d Deployment) (t *Task, err error) {
 	g, c := d.Graph, d.Chain
 	t = &Task{Name: c.Name, Subtask: d.Subtask, notify: d.Notify, Metrics: map[int]*OperatorMetrics{},
-		mailbox: make(chan func() error, 64), responder: d.Checkpoints,
+		mailbox: make(chan func() error, 64), responder: d.Checkpoints, storage: d.Storage, done: make(chan struct{}),
 		log: d.Log.With().Str("task", c.Name).Int("subtask", d.Subtask).Logger()}
 	defer func() {
 		if err != nil {
@@ -110,8 +105,11 @@ func Build(d Deployment) (t *Task, err error) {
 			Subtask: d.Subtask, Parallelism: n.Parallelism, MaxParallelism: n.MaxParallelism,
 			KeyGroups: state.KeyGroupRangeForSubtask(d.Subtask, n.MaxParallelism, n.Parallelism),
 			BatchSize: d.BatchSize, BatchMode: d.BatchMode, Metrics: &OperatorMetrics{}, Timers: t,
-			WatermarkInterval: d.WatermarkInterval,
-			Log:               t.log.With().Str("operator", n.Name).Logger(),
+			WatermarkInterval: d.WatermarkInterval, Checkpointing: d.Checkpoints != nil, Attempt: d.Attempt,
+			Log: t.log.With().Str("operator", n.Name).Logger(),
+		}
+		if d.Restore != nil {
+			ctx.Restored = d.Restore(n.ID)
 		}
 		var outs []any
 		sides := map[string][]any{}
@@ -166,11 +164,14 @@ func Build(d Deployment) (t *Task, err error) {
 		default:
 			out = st.FanOut(outs)
 		}
-		op, inputs, err := f.Create(ctx, out)
+		op, inputs, err := create(f, ctx, out)
 		if err != nil {
 			return t, ctx.Fail(err)
 		}
 		ops[i], ctxs[i] = op, ctx
+		if c, ok := op.(JobEndCommitter); ok {
+			t.committers = append(t.committers, c)
+		}
 		t.operators = ops // so closeAll sees what exists
 		inputsOf[n.Index] = inputs
 		t.Metrics[n.Index] = ctx.Metrics
@@ -238,6 +239,7 @@ func partitioning(p graph.Partitioner) network.Partitioning {
 // Run drives the task until its input ends, it fails, or ctx is cancelled. It
 // always closes the operators before it returns.
 func (t *Task) Run(ctx context.Context) (err error) {
+	defer close(t.done)
 	defer func() {
 		if r := recover(); r != nil { // outside an operator's own guard, e.g. in a key selector
 			err = newPanicError(r)
@@ -257,6 +259,9 @@ func (t *Task) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if t.stopping {
+		return t.finishWriters()
+	}
 	return t.finish()
 }
 
@@ -267,6 +272,9 @@ func (t *Task) runSource(ctx context.Context) error {
 		}
 		if err := t.drainMailbox(); err != nil {
 			return err
+		}
+		if t.stopping {
+			return nil
 		}
 		st, err := t.source.PollNext()
 		if err != nil {
@@ -379,11 +387,22 @@ func (t *Task) flushIfDue() error {
 
 // finish ends the operators in topological order, then the writers.
 func (t *Task) finish() error {
+	if err := t.finishOperators(); err != nil {
+		return err
+	}
+	return t.finishWriters()
+}
+
+func (t *Task) finishOperators() error {
 	for i, op := range t.operators {
 		if err := op.Finish(); err != nil {
 			return t.contexts[i].Fail(err)
 		}
 	}
+	return nil
+}
+
+func (t *Task) finishWriters() error {
 	for _, w := range t.writers {
 		if err := w.Finish(); err != nil {
 			return err
@@ -419,20 +438,6 @@ func (t *Task) drainMailbox() error {
 	}
 }
 
-// TriggerCheckpoint asks a source task to take checkpoint id and inject its
-// barrier; safe to call from any goroutine. It reports false when the task's
-// mailbox is full (the checkpoint is then declined).
-func (t *Task) TriggerCheckpoint(id, timestamp int64, savepoint bool) bool {
-	barrier := network.Event{Kind: network.CheckpointBarrier, CheckpointID: id, Timestamp: timestamp, Savepoint: savepoint}
-	select {
-	case t.mailbox <- func() error { return t.checkpoint(barrier) }:
-		t.wakeUp()
-		return true
-	default:
-		return false
-	}
-}
-
 func (t *Task) wakeUp() {
 	select {
 	case t.notify <- struct{}{}:
@@ -440,32 +445,13 @@ func (t *Task) wakeUp() {
 	}
 }
 
-// checkpoint snapshots every operator of the chain, in order, then sends the
-// barrier downstream and acknowledges. A snapshot error declines the checkpoint
-// without failing the task.
-func (t *Task) checkpoint(barrier network.Event) error {
-	var snaps []OperatorSnapshot
-	for i, op := range t.operators {
-		s, ok := op.(Snapshotter)
-		if !ok {
-			continue
+// create builds one operator. A panic in it (user code runs there: Open,
+// state restore) fails the task like any operator panic.
+func create(f Factory, ctx *OperatorContext, out any) (op Operator, inputs []any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			op, inputs, err = nil, nil, newPanicError(r)
 		}
-		st, err := s.SnapshotState(barrier.CheckpointID)
-		if err != nil {
-			if t.responder != nil {
-				t.responder.Decline(barrier.CheckpointID, t.Name, t.Subtask, t.contexts[i].Fail(err))
-			}
-			return nil
-		}
-		snaps = append(snaps, OperatorSnapshot{OperatorID: t.contexts[i].OperatorID, State: st})
-	}
-	for _, w := range t.writers {
-		if err := w.Emit(barrier); err != nil {
-			return err
-		}
-	}
-	if t.responder != nil {
-		t.responder.Acknowledge(barrier.CheckpointID, t.Name, t.Subtask, snaps)
-	}
-	return nil
+	}()
+	return f.Create(ctx, out)
 }

@@ -76,6 +76,11 @@ func NewWindowOperator[K comparable, T, ACC, OUT any](ctx *OperatorContext, spec
 		o.trigger = spec.Assigner.DefaultTrigger()
 	}
 	o.tctx.op = o
+	if r := ctx.Restored; r != nil {
+		if err := o.restore(r); err != nil {
+			return nil, err
+		}
+	}
 	if spec.LateTag != "" {
 		late, err := NewSideOutput[T](ctx, spec.LateTag)
 		if err != nil {
@@ -382,4 +387,75 @@ func (c *triggerCtx[K, T, ACC, OUT]) MergeCount(name string) {
 		sum += n
 	}
 	c.SetCount(name, sum)
+}
+
+// Names of a window operator's state in snapshots.
+const (
+	windowContentsState = "_window-contents"
+	windowCountsState   = "_window-trigger-counts"
+	windowMergingState  = "_window-merging"
+)
+
+func (o *WindowOperator[K, T, ACC, OUT]) restore(r *state.Restored) error {
+	o.backend.Restore(r)
+	if err := o.timers.Restore(r, timerState); err != nil {
+		return err
+	}
+	if err := state.RestoreKeyedMap(r, windowContentsState, o.contents); err != nil {
+		return err
+	}
+	if err := state.RestoreKeyedMap(r, windowCountsState, o.counts); err != nil {
+		return err
+	}
+	pairs := state.NewKeyedMap[K, []mergedWindow](o.merging.Range())
+	if err := state.RestoreKeyedMap(r, windowMergingState, pairs); err != nil {
+		return err
+	}
+	pairs.All(func(kg int, key K, ps []mergedWindow) bool {
+		m := make(map[window.Window]window.Window, len(ps))
+		for _, p := range ps {
+			m[p.Window] = p.StateWindow
+		}
+		o.merging.Put(kg, key, m)
+		return true
+	})
+	return nil
+}
+
+// mergedWindow is one entry of a key's merging window set in snapshots: Avro
+// maps need string keys, so the set is written as a list.
+type mergedWindow struct {
+	Window      window.Window
+	StateWindow window.Window
+}
+
+// SnapshotState copies the window contents, trigger counters, merged-window
+// sets and timers.
+func (o *WindowOperator[K, T, ACC, OUT]) SnapshotState(int64) ([]state.Part, error) {
+	parts, err := o.timers.Snapshot(timerState)
+	if err != nil {
+		return nil, err
+	}
+	contents, err := state.SnapshotKeyedMap(windowContentsState, o.contents)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := state.SnapshotKeyedMap(windowCountsState, o.counts)
+	if err != nil {
+		return nil, err
+	}
+	pairs := state.NewKeyedMap[K, []mergedWindow](o.merging.Range())
+	o.merging.All(func(kg int, key K, m map[window.Window]window.Window) bool {
+		ps := make([]mergedWindow, 0, len(m))
+		for w, sw := range m {
+			ps = append(ps, mergedWindow{Window: w, StateWindow: sw})
+		}
+		pairs.Put(kg, key, ps)
+		return true
+	})
+	merging, err := state.SnapshotKeyedMap(windowMergingState, pairs)
+	if err != nil {
+		return nil, err
+	}
+	return append(parts, contents, counts, merging), nil
 }

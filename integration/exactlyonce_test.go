@@ -1,0 +1,94 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestExactlyOnce runs examples/exactlyonce with injected failures — while
+// processing, while a snapshot is taken, and while a restore runs — at
+// parallelism 2 and 4, and checks that the output holds every key,seq exactly
+// once: nothing lost, nothing duplicated, one recovery per failure.
+func TestExactlyOnce(t *testing.T) {
+	const keys, perKey, failures = 7, 3000, 3
+	for _, tc := range []struct {
+		failIn      string
+		parallelism int
+	}{
+		{"process", 2}, {"process", 4}, {"snapshot", 2}, {"restore", 4},
+	} {
+		t.Run(fmt.Sprintf("%s/p=%d", tc.failIn, tc.parallelism), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			ckpt := t.TempDir()
+			r := runBin(t, []string{"SPATE_PROPERTIES=state.checkpoints.dir=" + ckpt}, "exactlyonce",
+				"--keys", fmt.Sprint(keys), "--per-key", fmt.Sprint(perKey), "--failures", fmt.Sprint(failures),
+				"--checkpoint-interval", "50", "--output", out, "--parallelism", fmt.Sprint(tc.parallelism), "--fail-in", tc.failIn)
+			if r.code != 0 {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+			}
+			want := fmt.Sprintf("exactlyonce: %d records, %d failures injected, %d recoveries\n", keys*perKey, failures, failures)
+			if r.stdout != want {
+				t.Fatalf("stdout %q, want %q", r.stdout, want)
+			}
+			if n := len(regexp.MustCompile(`job failed; restarting`).FindAllString(r.stderr, -1)); n != failures {
+				t.Fatalf("%d recoveries logged, want %d:\n%s", n, failures, r.stderr)
+			}
+			lines, hidden := readPartFiles(t, out)
+			if len(hidden) > 0 {
+				t.Fatalf("uncommitted files left: %v", hidden)
+			}
+			seen := map[string]int{}
+			for _, l := range lines {
+				seen[l]++
+			}
+			var lost, dup []string
+			for k := range keys {
+				for s := 1; s <= perKey; s++ {
+					l := fmt.Sprintf("%d,%d", k, s)
+					switch seen[l] {
+					case 0:
+						lost = append(lost, l)
+					case 1:
+					default:
+						dup = append(dup, l)
+					}
+					delete(seen, l)
+				}
+			}
+			if len(lost) > 0 || len(dup) > 0 || len(seen) > 0 {
+				t.Fatalf("%d lost (%.5v), %d duplicated (%.5v), %d unexpected lines", len(lost), lost, len(dup), dup, len(seen))
+			}
+			if left, _ := os.ReadDir(ckpt); len(left) != 0 {
+				t.Fatalf("checkpoints of a finished job were not deleted: %v", left)
+			}
+		})
+	}
+}
+
+// readPartFiles returns the lines of every part file in dir, and the names of any
+// hidden (in-progress or pending) files.
+func readPartFiles(t *testing.T, dir string) (lines, hidden []string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			hidden = append(hidden, e.Name())
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")...)
+	}
+	sort.Strings(lines)
+	return lines, hidden
+}

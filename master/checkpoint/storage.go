@@ -1,0 +1,369 @@
+package checkpoint
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/spate-io/spate/hdfs"
+	"github.com/spate-io/spate/state"
+)
+
+// MetadataFile is the file that makes a directory a checkpoint: written last,
+// under a temporary name, and published by rename.
+const MetadataFile = "_metadata"
+
+// metadataMagic starts every _metadata file; the header line carries the
+// version and the CRC-32C of the JSON body that follows it.
+const metadataMagic = "SPATE-CHECKPOINT-METADATA"
+
+const metadataVersion = 1
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Metadata describes a completed checkpoint or savepoint: which operator
+// subtask wrote which state file. Handle paths are relative to the
+// checkpoint's directory, so a savepoint directory can be moved as a whole.
+type Metadata struct {
+	Version   int             `json:"version"`
+	JobID     string          `json:"jobId"`
+	JobName   string          `json:"jobName"`
+	ID        int64           `json:"checkpointId"`
+	Kind      string          `json:"kind"`
+	Timestamp int64           `json:"timestamp"` // trigger time, ms since the epoch
+	Completed int64           `json:"completed"` // ms since the epoch
+	Operators []OperatorState `json:"operators"`
+}
+
+// OperatorState is one operator's part of a checkpoint, matched by operator ID
+// (derived from the UID when one is set) on restore.
+type OperatorState struct {
+	ID             string         `json:"id"`
+	Name           string         `json:"name"`
+	Parallelism    int            `json:"parallelism"`
+	MaxParallelism int            `json:"maxParallelism"`
+	Handles        []state.Handle `json:"handles"`
+}
+
+// Operator returns the state of the operator with the given ID.
+func (m *Metadata) Operator(id string) (OperatorState, bool) {
+	for _, o := range m.Operators {
+		if o.ID == id {
+			return o, true
+		}
+	}
+	return OperatorState{}, false
+}
+
+// Storage lays out one job's checkpoints on a filesystem:
+// <dir>/<job-id>/chk-<n>/, one file per piece of state plus _metadata.
+// Savepoints go to directories registered with SetDirectory. WriteState is
+// called from many tasks at once; Storage is safe for concurrent use.
+type Storage struct {
+	fs     hdfs.FileSystem
+	jobDir string
+	mu     sync.Mutex
+	dirs   map[int64]string // checkpoint id → directory, when not the default
+	made   map[string]bool  // directories created
+}
+
+// NewStorage returns the storage of job jobID under checkpointsDir.
+func NewStorage(fsys hdfs.FileSystem, checkpointsDir, jobID string) *Storage {
+	return &Storage{fs: fsys, jobDir: path.Join(checkpointsDir, jobID), dirs: map[int64]string{}, made: map[string]bool{}}
+}
+
+// FS is the filesystem the storage writes to.
+func (s *Storage) FS() hdfs.FileSystem { return s.fs }
+
+// JobDir is <state.checkpoints.dir>/<job-id>.
+func (s *Storage) JobDir() string { return s.jobDir }
+
+// SetDirectory makes checkpoint id (a savepoint) write to dir.
+func (s *Storage) SetDirectory(id int64, dir string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dirs[id] = dir
+}
+
+// Directory is where checkpoint id is written.
+func (s *Storage) Directory(id int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.dirs[id]; ok {
+		return d
+	}
+	return path.Join(s.jobDir, "chk-"+strconv.FormatInt(id, 10))
+}
+
+func (s *Storage) mkdir(dir string) error {
+	s.mu.Lock()
+	done := s.made[dir]
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := s.fs.MkdirAll(dir); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.made[dir] = true
+	s.mu.Unlock()
+	return nil
+}
+
+// WriteState implements task.CheckpointStorage.
+func (s *Storage) WriteState(id int64, file string, write func(io.Writer) error) (string, int64, uint32, error) {
+	dir := s.Directory(id)
+	if err := s.mkdir(dir); err != nil {
+		return "", 0, 0, err
+	}
+	n, sum, err := writeFile(s.fs, path.Join(dir, file), write)
+	return file, n, sum, err
+}
+
+// writeFile creates p, fills it, syncs and closes it, and returns its size and
+// CRC-32C.
+func writeFile(fsys hdfs.FileSystem, p string, write func(io.Writer) error) (int64, uint32, error) {
+	f, err := fsys.Create(p)
+	if err != nil {
+		return 0, 0, err
+	}
+	cw := &checksumWriter{h: crc32.New(castagnoli)}
+	bw := bufio.NewWriterSize(io.MultiWriter(f, cw), 256<<10)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		if sy, ok := f.(interface{ Sync() error }); ok {
+			err = sy.Sync()
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("write %s: %w", p, err)
+	}
+	return cw.n, cw.h.Sum32(), nil
+}
+
+type checksumWriter struct {
+	h hash.Hash32
+	n int64
+}
+
+func (c *checksumWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.h.Write(p)
+}
+
+// WriteMetadata publishes m in dir: written to a temporary file, synced, then
+// renamed to _metadata. Until the rename the directory is not a checkpoint.
+func WriteMetadata(fsys hdfs.FileSystem, dir string, m *Metadata) error {
+	m.Version = metadataVersion
+	body, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return err
+	}
+	tmp := path.Join(dir, "."+MetadataFile+".inprogress")
+	if err := fsys.MkdirAll(dir); err != nil {
+		return err
+	}
+	_, _, err = writeFile(fsys, tmp, func(w io.Writer) error {
+		if _, err := fmt.Fprintf(w, "%s %d crc32c=%08x\n", metadataMagic, metadataVersion, crc32.Checksum(body, castagnoli)); err != nil {
+			return err
+		}
+		_, err := w.Write(body)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return fsys.Rename(tmp, path.Join(dir, MetadataFile))
+}
+
+// ErrNotCheckpoint is wrapped by ReadMetadata's error when a directory has no
+// _metadata: an incomplete checkpoint, or not a checkpoint at all.
+var ErrNotCheckpoint = errors.New("not a completed checkpoint or savepoint")
+
+// ReadMetadata reads and checks dir/_metadata. Every error names the file; a
+// file whose bytes are wrong wraps state.ErrCorruptState.
+func ReadMetadata(fsys hdfs.FileSystem, dir string) (*Metadata, error) {
+	p := path.Join(dir, MetadataFile)
+	data, err := readFile(fsys, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w (no %s file)", dir, ErrNotCheckpoint, MetadataFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint metadata %s: %w", p, err)
+	}
+	corrupt := func(why string) error {
+		return fmt.Errorf("%w: %s: %s", state.ErrCorruptState, p, why)
+	}
+	header, body, ok := bytes.Cut(data, []byte("\n"))
+	if !ok {
+		return nil, corrupt("no header line")
+	}
+	fields := strings.Fields(string(header))
+	if len(fields) != 3 || fields[0] != metadataMagic || !strings.HasPrefix(fields[2], "crc32c=") {
+		return nil, corrupt(fmt.Sprintf("not a Spate checkpoint metadata file (header %.60q)", header))
+	}
+	if fields[1] != strconv.Itoa(metadataVersion) {
+		return nil, corrupt(fmt.Sprintf("metadata version %s is not supported (this Spate reads version %d)", fields[1], metadataVersion))
+	}
+	want, err := strconv.ParseUint(strings.TrimPrefix(fields[2], "crc32c="), 16, 32)
+	if err != nil {
+		return nil, corrupt("bad checksum field " + fields[2])
+	}
+	if got := crc32.Checksum(body, castagnoli); got != uint32(want) {
+		return nil, corrupt(fmt.Sprintf("checksum mismatch (stored %08x, computed %08x)", want, got))
+	}
+	var m Metadata
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, corrupt(err.Error())
+	}
+	return &m, nil
+}
+
+func readFile(fsys hdfs.FileSystem, p string) ([]byte, error) {
+	f, err := fsys.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// StateReader returns the function that reads the state files of the
+// checkpoint in dir, checking each file's size and checksum.
+func StateReader(fsys hdfs.FileSystem, dir string) func(state.Handle) ([]byte, error) {
+	return func(h state.Handle) ([]byte, error) {
+		p := path.Join(dir, h.Path)
+		data, err := readFile(fsys, p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: read state file %s: %w", state.ErrCorruptState, p, err)
+		}
+		if int64(len(data)) != h.Size {
+			return nil, fmt.Errorf("%w: state file %s has %d bytes, the checkpoint recorded %d", state.ErrCorruptState, p, len(data), h.Size)
+		}
+		if got := crc32.Checksum(data, castagnoli); got != h.Checksum {
+			return nil, fmt.Errorf("%w: state file %s: checksum mismatch (recorded %08x, computed %08x)", state.ErrCorruptState, p, h.Checksum, got)
+		}
+		return data, nil
+	}
+}
+
+// CleanupIncomplete removes the chk-* directories of the job that have no
+// _metadata: checkpoints that never completed.
+func (s *Storage) CleanupIncomplete() error {
+	entries, err := s.fs.ReadDir(s.jobDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		if !e.IsDir || !strings.HasPrefix(e.Name, "chk-") {
+			continue
+		}
+		if _, err := s.fs.Stat(path.Join(e.Path, MetadataFile)); errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, s.fs.RemoveAll(e.Path))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Discard deletes checkpoint id's directory.
+func (s *Storage) Discard(id int64) error { return s.fs.RemoveAll(s.Directory(id)) }
+
+// RemoveJobDir deletes every checkpoint of the job.
+func (s *Storage) RemoveJobDir() error { return s.fs.RemoveAll(s.jobDir) }
+
+// NewSavepointDir names a fresh savepoint directory under dir, as Flink does:
+// savepoint-<first 6 characters of the job id>-<12 random hex digits>.
+func NewSavepointDir(dir, jobID string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return path.Join(dir, fmt.Sprintf("savepoint-%s-%s", jobID[:min(6, len(jobID))], hex.EncodeToString(b[:])))
+}
+
+// FindLatest returns the directory of the newest completed checkpoint or
+// savepoint of the job called jobName among the job directories under
+// checkpointsDir and the savepoints under savepointsDir (either may be empty).
+// Corrupt metadata is an error, never skipped: the newest might be the one.
+func FindLatest(fsys hdfs.FileSystem, checkpointsDir, savepointsDir, jobName string) (string, error) {
+	var candidates []string
+	list := func(dir string) error {
+		if dir == "" {
+			return nil
+		}
+		entries, err := fsys.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.IsDir {
+				candidates = append(candidates, e.Path)
+			}
+		}
+		return nil
+	}
+	if err := list(checkpointsDir); err != nil {
+		return "", err
+	}
+	jobs := candidates
+	candidates = nil
+	for _, j := range jobs {
+		if err := list(j); err != nil {
+			return "", err
+		}
+	}
+	if err := list(savepointsDir); err != nil {
+		return "", err
+	}
+	best, bestAt := "", int64(-1)
+	for _, dir := range candidates {
+		if _, err := fsys.Stat(path.Join(dir, MetadataFile)); err != nil {
+			continue // not a completed checkpoint
+		}
+		m, err := ReadMetadata(fsys, dir)
+		if err != nil {
+			return "", err
+		}
+		if m.JobName == jobName && m.Completed > bestAt {
+			best, bestAt = dir, m.Completed
+		}
+	}
+	if best == "" {
+		return "", fmt.Errorf("no completed checkpoint or savepoint of job %q under %s: nothing to resume", jobName, strings.Join(nonEmpty(checkpointsDir, savepointsDir), " or "))
+	}
+	return best, nil
+}
+
+func nonEmpty(s ...string) []string {
+	var out []string
+	for _, v := range s {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

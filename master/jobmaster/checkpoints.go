@@ -1,0 +1,530 @@
+package jobmaster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/spate-io/spate/hdfs"
+	"github.com/spate-io/spate/master/checkpoint"
+	"github.com/spate-io/spate/sdk/graph"
+	"github.com/spate-io/spate/state"
+)
+
+// checkpointer is the shell around the checkpoint coordinator: one goroutine
+// owns the coordinator, and everything that touches it (ticks, task
+// acknowledgements, storage results, savepoint requests, failovers) arrives as
+// a function on its events channel.
+type checkpointer struct {
+	job     *Job
+	opts    *CheckpointOptions
+	coord   *checkpoint.Coordinator
+	storage *checkpoint.Storage
+	events  chan func()
+	exited  chan struct{} // closed when run returns
+	log     zerolog.Logger
+
+	// Owned by the run goroutine.
+	attempt    *attempt
+	idle       bool                           // a task finished: no more checkpoints
+	savepoints map[int64]*savepointRequest    // pending savepoints by id
+	stop       *savepointRequest              // a pending or completed stop-with-savepoint
+	metas      map[int64]*checkpoint.Metadata // being persisted
+}
+
+type savepointRequest struct {
+	dir   string
+	stop  bool
+	drain bool
+	done  chan error
+	ended chan struct{} // closed when the savepoint completed or aborted
+}
+
+func newCheckpointer(j *Job, o *CheckpointOptions, initial *restorePoint) (*checkpointer, error) {
+	g := j.graph
+	var tasks, sources []checkpoint.TaskID
+	for _, c := range g.Chains {
+		for sub := range c.Parallelism {
+			id := taskID(c, sub)
+			tasks = append(tasks, id)
+			if g.Nodes[c.Head].Kind == graph.KindSource {
+				sources = append(sources, id)
+			}
+		}
+	}
+	nextID := int64(1)
+	if initial != nil {
+		nextID = initial.meta.ID + 1 // ids keep growing across a restore, as in Flink
+	}
+	coord, err := checkpoint.NewCoordinator(o.Config, tasks, sources, nextID, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	cp := &checkpointer{job: j, opts: o, coord: coord, storage: checkpoint.NewStorage(o.FS, o.Dir, j.ID),
+		events: make(chan func(), 256), exited: make(chan struct{}), log: j.log, savepoints: map[int64]*savepointRequest{}, metas: map[int64]*checkpoint.Metadata{}}
+	return cp, nil
+}
+
+// post queues f for the coordinator goroutine; it is dropped once that
+// goroutine has ended.
+func (cp *checkpointer) post(f func()) {
+	select {
+	case cp.events <- f:
+	case <-cp.exited:
+	}
+}
+
+// call runs f on the coordinator goroutine and waits for it; it reports false
+// when that goroutine has ended (the job is over).
+func (cp *checkpointer) call(f func()) bool {
+	done := make(chan struct{})
+	cp.post(func() { f(); close(done) })
+	select {
+	case <-done:
+		return true
+	case <-cp.exited:
+		return false
+	}
+}
+
+// run is the coordinator goroutine. It ticks often enough for the interval
+// and the timeout; the coordinator decides what is due.
+func (cp *checkpointer) run(ctx context.Context) {
+	defer close(cp.exited)
+	tick := time.NewTicker(tickInterval(cp.opts.Config))
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			if cp.attempt != nil && !cp.idle {
+				cp.exec(cp.coord.Tick(time.Now()))
+			}
+		case f := <-cp.events:
+			f()
+		case <-ctx.Done():
+			cp.drain()
+			return
+		}
+	}
+}
+
+// drain answers savepoint requests still waiting when the job ends.
+func (cp *checkpointer) drain() {
+	for {
+		select {
+		case f := <-cp.events:
+			f()
+		default:
+			for id, r := range cp.savepoints {
+				r.done <- fmt.Errorf("savepoint %d: the job ended first", id)
+				close(r.ended)
+				delete(cp.savepoints, id)
+			}
+			return
+		}
+	}
+}
+
+func tickInterval(c checkpoint.Config) time.Duration {
+	d := c.Interval / 10
+	if c.Interval == 0 {
+		d = c.Timeout / 10
+	}
+	return min(max(d, 5*time.Millisecond), 100*time.Millisecond)
+}
+
+// exec carries out the coordinator's commands in order.
+func (cp *checkpointer) exec(cmds []checkpoint.Command) {
+	for _, c := range cmds {
+		switch c := c.(type) {
+		case checkpoint.TriggerBarrier:
+			cp.trigger(c)
+		case checkpoint.Persist:
+			cp.persist(c)
+		case checkpoint.NotifyComplete:
+			cp.completed(c)
+		case checkpoint.NotifyAborted:
+			cp.aborted(c)
+		case checkpoint.Discard:
+			cp.discard(c.ID)
+		case checkpoint.FailJob:
+			cp.failAttempt(fmt.Errorf("checkpointing: %s (execution.checkpointing.tolerable-failed-checkpoints)", c.Reason))
+		}
+	}
+}
+
+func (cp *checkpointer) trigger(c checkpoint.TriggerBarrier) {
+	a := cp.attempt
+	stop, drain := c.Kind == checkpoint.SavepointStop, false
+	if r := cp.savepoints[c.ID]; r != nil {
+		drain = r.drain
+	}
+	for _, src := range c.Sources {
+		dt := a.task(src)
+		if dt == nil || !dt.task.TriggerCheckpoint(c.ID, c.Timestamp.UnixMilli(), c.Kind != checkpoint.Checkpoint, stop, drain) {
+			select {
+			case <-dtDone(dt):
+				// The source finished before the barrier: the checkpoint cannot
+				// complete, and that is not a failure.
+				cp.idle = true
+				cp.exec(cp.coord.Abandon(time.Now(), fmt.Sprintf("%s finished before the barrier", src)))
+				return
+			default:
+			}
+			cp.exec(cp.coord.Decline(time.Now(), c.ID, src, "the source's mailbox is full"))
+			return
+		}
+	}
+	cp.log.Debug().Int64("checkpoint", c.ID).Stringer("kind", c.Kind).Msg("checkpoint triggered")
+}
+
+func (a *attempt) task(id checkpoint.TaskID) *deployedTask {
+	if a == nil {
+		return nil
+	}
+	for _, dt := range a.tasks {
+		if taskID(dt.chain, dt.subtask) == id {
+			return dt
+		}
+	}
+	return nil
+}
+
+func dtDone(dt *deployedTask) <-chan struct{} {
+	if dt == nil {
+		closed := make(chan struct{})
+		close(closed)
+		return closed
+	}
+	return dt.task.Done()
+}
+
+// persist writes the _metadata of a checkpoint whose every task acknowledged,
+// on its own goroutine, and reports back.
+func (cp *checkpointer) persist(c checkpoint.Persist) {
+	j := cp.job
+	m := &checkpoint.Metadata{JobID: j.ID, JobName: j.graph.Name, ID: c.ID, Kind: c.Kind.String(),
+		Timestamp: c.Timestamp.UnixMilli(), Completed: time.Now().UnixMilli()}
+	byOp := map[string][]state.Handle{}
+	for _, hs := range c.Acks {
+		for _, h := range hs {
+			byOp[h.Operator] = append(byOp[h.Operator], h)
+		}
+	}
+	for _, n := range j.graph.Nodes {
+		hs, ok := byOp[n.ID]
+		if !ok {
+			continue
+		}
+		sort.SliceStable(hs, func(a, b int) bool { return hs[a].Subtask < hs[b].Subtask })
+		m.Operators = append(m.Operators, checkpoint.OperatorState{ID: n.ID, Name: n.Name, Parallelism: n.Parallelism, MaxParallelism: n.MaxParallelism, Handles: hs})
+	}
+	dir := cp.storage.Directory(c.ID)
+	id := c.ID
+	go func() {
+		err := checkpoint.WriteMetadata(cp.storage.FS(), dir, m)
+		cp.post(func() { cp.exec(cp.coord.Persisted(time.Now(), id, err)) })
+	}()
+}
+
+func (cp *checkpointer) completed(c checkpoint.NotifyComplete) {
+	cp.log.Info().Int64("checkpoint", c.ID).Stringer("kind", c.Kind).Msg("checkpoint completed")
+	if c.ForTasks() && cp.attempt != nil {
+		for _, dt := range cp.attempt.tasks {
+			dt.task.NotifyCheckpointComplete(c.ID)
+		}
+	}
+	if r, ok := cp.savepoints[c.ID]; ok {
+		delete(cp.savepoints, c.ID)
+		r.done <- nil
+		close(r.ended)
+	}
+}
+
+// discard deletes a checkpoint's directory. A task may still be writing an
+// aborted checkpoint's files; what it leaves behind has no _metadata and goes
+// with the next cleanup.
+func (cp *checkpointer) discard(id int64) {
+	go func() {
+		if err := cp.storage.Discard(id); err != nil {
+			cp.log.Info().Err(err).Int64("checkpoint", id).Msg("could not delete a discarded checkpoint")
+		}
+	}()
+}
+
+func (cp *checkpointer) aborted(c checkpoint.NotifyAborted) {
+	cp.log.Info().Int64("checkpoint", c.ID).Str("reason", c.Reason).Msg("checkpoint aborted")
+	cp.discard(c.ID)
+	if r, ok := cp.savepoints[c.ID]; ok {
+		delete(cp.savepoints, c.ID)
+		r.done <- fmt.Errorf("savepoint %d aborted: %s", c.ID, c.Reason)
+		close(r.ended)
+	}
+}
+
+// failAttempt fails the running attempt; the job then restarts or fails per
+// its restart strategy.
+func (cp *checkpointer) failAttempt(err error) {
+	a := cp.attempt
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	first := a.err == nil
+	if first {
+		a.err = err
+		close(a.failed)
+	}
+	a.mu.Unlock()
+}
+
+// attemptStarted and the other hooks below are called by the job's
+// goroutines; they hand over to the coordinator goroutine.
+func (cp *checkpointer) attemptStarted(a *attempt) {
+	cp.post(func() { cp.attempt, cp.idle = a, false })
+}
+
+func (cp *checkpointer) taskFinished(a *attempt) {
+	cp.post(func() {
+		if cp.attempt != a || cp.idle {
+			return
+		}
+		// A finished task acknowledges nothing more: checkpoints stop here, and
+		// a failure from now on restores the last one taken before. After a
+		// stop-with-savepoint tasks finish once its barrier has passed them;
+		// the savepoint's acknowledgements are still on their way.
+		cp.idle = true
+		if cp.stop == nil {
+			cp.exec(cp.coord.Abandon(time.Now(), "a task has finished"))
+		}
+	})
+}
+
+// failover aborts pending checkpoints; called after a failed attempt's tasks
+// have all returned, and waits until the coordinator has done it.
+func (cp *checkpointer) failover() {
+	cp.call(func() {
+		cp.attempt = nil
+		cp.exec(cp.coord.TaskFailed(time.Now()))
+	})
+	if err := cp.storage.CleanupIncomplete(); err != nil {
+		cp.log.Warn().Err(err).Msg("could not remove incomplete checkpoints")
+	}
+}
+
+// latestRestorePoint reads back the newest completed checkpoint, or returns
+// nil when none completed yet. A checkpoint that cannot be read is an error:
+// never skipped for an older one.
+func (cp *checkpointer) latestRestorePoint() (*restorePoint, error) {
+	var latest checkpoint.CompletedCheckpoint
+	var ok bool
+	cp.call(func() { latest, ok = cp.coord.LatestCompleted() })
+	if !ok {
+		return nil, nil
+	}
+	return loadRestorePoint(cp.job.graph, cp.storage.FS(), cp.storage.Directory(latest.ID), false, cp.log)
+}
+
+// awaitStop waits, when the job stopped with a savepoint, until that savepoint
+// has completed or failed: its acknowledgements follow the tasks' end.
+func (cp *checkpointer) awaitStop() {
+	var r *savepointRequest
+	cp.call(func() { r = cp.stop })
+	if r == nil {
+		return
+	}
+	select {
+	case <-r.ended:
+	case <-cp.exited:
+	}
+}
+
+// jobEnded stops checkpointing and keeps or deletes the job's checkpoints per
+// the retention setting (Flink's ExternalizedCheckpointRetention).
+func (cp *checkpointer) jobEnded(err error) {
+	cp.call(func() { cp.coord.Stop(); cp.attempt = nil })
+	keep := false
+	switch {
+	case err == nil:
+		keep = cp.opts.Retention == RetentionRetainOnCancel
+	case errors.Is(err, ErrJobCancelled):
+		keep = cp.opts.Retention == RetentionRetainOnCancel
+	default:
+		keep = cp.opts.Retention != RetentionNone && cp.opts.Retention != ""
+	}
+	if keep {
+		cp.log.Info().Str("dir", cp.storage.JobDir()).Msg("checkpoints retained")
+		return
+	}
+	if rerr := cp.storage.RemoveJobDir(); rerr != nil {
+		cp.log.Warn().Err(rerr).Msg("could not delete the job's checkpoints")
+	}
+}
+
+// responder receives one task's acknowledgements for one attempt; those of an
+// attempt that is no longer running are dropped.
+type responder struct {
+	cp      *checkpointer
+	attempt *attempt
+	id      checkpoint.TaskID
+}
+
+func (r responder) Acknowledge(id int64, _ string, _ int, handles []state.Handle) {
+	r.cp.post(func() {
+		if r.cp.attempt == r.attempt {
+			r.cp.exec(r.cp.coord.Ack(time.Now(), id, r.id, handles))
+		}
+	})
+}
+
+func (r responder) Decline(id int64, _ string, _ int, err error) {
+	r.cp.post(func() {
+		if r.cp.attempt == r.attempt {
+			r.cp.log.Warn().Err(err).Int64("checkpoint", id).Stringer("task", r.id).Msg("checkpoint declined")
+			r.cp.exec(r.cp.coord.Decline(time.Now(), id, r.id, err.Error()))
+		}
+	})
+}
+
+// restorePoint is a completed checkpoint or savepoint read back for a restore.
+type restorePoint struct {
+	fs   hdfs.FileSystem
+	dir  string
+	meta *checkpoint.Metadata
+}
+
+// loadRestorePoint reads dir's metadata and checks it against the job: every
+// operator state must belong to an operator of g (unless allowNonRestored),
+// keyed state needs the same max parallelism.
+func loadRestorePoint(g *graph.JobGraph, fsys hdfs.FileSystem, dir string, allowNonRestored bool, log zerolog.Logger) (*restorePoint, error) {
+	m, err := checkpoint.ReadMetadata(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	byID := map[string]*graph.Node{}
+	for _, n := range g.Nodes {
+		byID[n.ID] = n
+	}
+	for _, o := range m.Operators {
+		n, ok := byID[o.ID]
+		if !ok {
+			if allowNonRestored {
+				log.Warn().Str("operator", o.Name).Str("id", o.ID).Msg("state not restored: no such operator in this job")
+				continue
+			}
+			return nil, fmt.Errorf("restore %s: the state of operator %q (id %s) matches no operator of this job; give the operator its old UID, or pass --allow-non-restored-state to drop that state", dir, o.Name, o.ID)
+		}
+		if n.MaxParallelism != o.MaxParallelism && hasKeyed(o.Handles) {
+			return nil, fmt.Errorf("restore %s: operator %q was checkpointed with max parallelism %d and now has %d; keyed state can only be restored with the same pipeline.max-parallelism", dir, n.Name, o.MaxParallelism, n.MaxParallelism)
+		}
+	}
+	return &restorePoint{fs: fsys, dir: dir, meta: m}, nil
+}
+
+func hasKeyed(hs []state.Handle) bool {
+	for _, h := range hs {
+		if h.Kind == state.KeyedKind {
+			return true
+		}
+	}
+	return false
+}
+
+// restoreFor returns the Deployment.Restore function of one subtask.
+func (rp *restorePoint) restoreFor(g *graph.JobGraph, subtask int) func(operatorID string) *state.Restored {
+	read := checkpoint.StateReader(rp.fs, rp.dir)
+	return func(operatorID string) *state.Restored {
+		o, ok := rp.meta.Operator(operatorID)
+		if !ok {
+			return nil
+		}
+		p := 0
+		for _, n := range g.Nodes {
+			if n.ID == operatorID {
+				p = n.Parallelism
+			}
+		}
+		return &state.Restored{Subtask: subtask, Parallelism: p, OldParallelism: o.Parallelism, Handles: o.Handles, Read: read}
+	}
+}
+
+// Savepoints.
+
+// ErrNoCheckpointing is returned by TriggerSavepoint for a job that runs
+// without checkpointing.
+var ErrNoCheckpointing = errors.New("checkpointing is off for this job")
+
+// TriggerSavepoint takes a savepoint into a new directory under dir (empty:
+// state.savepoints.dir) and returns that directory once it is complete. With
+// stop, the job stops after the savepoint (stop-with-savepoint); drain then
+// ends the sources' input first, firing every timer and window.
+func (j *Job) TriggerSavepoint(ctx context.Context, dir string, stop, drain bool) (string, error) {
+	cp := j.cp
+	if cp == nil {
+		return "", ErrNoCheckpointing
+	}
+	if dir == "" {
+		dir = cp.opts.SavepointDir
+	}
+	if dir == "" {
+		return "", errors.New("no savepoint directory: pass one, or set state.savepoints.dir")
+	}
+	target := checkpoint.NewSavepointDir(dir, j.ID)
+	r := &savepointRequest{dir: target, stop: stop, drain: drain, done: make(chan error, 1), ended: make(chan struct{})}
+	kind := checkpoint.Savepoint
+	if stop {
+		kind = checkpoint.SavepointStop
+	}
+	errc := make(chan error, 1)
+	cp.post(func() {
+		if cp.attempt == nil || cp.idle {
+			errc <- errors.New("the job is not running every task (restarting or finishing); try again")
+			return
+		}
+		id, cmds, err := cp.coord.TriggerSavepoint(time.Now(), kind)
+		if err != nil {
+			errc <- err
+			return
+		}
+		cp.storage.SetDirectory(id, target)
+		cp.savepoints[id] = r
+		if stop {
+			cp.stop = r
+		}
+		errc <- nil
+		cp.exec(cmds)
+	})
+	select {
+	case err := <-errc:
+		if err != nil {
+			return "", fmt.Errorf("savepoint: %w", err)
+		}
+	case <-cp.exited:
+		return "", errors.New("savepoint: the job has ended")
+	}
+	select {
+	case err := <-r.done:
+		if err != nil {
+			return "", err
+		}
+		return target, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case <-cp.exited:
+		return "", errors.New("savepoint: the job ended first")
+	}
+}
+
+// CheckpointStats returns the coordinator's counters.
+func (j *Job) CheckpointStats() checkpoint.Stats {
+	if j.cp == nil {
+		return checkpoint.Stats{}
+	}
+	var s checkpoint.Stats
+	j.cp.call(func() { s = j.cp.coord.Stats() })
+	return s
+}
