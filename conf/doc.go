@@ -8,7 +8,7 @@
 //
 //	var ParallelismDefault = Int("parallelism.default", 1, "…").Min(1)
 //
-// The constructors (Int, String, Bool, Duration, Enum) register the key in the
+// The constructors (Int, Float, String, Bool, Duration, Enum) register the key in the
 // table at package initialisation; Options lists it, sorted by key, and
 // `spate config` prints it. Keys follow Flink's names where the meaning is the
 // same, so a Flink user's configuration reads the same here. A key that is not

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/spate-io/spate/conf"
+	"github.com/spate-io/spate/master/checkpoint"
 	"github.com/spate-io/spate/sdk"
 	"github.com/spate-io/spate/state"
 )
@@ -124,3 +125,63 @@ func (countAgg[T]) CreateAccumulator() int64  { return 0 }
 func (countAgg[T]) Add(_ T, acc int64) int64  { return acc + 1 }
 func (countAgg[T]) GetResult(acc int64) int64 { return acc }
 func (countAgg[T]) Merge(a, b int64) int64    { return a + b }
+
+// BenchmarkKeyedCountCheckpoints: a keyed count over 1 M keys (generator →
+// hash exchange → rolling Sum → discarding sink), without checkpoints and with
+// one every second, each record updating its key's keyed state. The ratio of
+// the two records/s is the cost of checkpointing; ckpt-ms and ckpt-MB are the
+// duration (trigger to _metadata) and size of the last completed checkpoint.
+func BenchmarkKeyedCountCheckpoints(b *testing.B) {
+	const keys, records = 1 << 20, 40 << 20
+	for _, interval := range []string{"0", "1 s"} {
+		b.Run("checkpoints="+interval, func(b *testing.B) {
+			var total int64
+			var last checkpoint.Attempt
+			var completed int64
+			for b.Loop() {
+				env := benchEnv(b, 1)
+				if interval != "0" {
+					env.Configure("execution.checkpointing.interval", interval)
+					env.Configure("state.checkpoints.dir", b.TempDir())
+				}
+				src := sdk.Generate(env, records, func(i int64) int64 { return i })
+				sums := sdk.Sum(sdk.KeyBy(src, func(i int64) int64 { return i % keys }), func(int64) int64 { return 1 })
+				n := discard(sums)
+				client, err := env.ExecuteAsync(context.Background(), "bench")
+				if err != nil {
+					b.Fatal(err)
+				}
+				done := waitDone(client)
+				for running := true; running; {
+					select {
+					case <-time.After(100 * time.Millisecond):
+						if st := client.CheckpointStats(); st.LatestCompleted.ID != 0 {
+							last, completed = st.LatestCompleted, st.Completed
+						}
+					case <-done:
+						running = false
+					}
+				}
+				if *n != records {
+					b.Fatalf("sink got %d records, want %d", *n, records)
+				}
+				total += records
+			}
+			b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "records/s")
+			if interval != "0" {
+				b.ReportMetric(float64(completed), "ckpts")
+				b.ReportMetric(float64(last.Duration.Milliseconds()), "ckpt-ms")
+				b.ReportMetric(float64(last.Size)/(1<<20), "ckpt-MB")
+			}
+		})
+	}
+}
+
+func waitDone(c *sdk.JobClient) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		_, _ = c.Wait()
+		close(done)
+	}()
+	return done
+}

@@ -72,21 +72,8 @@ func finalCounts(items []sdk.KeyValue[int64, int64]) map[int64]int64 {
 func TestSavepointRescales(t *testing.T) {
 	const keys, total = 50, 20000
 	dir := t.TempDir()
-	env := checkpointEnv(t, dir, "50 ms", nil)
-	first := keyedCounts(env, -1, 20000, keys, 2)
-	client, err := env.ExecuteAsync(context.Background(), "counts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool { return len(first.Items()) > 0 || client.CheckpointStats().Completed >= 1 })
-	savepoint, err := client.StopWithSavepoint(context.Background(), "", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.Wait(); err != nil {
-		t.Fatalf("stop-with-savepoint: %v", err)
-	}
-	before := finalCounts(first.Items())
+	savepoint, items := countsSavepoint(t, dir, keys)
+	before := finalCounts(items)
 	var seen int64
 	for _, n := range before {
 		seen += n
@@ -119,20 +106,7 @@ func TestSavepointRescales(t *testing.T) {
 // anything else.
 func TestRestoreFailsOnCorruptCheckpoint(t *testing.T) {
 	dir := t.TempDir()
-	env := checkpointEnv(t, dir, "50 ms", nil)
-	keyedCounts(env, -1, 20000, 10, 2)
-	client, err := env.ExecuteAsync(context.Background(), "counts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool { return client.CheckpointStats().Completed >= 1 })
-	savepoint, err := client.StopWithSavepoint(context.Background(), "", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	savepoint, _ := countsSavepoint(t, dir, 10)
 	restore := func() error {
 		env := checkpointEnv(t, dir, "50 ms", map[string]string{"execution.savepoint.path": savepoint})
 		keyedCounts(env, 100, 0, 10, 2)
@@ -153,7 +127,7 @@ func TestRestoreFailsOnCorruptCheckpoint(t *testing.T) {
 	}
 	meta := filepath.Join(savepoint, "_metadata")
 	undo := flip(meta)
-	err = restore()
+	err := restore()
 	if err == nil || !errors.Is(err, state.ErrCorruptState) || !strings.Contains(err.Error(), meta) || !strings.Contains(err.Error(), "checksum mismatch") {
 		t.Fatalf("corrupt _metadata: %v", err)
 	}
@@ -261,6 +235,28 @@ func TestStopWithSavepointDrain(t *testing.T) {
 	}
 }
 
+// countsSavepoint runs the keyed count at parallelism 2 until a checkpoint has
+// completed, stops it with a savepoint and returns the savepoint and what the
+// job emitted before it.
+func countsSavepoint(t *testing.T, dir string, keys int64) (string, []sdk.KeyValue[int64, int64]) {
+	t.Helper()
+	env := checkpointEnv(t, dir, "50 ms", nil)
+	c := keyedCounts(env, -1, 20000, keys, 2)
+	client, err := env.ExecuteAsync(context.Background(), "counts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return client.CheckpointStats().Completed >= 1 })
+	sp, err := client.StopWithSavepoint(context.Background(), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Wait(); err != nil {
+		t.Fatalf("stop-with-savepoint: %v", err)
+	}
+	return sp, c.Items()
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -277,4 +273,94 @@ func testLogWriter() io.Writer {
 		return os.Stderr
 	}
 	return io.Discard
+}
+
+// TestRestoreMatchesOperatorsByUID: a savepoint's state belongs to operators
+// by UID. A job without one of them refuses the savepoint, naming the
+// operator, unless told to drop that state; "latest" finds the savepoint by
+// the job's name.
+func TestRestoreMatchesOperatorsByUID(t *testing.T) {
+	dir := t.TempDir()
+	sp, _ := countsSavepoint(t, dir, 10)
+	// The same job, its count renamed: the old count's state has no owner.
+	renamed := func(settings map[string]string) error {
+		env := checkpointEnv(t, dir, "50 ms", settings)
+		src := sdk.Generate(env, 100, func(i int64) int64 { return i }).UID("numbers").SetParallelism(1)
+		sums := sdk.Sum(sdk.KeyBy(src, func(i int64) int64 { return i % 10 }), func(int64) int64 { return 1 }).UID("counts-v2")
+		sdk.Collect(sums).UID("collect")
+		_, err := env.Execute(context.Background(), "counts")
+		return err
+	}
+	err := renamed(map[string]string{"execution.savepoint.path": sp})
+	if err == nil || !strings.Contains(err.Error(), `the state of operator "Sum"`) || !strings.Contains(err.Error(), "--allow-non-restored-state") {
+		t.Fatalf("unmatched state: %v", err)
+	}
+	if err := renamed(map[string]string{"execution.savepoint.path": sp, "execution.savepoint.ignore-unclaimed-state": "true"}); err != nil {
+		t.Fatal(err)
+	}
+	// latest: the newest completed checkpoint or savepoint of "counts" is sp.
+	env := checkpointEnv(t, dir, "50 ms", map[string]string{"execution.savepoint.path": "latest"})
+	c := keyedCounts(env, 40000, 0, 10, 2)
+	if _, err := env.Execute(context.Background(), "counts"); err != nil {
+		t.Fatal(err)
+	}
+	for k, n := range finalCounts(c.Items()) {
+		if n != 4000 {
+			t.Fatalf("resumed from latest: key %d counted %d, want 4000", k, n)
+		}
+	}
+	env = checkpointEnv(t, dir, "50 ms", map[string]string{"execution.savepoint.path": "latest"})
+	keyedCounts(env, 10, 0, 10, 2)
+	if _, err := env.Execute(context.Background(), "other"); err == nil || !strings.Contains(err.Error(), `no completed checkpoint or savepoint of job "other"`) {
+		t.Fatalf("latest of an unknown job: %v", err)
+	}
+}
+
+// TestRestartStrategyGivesUp: a job that fails after every checkpoint restarts
+// as often as the fixed-delay strategy allows, then fails with its last error
+// and the strategy named.
+func TestRestartStrategyGivesUp(t *testing.T) {
+	env := checkpointEnv(t, t.TempDir(), "20 ms", map[string]string{
+		"restart-strategy.type":                 "fixed-delay",
+		"restart-strategy.fixed-delay.attempts": "2",
+		"restart-strategy.fixed-delay.delay":    "1 ms",
+	})
+	src := sdk.GenerateWithRate(env, -1, 10000, func(i int64) int64 { return i })
+	failing := sdk.KeyedProcess(sdk.KeyBy(src, func(i int64) int64 { return i % 4 }), func() sdk.KeyedProcessFunction[int64, int64, int64] {
+		return &failAfterCheckpoint{}
+	})
+	discardSink(failing)
+	client, err := env.ExecuteAsync(context.Background(), "failing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := client.Wait()
+	if err == nil || !strings.Contains(err.Error(), "boom after checkpoint") || !strings.Contains(err.Error(), "restart strategy fixed-delay (attempts 2") {
+		t.Fatalf("job error: %v", err)
+	}
+	if res.Restarts != 2 {
+		t.Fatalf("%d restarts, want 2", res.Restarts)
+	}
+}
+
+type failAfterCheckpoint struct{ completed bool }
+
+func (f *failAfterCheckpoint) ProcessElement(_ *sdk.KeyedContext[int64], v int64, out *sdk.Collector[int64]) error {
+	if f.completed {
+		return errors.New("boom after checkpoint")
+	}
+	out.Collect(v)
+	return nil
+}
+func (f *failAfterCheckpoint) OnTimer(*sdk.KeyedContext[int64], int64, *sdk.Collector[int64]) error {
+	return nil
+}
+func (f *failAfterCheckpoint) SnapshotState(int64) error { return nil }
+func (f *failAfterCheckpoint) NotifyCheckpointComplete(int64) error {
+	f.completed = true
+	return nil
+}
+
+func discardSink[T any](s sdk.Stream[T]) {
+	sdk.SinkFunc(s, func([]T) error { return nil })
 }

@@ -206,14 +206,7 @@ func WriteText(s Stream[string], dir string) Sink {
 			return nil, err
 		}
 		done := false
-		return task.NewSinkFunc(ctx, func(batch []string) error {
-			for _, line := range batch {
-				if err := w.WriteString(line); err != nil {
-					return err
-				}
-			}
-			return nil
-		}, func() error {
+		return task.NewSinkFunc(ctx, writeLines(w), func() error {
 			done = true
 			return w.Commit()
 		}, func() error {
@@ -274,14 +267,7 @@ func newTxTextSink(ctx *task.OperatorContext, fsys hdfs.FileSystem, dir string) 
 		return nil, err
 	}
 	finished := false
-	sink := task.NewSinkFunc(ctx, func(batch []string) error {
-		for _, line := range batch {
-			if err := w.WriteString(line); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, func() error {
+	sink := task.NewSinkFunc(ctx, writeLines(w), func() error {
 		finished = true
 		_, err := w.PreCommit(filesystem.EndOfInput)
 		return err
@@ -302,6 +288,18 @@ func newTxTextSink(ctx *task.OperatorContext, fsys hdfs.FileSystem, dir string) 
 	sink.Complete = w.Commit
 	sink.CommitAtEnd = func() error { return w.Commit(filesystem.EndOfInput) }
 	return sink, nil
+}
+
+// writeLines is a text sink's batch function over a part-file writer.
+func writeLines(w interface{ WriteString(string) error }) func([]string) error {
+	return func(batch []string) error {
+		for _, line := range batch {
+			if err := w.WriteString(line); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 func checkOutputDir(fsys hdfs.FileSystem, path, dir string) error {

@@ -79,4 +79,25 @@
 // removes the set entry (the heap entry is skipped when it surfaces, and the
 // heap is rebuilt when dead entries outnumber live ones), and the sets are what
 // a snapshot of a key group holds, so timers move with their key's state.
+//
+// # Snapshots and restore
+//
+// A snapshot is taken on the task goroutine while the barrier is aligned and
+// written later on another (snapshot.go). SnapshotKeyedMap copies a KeyedMap:
+// maps of flat types (numbers, strings, flat structs) are cloned per key group,
+// a bulk copy, and encoded later; values with pointers (lists, maps) are
+// encoded at once, since the operator may change them in place. Each copy is a
+// Part: one Avro container file of {keyGroup, key, value} records whose schema
+// is derived from the Go types (sdk/codec), the canonical format of both
+// checkpoints and savepoints. HeapKeyedBackend.Snapshot covers every declared
+// state; TimerService.Snapshot the timers, with their registration order.
+//
+// Restore is lazy, as Flink's heap backend: HeapKeyedBackend.Restore makes
+// each state declared afterwards read its entries, of the key groups the
+// backend owns, from every old subtask's file, so a job restores at another
+// parallelism (never another max parallelism: key groups would change). A
+// schema that is not the declared type's, a bad checksum or undecodable bytes
+// wrap ErrCorruptState and name the file. Operator (non-keyed) state is a list
+// (SnapshotList, RestoreList): ListKind is dealt round-robin on rescale,
+// UnionKind goes to every subtask.
 package state

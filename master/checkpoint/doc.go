@@ -111,4 +111,19 @@
 //     other failover, and Stop when the job finishes or is cancelled.
 //   - After a JobManager failover, create the coordinator with a nextID above
 //     every id used before.
+//
+// # Storage
+//
+// Storage (storage.go) lays a job's checkpoints out as
+// <state.checkpoints.dir>/<job-id>/chk-<n>/ and savepoints as
+// <dir>/savepoint-<job-id prefix>-<random>/, through hdfs.FileSystem. Each
+// operator subtask writes one file per piece of state (state.Part: an Avro
+// container file, see sdk/codec), named <operator-id>-<subtask>-<i>, synced,
+// with its size and CRC-32C returned in its handle. _metadata is JSON behind a
+// header line carrying its own CRC-32C; it lists every handle with paths
+// relative to the directory, so a savepoint can be moved. It is written to a
+// hidden temporary name, synced and renamed last: a directory without it is
+// not a checkpoint, and CleanupIncomplete removes such directories on failover
+// and when checkpoints are retained. ReadMetadata and StateReader check every
+// byte against the checksums and name the file in their errors.
 package checkpoint

@@ -357,6 +357,9 @@ func (cp *checkpointer) jobEnded(err error) {
 		keep = cp.opts.Retention != RetentionNone && cp.opts.Retention != ""
 	}
 	if keep {
+		if cerr := cp.storage.CleanupIncomplete(); cerr != nil {
+			cp.log.Warn().Err(cerr).Msg("could not remove incomplete checkpoints")
+		}
 		cp.log.Info().Str("dir", cp.storage.JobDir()).Msg("checkpoints retained")
 		return
 	}

@@ -9,8 +9,32 @@
 // (a union is just several edges into one side). With slot sharing, subtask i of
 // every chain runs in the job's i-th slot.
 //
-// Failure handling today is "fail the job": the first task error is the job's
-// error; every gate is then closed and the job context cancelled so that all
-// other tasks return, and Wait returns only when every task goroutine has ended.
-// Restart strategies arrive with checkpoints.
+// # Attempts and failover
+//
+// A Job runs one execution attempt at a time. The first task error fails the
+// attempt: its gates are closed and its context cancelled so that every task
+// returns, and the attempt's asynchronous snapshot writes are awaited. The
+// RestartStrategy (restart-strategy.*: none, fixed-delay, failure-rate,
+// exponential-delay, Flink's semantics; restart.go) then says whether and
+// after what delay a new attempt starts. It is built from the same graph and
+// restored from the latest completed checkpoint (or from the savepoint the job
+// started from, if no checkpoint has completed yet), so sources rewind and
+// two-phase-commit sinks commit what the checkpoint covered and drop the rest.
+// Failures that a restart cannot mend end the job at once: a corrupt or
+// unreadable checkpoint (state.ErrCorruptState: it is never skipped for an
+// older one), a cancellation, or an error wrapping ErrSuppressRestarts.
+// Failover restarts every task, as Flink's "full" failover strategy.
+//
+// # Checkpoints
+//
+// With checkpointing on, checkpoints.go runs the shell of the
+// master/checkpoint coordinator: one goroutine owns it and receives ticks, the
+// tasks' acknowledgements (stale attempts' are dropped), the results of
+// _metadata writes and savepoint requests as functions on a channel. Once any
+// task has finished, no new checkpoint can complete (the finished task cannot
+// acknowledge), so pending ones are abandoned without counting as failures and
+// none is triggered any more; a failure after that restores the last checkpoint
+// taken before. A job that finishes lets its sinks commit their final output
+// (task.JobEndCommitter), then deletes or keeps its checkpoints per
+// execution.checkpointing.externalized-checkpoint-retention.
 package jobmaster

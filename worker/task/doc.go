@@ -31,4 +31,21 @@
 // returns it; the JobMaster then closes every gate of the job, which unblocks all
 // producers, and cancels the job context, which unblocks all consumers, so every
 // task goroutine returns.
+//
+// # Checkpoints
+//
+// Source tasks take a checkpoint's trigger from their mailbox between polls;
+// other tasks align its barrier over every input channel (BarrierHandler;
+// exactly-once blocks the channels that delivered it, at-least-once does
+// not). Then checkpoint (checkpointing.go) asks each Snapshotter operator of
+// the chain, in order, for copies of its state, sends the barrier on every
+// writer and goes on processing; a goroutine writes the copies through the
+// CheckpointStorage and acknowledges with their handles. A snapshot error or
+// panic declines the checkpoint without failing the task. Operators restore in
+// their factories from OperatorContext.Restored. CheckpointListeners hear of
+// completed checkpoints through the mailbox (two-phase-commit sinks commit);
+// JobEndCommitters commit their final output once the whole job has finished.
+// A stop-with-savepoint barrier ends every task after it, without finishing the
+// operators (no final firing), unless it drains: then the sources finish their
+// input first, as at the end of a bounded job.
 package task
