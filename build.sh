@@ -35,8 +35,9 @@ build)
 test)
 	build
 	lint
-	# -race on the runtime, where goroutines meet; the rest without it to keep CI short.
-	go test -count=1 -race ./worker/... ./master/... ./state/...
+	# -race on the runtime and on the sdk tests that drive it (checkpoints, recovery),
+	# where goroutines meet; the rest without it to keep CI short.
+	go test -count=1 -race ./worker/... ./master/... ./state/... ./sdk/ ./sdk/connectors/...
 	go test -count=1 ./...
 	;;
 bench)
