@@ -92,3 +92,30 @@ func readPartFiles(t *testing.T, dir string) (lines, hidden []string) {
 	sort.Strings(lines)
 	return lines, hidden
 }
+
+// TestRunRestoreFlags: spate run hands -s and --resume to the job, which names
+// what it cannot restore; contradictory flags are usage errors.
+func TestRunRestoreFlags(t *testing.T) {
+	dir := t.TempDir()
+	eo := filepath.Join(binDir, "exactlyonce")
+	args := []string{"--", "--keys", "1", "--per-key", "1", "--failures", "0", "--checkpoint-interval", "50", "--output", filepath.Join(dir, "out")}
+	env := []string{"SPATE_PROPERTIES=state.checkpoints.dir=" + filepath.Join(dir, "ckpt")}
+	for _, tc := range []struct {
+		flags  []string
+		code   int
+		stderr string
+	}{
+		{[]string{"-s", filepath.Join(dir, "nope")}, 1,
+			"exactlyonce: restore: " + filepath.Join(dir, "nope") + ": not a completed checkpoint or savepoint (no _metadata file)\n"},
+		{[]string{"--resume", "latest"}, 1,
+			`exactlyonce: no completed checkpoint or savepoint of job "exactlyonce" under ` + filepath.Join(dir, "ckpt") + ": nothing to resume\n"},
+		{[]string{"--resume", "first"}, 2, "spate run: --resume \"first\": only 'latest' is supported (or use -s PATH)\n"},
+		{[]string{"-s", dir, "--resume", "latest"}, 2, "spate run: -s and --resume both say where to start from; give one\n"},
+		{[]string{"--allow-non-restored-state"}, 2, "spate run: --allow-non-restored-state needs -s PATH or --resume latest\n"},
+	} {
+		r := runBin(t, env, "spate", append(append(append([]string{"run"}, tc.flags...), eo), args...)...)
+		if r.code != tc.code || r.stderr != tc.stderr {
+			t.Errorf("spate run %v: exit %d, stderr %q; want %d, %q", tc.flags, r.code, r.stderr, tc.code, tc.stderr)
+		}
+	}
+}

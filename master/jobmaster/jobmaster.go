@@ -91,15 +91,14 @@ type Job struct {
 	log     zerolog.Logger
 	done    chan struct{}
 
-	mu         sync.Mutex
-	current    *attempt
-	err        error
-	cancelled  bool
-	result     *Result
-	restarts   int
-	restoredID int64         // checkpoint the current attempt restored; 0: none
-	finished   map[int]int64 // metrics of earlier attempts, by node: records in
-	finishedO  map[int]int64 // and out
+	mu        sync.Mutex
+	current   *attempt
+	err       error
+	cancelled bool
+	result    *Result
+	restarts  int
+	finished  map[int]int64 // metrics of earlier attempts, by node: records in
+	finishedO map[int]int64 // and out
 
 	cp *checkpointer // nil without checkpointing
 }
@@ -225,9 +224,6 @@ func (j *Job) newAttempt(ctx context.Context, n int, rp *restorePoint) (*attempt
 	}
 	j.mu.Lock()
 	j.current = a
-	if rp != nil {
-		j.restoredID = rp.meta.ID
-	}
 	j.mu.Unlock()
 	if j.cp != nil {
 		j.cp.attemptStarted(a)
