@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"reflect"
 	"slices"
@@ -138,38 +139,58 @@ func SnapshotKeyedMap[K comparable, V any](name string, m *KeyedMap[K, V]) (Part
 	if err != nil {
 		return Part{}, fmt.Errorf("state %q: %w", name, err)
 	}
-	p := Part{Name: name, Kind: KeyedKind, KeyGroups: m.rng}
-	write := func(w io.Writer, groups []map[K]V) error {
-		ow, err := codec.NewWriter(w, c, "null", nil)
-		if err != nil {
-			return err
-		}
-		for i, g := range groups {
-			kg := int32(m.rng.Start + i)
-			for k, v := range g {
-				if err := ow.Append(keyedEntry[K, V]{KeyGroup: kg, Key: k, Value: v}); err != nil {
-					return err
-				}
-			}
-		}
-		return ow.Close()
-	}
-	if flat(reflect.TypeFor[K]()) && flat(reflect.TypeFor[V]()) {
-		groups := make([]map[K]V, len(m.groups))
+	flatCopy := flat(reflect.TypeFor[K]()) && flat(reflect.TypeFor[V]())
+	groups := m.groups
+	if flatCopy {
+		groups = make([]map[K]V, len(m.groups))
 		for i, g := range m.groups {
 			if len(g) > 0 {
 				groups[i] = maps.Clone(g)
 			}
 		}
-		p.Write = func(w io.Writer) error { return write(w, groups) }
+	}
+	return encodedPart(Part{Name: name, Kind: KeyedKind, KeyGroups: m.rng}, flatCopy, func(w io.Writer) error {
+		return writeRecords(w, c, func(yield func(keyedEntry[K, V]) bool) {
+			for i, g := range groups {
+				kg := int32(m.rng.Start + i)
+				for k, v := range g {
+					if !yield(keyedEntry[K, V]{KeyGroup: kg, Key: k, Value: v}) {
+						return
+					}
+				}
+			}
+		})
+	})
+}
+
+// encodedPart completes p with write. When owned is true write reads a copy
+// nobody changes and runs later, on the writing goroutine; otherwise it runs
+// now, into a buffer that the Part writes out later.
+func encodedPart(p Part, owned bool, write func(io.Writer) error) (Part, error) {
+	if owned {
+		p.Write = write
 		return p, nil
 	}
 	var buf bytes.Buffer
-	if err := write(&buf, m.groups); err != nil {
-		return Part{}, fmt.Errorf("state %q: %w", name, err)
+	if err := write(&buf); err != nil {
+		return Part{}, fmt.Errorf("state %q: %w", p.Name, err)
 	}
 	p.Write = func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }
 	return p, nil
+}
+
+// writeRecords writes the records of seq to w as an Avro container file.
+func writeRecords[T any](w io.Writer, c *codec.Codec[T], seq iter.Seq[T]) error {
+	ow, err := codec.NewWriter(w, c, "null", nil)
+	if err != nil {
+		return err
+	}
+	for v := range seq {
+		if err = ow.Append(v); err != nil {
+			return err
+		}
+	}
+	return ow.Close()
 }
 
 // RestoreKeyedMap puts into m the entries of the state called name whose key
@@ -202,20 +223,9 @@ func SnapshotList[T any](name string, kind Kind, items []T) (Part, error) {
 	if err != nil {
 		return Part{}, fmt.Errorf("state %q: %w", name, err)
 	}
-	var buf bytes.Buffer
-	ow, err := codec.NewWriter(&buf, c, "null", nil)
-	if err != nil {
-		return Part{}, fmt.Errorf("state %q: %w", name, err)
-	}
-	for _, v := range items {
-		if err := ow.Append(v); err != nil {
-			return Part{}, fmt.Errorf("state %q: %w", name, err)
-		}
-	}
-	if err := ow.Close(); err != nil {
-		return Part{}, fmt.Errorf("state %q: %w", name, err)
-	}
-	return Part{Name: name, Kind: kind, Write: func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }}, nil
+	return encodedPart(Part{Name: name, Kind: kind}, false, func(w io.Writer) error {
+		return writeRecords(w, c, slices.Values(items))
+	})
 }
 
 // RestoreList returns this subtask's items of the operator state called name

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -170,29 +169,13 @@ func (q *timerQueue[K, N]) snapshot(name string) (Part, error) {
 			entries = append(entries, timerEntry[K, N]{KeyGroup: int32(q.rng.Start + i), Key: id.key, Namespace: id.ns, Timestamp: id.ts, Seq: seq})
 		}
 	}
-	write := func(w io.Writer) error {
+	// entries is a copy already; it may only share keys and namespaces with
+	// pointers in them, which are encoded at once.
+	owned := flat(reflect.TypeFor[K]()) && flat(reflect.TypeFor[N]())
+	return encodedPart(Part{Name: name, Kind: KeyedKind, KeyGroups: q.rng}, owned, func(w io.Writer) error {
 		slices.SortFunc(entries, func(a, b timerEntry[K, N]) int { return cmp.Compare(a.Seq, b.Seq) })
-		ow, err := codec.NewWriter(w, c, "null", nil)
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			if err := ow.Append(e); err != nil {
-				return err
-			}
-		}
-		return ow.Close()
-	}
-	p := Part{Name: name, Kind: KeyedKind, KeyGroups: q.rng, Write: write}
-	if flat(reflect.TypeFor[K]()) && flat(reflect.TypeFor[N]()) {
-		return p, nil // entries is already a copy
-	}
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return Part{}, fmt.Errorf("timers %q: %w", name, err)
-	}
-	p.Write = func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }
-	return p, nil
+		return writeRecords(w, c, slices.Values(entries))
+	})
 }
 
 func (q *timerQueue[K, N]) restore(r *Restored, name string) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/spate-io/spate/master/checkpoint"
 	"github.com/spate-io/spate/sdk/graph"
 	"github.com/spate-io/spate/state"
+	"github.com/spate-io/spate/worker/task"
 )
 
 // checkpointer is the shell around the checkpoint coordinator: one goroutine
@@ -30,15 +31,12 @@ type checkpointer struct {
 
 	// Owned by the run goroutine.
 	attempt    *attempt
-	idle       bool                           // a task finished: no more checkpoints
-	savepoints map[int64]*savepointRequest    // pending savepoints by id
-	stop       *savepointRequest              // a pending or completed stop-with-savepoint
-	metas      map[int64]*checkpoint.Metadata // being persisted
+	idle       bool                        // a task finished: no more checkpoints
+	savepoints map[int64]*savepointRequest // pending savepoints by id
+	stop       *savepointRequest           // a pending or completed stop-with-savepoint
 }
 
 type savepointRequest struct {
-	dir   string
-	stop  bool
 	drain bool
 	done  chan error
 	ended chan struct{} // closed when the savepoint completed or aborted
@@ -65,7 +63,7 @@ func newCheckpointer(j *Job, o *CheckpointOptions, initial *restorePoint) (*chec
 		return nil, err
 	}
 	cp := &checkpointer{job: j, opts: o, coord: coord, storage: checkpoint.NewStorage(o.FS, o.Dir, j.ID),
-		events: make(chan func(), 256), exited: make(chan struct{}), log: j.log, savepoints: map[int64]*savepointRequest{}, metas: map[int64]*checkpoint.Metadata{}}
+		events: make(chan func(), 256), exited: make(chan struct{}), log: j.log, savepoints: map[int64]*savepointRequest{}}
 	return cp, nil
 }
 
@@ -165,19 +163,18 @@ func (cp *checkpointer) trigger(c checkpoint.TriggerBarrier) {
 	}
 	for _, src := range c.Sources {
 		dt := a.task(src)
-		if dt == nil || !dt.task.TriggerCheckpoint(c.ID, c.Timestamp.UnixMilli(), c.Kind != checkpoint.Checkpoint, stop, drain) {
-			select {
-			case <-dtDone(dt):
-				// The source finished before the barrier: the checkpoint cannot
-				// complete, and that is not a failure.
-				cp.idle = true
-				cp.exec(cp.coord.Abandon(time.Now(), fmt.Sprintf("%s finished before the barrier", src)))
-				return
-			default:
-			}
-			cp.exec(cp.coord.Decline(time.Now(), c.ID, src, "the source's mailbox is full"))
+		if dt != nil && dt.task.TriggerCheckpoint(c.ID, c.Timestamp.UnixMilli(), c.Kind != checkpoint.Checkpoint, stop, drain) {
+			continue
+		}
+		if dt == nil || ended(dt.task) {
+			// The source finished before the barrier: the checkpoint cannot
+			// complete, and that is not a failure.
+			cp.idle = true
+			cp.exec(cp.coord.Abandon(time.Now(), fmt.Sprintf("%s finished before the barrier", src)))
 			return
 		}
+		cp.exec(cp.coord.Decline(time.Now(), c.ID, src, "the source's mailbox is full"))
+		return
 	}
 	cp.log.Debug().Int64("checkpoint", c.ID).Stringer("kind", c.Kind).Msg("checkpoint triggered")
 }
@@ -194,13 +191,13 @@ func (a *attempt) task(id checkpoint.TaskID) *deployedTask {
 	return nil
 }
 
-func dtDone(dt *deployedTask) <-chan struct{} {
-	if dt == nil {
-		closed := make(chan struct{})
-		close(closed)
-		return closed
+func ended(t *task.Task) bool {
+	select {
+	case <-t.Done():
+		return true
+	default:
+		return false
 	}
-	return dt.task.Done()
 }
 
 // persist writes the _metadata of a checkpoint whose every task acknowledged,
@@ -477,7 +474,7 @@ func (j *Job) TriggerSavepoint(ctx context.Context, dir string, stop, drain bool
 		return "", errors.New("no savepoint directory: pass one, or set state.savepoints.dir")
 	}
 	target := checkpoint.NewSavepointDir(dir, j.ID)
-	r := &savepointRequest{dir: target, stop: stop, drain: drain, done: make(chan error, 1), ended: make(chan struct{})}
+	r := &savepointRequest{drain: drain, done: make(chan error, 1), ended: make(chan struct{})}
 	kind := checkpoint.Savepoint
 	if stop {
 		kind = checkpoint.SavepointStop

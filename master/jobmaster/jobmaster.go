@@ -97,8 +97,8 @@ type Job struct {
 	cancelled bool
 	result    *Result
 	restarts  int
-	finished  map[int]int64 // metrics of earlier attempts, by node: records in
-	finishedO map[int]int64 // and out
+	// Records in and out of earlier attempts, by node index.
+	pastIn, pastOut map[int]int64
 
 	cp *checkpointer // nil without checkpointing
 }
@@ -111,12 +111,10 @@ type attempt struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	err      error         // first failure
-	failed   chan struct{} // closed on the first failure
-	ended    int           // tasks that returned
-	finished int           // tasks that returned nil
-	counted  bool          // metrics folded into the job's totals
+	mu      sync.Mutex
+	err     error         // first failure
+	failed  chan struct{} // closed on the first failure
+	counted bool          // metrics folded into the job's totals
 }
 
 type deployedTask struct {
@@ -188,7 +186,7 @@ func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 	}
 	jobCtx, cancel := context.WithCancel(ctx)
 	j := &Job{ID: newJobID(), graph: g, opts: o, slots: slots, cancel: cancel, done: make(chan struct{}), userCtx: ctx,
-		finished: map[int]int64{}, finishedO: map[int]int64{}}
+		pastIn: map[int]int64{}, pastOut: map[int]int64{}}
 	j.log = o.Log.With().Str("job", j.ID).Logger()
 	if o.Checkpointing != nil {
 		cp, err := newCheckpointer(j, o.Checkpointing, initial)
@@ -492,10 +490,6 @@ func (j *Job) run(ctx context.Context, a *attempt, dt *deployedTask) {
 	defer a.wg.Done()
 	err := dt.task.Run(ctx)
 	a.mu.Lock()
-	a.ended++
-	if err == nil {
-		a.finished++
-	}
 	first := err != nil && a.err == nil
 	if first {
 		if ctx.Err() != nil && j.userCtx.Err() != nil {
@@ -527,8 +521,8 @@ func (j *Job) addMetrics(a *attempt) {
 	a.counted = true
 	for _, dt := range a.tasks {
 		for ni, m := range dt.task.Metrics {
-			j.finished[ni] += m.RecordsIn.Load()
-			j.finishedO[ni] += m.RecordsOut.Load()
+			j.pastIn[ni] += m.RecordsIn.Load()
+			j.pastOut[ni] += m.RecordsOut.Load()
 		}
 	}
 	if j.current == a {
@@ -542,7 +536,7 @@ func (j *Job) operatorResults(live *attempt) []OperatorResult {
 	out := make([]OperatorResult, len(g.Nodes))
 	j.mu.Lock()
 	for i, n := range g.Nodes {
-		out[i] = OperatorResult{ID: n.ID, Name: n.Name, Parallelism: n.Parallelism, RecordsIn: j.finished[i], RecordsOut: j.finishedO[i]}
+		out[i] = OperatorResult{ID: n.ID, Name: n.Name, Parallelism: n.Parallelism, RecordsIn: j.pastIn[i], RecordsOut: j.pastOut[i]}
 	}
 	j.mu.Unlock()
 	if live != nil {

@@ -22,8 +22,8 @@ func NewSliceSource[T any](ctx *OperatorContext, data []T, out Output[T]) (*Slic
 	lo, hi := ctx.Subtask*n/ctx.Parallelism, (ctx.Subtask+1)*n/ctx.Parallelism
 	s := &SliceSource[T]{ctx: ctx, data: data[lo:hi:hi], out: out}
 	if r := ctx.Restored; r != nil {
-		if r.OldParallelism != r.Parallelism {
-			return nil, fmt.Errorf("%s was checkpointed at parallelism %d and cannot be restored at %d: keep the source's parallelism (SetParallelism) when rescaling", ctx.OperatorName, r.OldParallelism, r.Parallelism)
+		if err := sameParallelism(ctx, r); err != nil {
+			return nil, err
 		}
 		ps, err := state.RestoreList[int64](r, generatorState, state.ListKind)
 		if err != nil {
@@ -35,6 +35,15 @@ func NewSliceSource[T any](ctx *OperatorContext, data []T, out Output[T]) (*Slic
 		s.pos = int(ps[0])
 	}
 	return s, nil
+}
+
+// sameParallelism refuses to restore a source whose positions are per
+// subtask at another parallelism.
+func sameParallelism(ctx *OperatorContext, r *state.Restored) error {
+	if r.OldParallelism != r.Parallelism {
+		return fmt.Errorf("%s was checkpointed at parallelism %d and cannot be restored at %d: keep the source's parallelism (SetParallelism) when rescaling", ctx.OperatorName, r.OldParallelism, r.Parallelism)
+	}
+	return nil
 }
 
 // SnapshotState records how many elements the subtask emitted.
@@ -169,8 +178,8 @@ func (g *GeneratorSource[T]) Position() GeneratorPosition {
 // restore resumes at the restored position. Subtask i emits indices i, i+p,
 // i+2p, …, so the positions cannot be dealt to another parallelism.
 func (g *GeneratorSource[T]) restore(r *state.Restored) error {
-	if r.OldParallelism != r.Parallelism {
-		return fmt.Errorf("%s was checkpointed at parallelism %d and cannot be restored at %d: keep the source's parallelism (SetParallelism) when rescaling", g.ctx.OperatorName, r.OldParallelism, r.Parallelism)
+	if err := sameParallelism(g.ctx, r); err != nil {
+		return err
 	}
 	ps, err := state.RestoreList[GeneratorPosition](r, generatorState, state.ListKind)
 	if err != nil {
