@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# build.sh          builds bin/spate and every example into bin/
+# build.sh          builds bin/spate and every example into bin/, static (CGO_ENABLED=0)
 # build.sh test     lint (gofmt, go vet, staticcheck) and the whole test suite
 # build.sh bench    the Go benchmarks (not part of the test suite)
 set -euo pipefail
@@ -10,10 +10,10 @@ VERSION=$(git describe --always --dirty 2>/dev/null || echo dev)
 
 build() {
 	mkdir -p bin
-	go build -ldflags "-X main.version=${VERSION}" -o bin/spate ./cmd/spate
+	CGO_ENABLED=0 go build -ldflags "-X main.version=${VERSION}" -o bin/spate ./cmd/spate
 	for dir in examples/*/; do
 		name=$(basename "$dir")
-		go build -o "bin/${name}" "./examples/${name}"
+		CGO_ENABLED=0 go build -o "bin/${name}" "./examples/${name}"
 	done
 }
 

@@ -211,7 +211,7 @@ func TestTypedGet(t *testing.T) {
 	if got := conf.CheckpointingTimeout.Get(nil); got != 10*time.Minute {
 		t.Errorf("default checkpointing timeout = %v", got)
 	}
-	if got := conf.RestartExponentialDelayAttempts.Get(nil); got != 2147483647 {
+	if got := conf.RestartExponentialDelayAttempts.Get(nil); got != 10 {
 		t.Errorf("default attempts before reset = %d", got)
 	}
 	var c conf.Config // the zero value is usable
@@ -270,8 +270,16 @@ func TestParseDuration(t *testing.T) {
 		{"1.5 s", 0, `duration "1.5 s" has an unknown unit ".5 s" (want ms, s, min, h or d)`},
 		{"10 weeks", 0, `duration "10 weeks" has an unknown unit "weeks" (want ms, s, min, h or d)`},
 		{"1m30s", 0, `duration "1m30s" has an unknown unit "m30s" (want ms, s, min, h or d)`},
-		{"106752 d", 0, `duration "106752 d" is too large`},
-		{"99999999999999999999", 0, `duration "99999999999999999999" is too large`},
+		// The largest time.Duration, in each unit, and one more.
+		{"106751 d", 106751 * 24 * time.Hour, ""},
+		{"106752 d", 0, `duration "106752 d" is too large; the maximum is 106751 d (about 292 years)`},
+		{"9999999999999999 days", 0, `duration "9999999999999999 days" is too large; the maximum is 106751 days (about 292 years)`},
+		{"9223372036854", 9223372036854 * time.Millisecond, ""},
+		{"9223372036855", 0, `duration "9223372036855" is too large; the maximum is 9223372036854 ms (about 292 years)`},
+		{"9223372036854775807 ns", 9223372036854775807, ""},
+		{"9223372036854775808 ns", 0, `duration "9223372036854775808 ns" is too large; the maximum is 9223372036854775807 ns (about 292 years)`},
+		{"99999999999999999999", 0, `duration "99999999999999999999" is too large; the maximum is 9223372036854 ms (about 292 years)`},
+		{"99999999999999999999 weeks", 0, `duration "99999999999999999999 weeks" has an unknown unit "weeks" (want ms, s, min, h or d)`},
 	}
 	for _, tt := range tests {
 		got, err := conf.ParseDuration(tt.in)
@@ -284,6 +292,47 @@ func TestParseDuration(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 		}
+	}
+}
+
+// TestDurationTooLarge: a duration beyond time.Duration's range is refused
+// wherever it is set, with an error that names the key, says the value is too
+// large and gives the maximum in the unit the value was written in.
+func TestDurationTooLarge(t *testing.T) {
+	const key = "execution.checkpointing.interval"
+	for _, tc := range []struct{ value, want string }{
+		{"9999999999999999 d", `invalid value "9999999999999999 d" for execution.checkpointing.interval: want a duration of at most 106751 d (about 292 years); this one is too large`},
+		{"106752 days", `invalid value "106752 days" for execution.checkpointing.interval: want a duration of at most 106751 days (about 292 years); this one is too large`},
+		{"153722867281 MIN", `invalid value "153722867281 MIN" for execution.checkpointing.interval: want a duration of at most 153722867 min (about 292 years); this one is too large`},
+		{"9223372036855", `invalid value "9223372036855" for execution.checkpointing.interval: want a duration of at most 9223372036854 ms (about 292 years); this one is too large`},
+		{"99999999999999999999999 s", `invalid value "99999999999999999999999 s" for execution.checkpointing.interval: want a duration of at most 9223372036 s (about 292 years); this one is too large`},
+	} {
+		err := conf.New().Set(key, tc.value)
+		if err == nil || err.Error() != tc.want || !errors.Is(err, conf.ErrInvalidValue) {
+			t.Errorf("Set(%s, %q) = %v\nwant %s (wrapping ErrInvalidValue)", key, tc.value, err, tc.want)
+		}
+	}
+	// The largest duration is accepted and read back.
+	c := conf.New()
+	if err := c.Set(key, "106751 d"); err != nil {
+		t.Fatal(err)
+	}
+	if got := conf.CheckpointingInterval.Get(c); got != 106751*24*time.Hour {
+		t.Errorf("Get = %v, want 106751 d", got)
+	}
+	// From a file, with its line, and from -D.
+	clearEnv(t)
+	dir := t.TempDir()
+	path := writeFile(t, dir, "spate.yaml", "parallelism.default: 2\nexecution.checkpointing.interval: 9999999999999999 d\n")
+	_, err := conf.LoadFile(path)
+	want := path + `: line 2: invalid value "9999999999999999 d" for execution.checkpointing.interval: want a duration of at most 106751 d (about 292 years); this one is too large`
+	if err == nil || err.Error() != want {
+		t.Errorf("LoadFile = %v\nwant %s", err, want)
+	}
+	_, err = conf.Load([]string{"execution.checkpointing.interval=9999999999999999 d"})
+	want = `-D execution.checkpointing.interval=9999999999999999 d: invalid value "9999999999999999 d" for execution.checkpointing.interval: want a duration of at most 106751 d (about 292 years); this one is too large`
+	if err == nil || err.Error() != want {
+		t.Errorf("Load(-D) = %v\nwant %s", err, want)
 	}
 }
 

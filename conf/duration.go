@@ -28,6 +28,9 @@ var durationUnits = map[string]time.Duration{
 // forms (milliseconds, seconds, minutes, hours, days; singular or plural),
 // also µs and ns. Units are case-insensitive. A plain integer is a number of
 // milliseconds. Examples: "100ms", "100 ms", "2s", "1 min", "5 minutes", "250".
+// A duration beyond time.Duration's range (about 292 years: 106751 d,
+// 9223372036854 ms) is an error that says so and gives the maximum in the
+// unit written.
 func ParseDuration(s string) (time.Duration, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
 	i := 0
@@ -37,10 +40,6 @@ func ParseDuration(s string) (time.Duration, error) {
 	if i == 0 {
 		return 0, fmt.Errorf("duration %q does not start with a number", s)
 	}
-	n, err := strconv.ParseInt(t[:i], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("duration %q is too large", s)
-	}
 	label := strings.TrimSpace(t[i:])
 	unit := time.Millisecond
 	if label != "" {
@@ -49,11 +48,26 @@ func ParseDuration(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("duration %q has an unknown unit %q (want ms, s, min, h or d)", s, label)
 		}
 		unit = u
+	} else {
+		label = "ms"
 	}
-	if n > math.MaxInt64/int64(unit) {
-		return 0, fmt.Errorf("duration %q is too large", s)
+	// Only digits: ParseInt fails only on a number beyond int64.
+	n, err := strconv.ParseInt(t[:i], 10, 64)
+	if err != nil || n > math.MaxInt64/int64(unit) {
+		return 0, &durationRangeError{s: s, max: fmt.Sprintf("%d %s", math.MaxInt64/int64(unit), label)}
 	}
 	return time.Duration(n) * unit, nil
+}
+
+// durationRangeError is ParseDuration's error for a duration beyond the
+// range of time.Duration, about 292 years.
+type durationRangeError struct {
+	s   string // the duration as written
+	max string // the largest duration, in the unit of s
+}
+
+func (e *durationRangeError) Error() string {
+	return fmt.Sprintf("duration %q is too large; the maximum is %s (about 292 years)", e.s, e.max)
 }
 
 // FormatDuration writes d in the largest unit that represents it exactly,

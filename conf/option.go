@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -98,7 +99,12 @@ func (e *entry) validate(v string) (string, error) {
 		}
 		return "", invalid("true or false")
 	case TypeDuration:
-		if _, err := ParseDuration(v); err != nil {
+		_, err := ParseDuration(v)
+		var tooLarge *durationRangeError
+		if errors.As(err, &tooLarge) {
+			return "", invalid(fmt.Sprintf("a duration of at most %s (about 292 years); this one is too large", tooLarge.max))
+		}
+		if err != nil {
 			return "", invalid(`a duration such as "100 ms", "2 s" or "1 min"`)
 		}
 		return v, nil

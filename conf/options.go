@@ -37,6 +37,11 @@ var (
 	Target = Enum("execution.target", "embedded", []string{"embedded"},
 		"Where Execute runs the job; only the embedded cluster, inside the job's own process, exists so far.")
 
+	// Sources.
+
+	SourceTextMaxLineBytes = Int("source.text.max-line-bytes", 64<<20,
+		"Longest line, in bytes without its line ending, that ReadTextFile reads; a longer one fails the job, as a sign that the input is not the text the job expects.").Min(1)
+
 	// Checkpointing.
 
 	CheckpointingInterval = Duration("execution.checkpointing.interval", 0,
@@ -55,7 +60,9 @@ var (
 		[]string{"no_externalized_checkpoints", "delete_on_cancellation", "retain_on_cancellation"},
 		"Which completed checkpoints outlive the job: none, those of a job that fails for good (delete_on_cancellation), or also those of a cancelled one (retain_on_cancellation); while the job runs they are always kept.")
 	CheckpointsDirectory = String("state.checkpoints.dir", "",
-		`Directory (a path or file:// URI; hdfs:// with the Hadoop build) under which <job-id>/chk-<n>/ directories are written; when empty, the embedded cluster uses "spate-checkpoints" in the system temp dir.`)
+		`Directory (a path or file:// URI; hdfs:// with the Hadoop build) under which <job-id>/chk-<n>/ directories are written; when empty, the embedded cluster uses "spate-checkpoints-<user>" in the system temp dir.`)
+	CheckpointsLeaseTimeout = Duration("state.checkpoints.lease-timeout", 30*time.Second,
+		"How long a run's lease on its job's checkpoints lives without renewal: a second run of the job on the same state.checkpoints.dir is refused while the lease is live, and takes it over once it expired (or at once when its holder's process is gone from this host).")
 	SavepointDirectory = String("state.savepoints.dir", "",
 		"Default target directory of savepoints, used when a savepoint is triggered without one.")
 	MaxRetainedCheckpoints = Int("state.checkpoints.num-retained", 1,
@@ -90,8 +97,8 @@ var (
 		"How long the job must run after a restart without failing for the exponential-delay backoff and attempt count to start over.")
 	RestartExponentialDelayJitterFactor = Float("restart-strategy.exponential-delay.jitter-factor", 0.1,
 		"Fraction of the backoff added or subtracted at random, so that jobs failing together do not all restart at the same moment.").Min(0).Max(1)
-	RestartExponentialDelayAttempts = Int("restart-strategy.exponential-delay.attempts-before-reset-backoff", 2147483647,
-		"Restarts the exponential-delay strategy allows before the backoff is reset; one more fails the job for good.").Min(1)
+	RestartExponentialDelayAttempts = Int("restart-strategy.exponential-delay.attempts-before-reset-backoff", 10,
+		"Restarts the exponential-delay strategy allows before the backoff is reset; one more fails the job for good (Flink's default is unbounded; Spate's is 10, about two minutes of restarts, so that a job never restarts forever on the same cause).").Min(1)
 
 	// Logging.
 

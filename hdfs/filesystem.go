@@ -18,9 +18,16 @@ type FileInfo struct {
 	// Path is the full path, usable with the FileSystem that returned it.
 	Path string
 	// Name is the last element of Path.
-	Name    string
-	Size    int64
-	IsDir   bool
+	Name string
+	// Size is the length in bytes of a regular file; that of a directory or
+	// a special file means nothing (a pipe's is 0 whatever it will carry).
+	Size  int64
+	IsDir bool
+	// Special is true for what is neither a regular file nor a directory: a
+	// pipe, FIFO, socket or device. It can only be read once, in order, from
+	// the start: no Seek, no ReadAt, and no size to split it by. The zero value
+	// is a regular file (or a directory, with IsDir).
+	Special bool
 	ModTime time.Time
 }
 

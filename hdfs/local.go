@@ -35,7 +35,10 @@ func (Local) Create(path string) (io.WriteCloser, error) {
 	return f, nil
 }
 
-// Stat describes a file or directory; FileInfo.Path is path as given.
+// Stat describes a file or directory; FileInfo.Path is path as given. It
+// follows symbolic links, so /dev/stdin is described by what it points at: a
+// pipe or FIFO (Special, Size 0) when the standard input is one, a regular file
+// when the shell redirected one with <.
 func (Local) Stat(path string) (FileInfo, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -87,12 +90,18 @@ func (Local) Remove(path string) error { return os.Remove(path) }
 // RemoveAll removes path and everything under it; a missing path is not an error.
 func (Local) RemoveAll(path string) error { return os.RemoveAll(path) }
 
+// specialModes are the file types that make a FileInfo Special. A symbolic
+// link is not one of them: it is described by its target, and only a dangling
+// link is described by itself, as a file that fails to open.
+const specialModes = fs.ModeNamedPipe | fs.ModeSocket | fs.ModeDevice | fs.ModeCharDevice | fs.ModeIrregular
+
 func toFileInfo(path string, fi fs.FileInfo) FileInfo {
 	return FileInfo{
 		Path:    path,
 		Name:    fi.Name(),
 		Size:    fi.Size(),
 		IsDir:   fi.IsDir(),
+		Special: fi.Mode()&specialModes != 0,
 		ModTime: fi.ModTime(),
 	}
 }

@@ -2,11 +2,14 @@ package hdfs
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -216,5 +219,52 @@ func TestLocalPermission(t *testing.T) {
 	_, err := Local{}.ReadDir(locked)
 	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), locked) {
 		t.Errorf("ReadDir(unreadable) = %v, want fs.ErrPermission naming %q", err, locked)
+	}
+}
+
+// TestLocalStatSpecial: what is not a regular file or a directory is Special,
+// so that no reader trusts its size (0 for a pipe) or seeks it; /dev/stdin is
+// described by what it points at.
+func TestLocalStatSpecial(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, Local{}, filepath.Join(dir, "regular"), "abc")
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	for _, tc := range []struct {
+		path                 string
+		wantDir, wantSpecial bool
+	}{
+		{fifo, false, true},
+		{"/dev/null", false, true},                              // a character device
+		{fmt.Sprintf("/proc/self/fd/%d", pr.Fd()), false, true}, // an anonymous pipe, as /dev/stdin is under "cat f |"
+		{filepath.Join(dir, "regular"), false, false},
+		{dir, true, false},
+	} {
+		fi, err := Local{}.Stat(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.IsDir != tc.wantDir || fi.Special != tc.wantSpecial {
+			t.Errorf("Stat(%s): IsDir=%v Special=%v, want IsDir=%v Special=%v", tc.path, fi.IsDir, fi.Special, tc.wantDir, tc.wantSpecial)
+		}
+	}
+	entries, err := Local{}.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, fmt.Sprintf("%s special=%v", e.Name, e.Special))
+	}
+	if want := []string{"fifo special=true", "regular special=false"}; !slices.Equal(got, want) {
+		t.Errorf("ReadDir = %q, want %q", got, want)
 	}
 }

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -321,4 +322,39 @@ func TestUnreadableInputDirectory(t *testing.T) {
 	}
 	r := runCmd(t, cmd, nil)
 	checkOneLineError(t, r, 1, `wordcount: Source: text: cannot read input directory "`+locked+`": permission denied`)
+}
+
+// TestWordCountStdinPipe: "cat words.txt | wordcount --input /dev/stdin"
+// counts exactly what wordcount counts of the file itself, at every
+// parallelism: a pipe, whose size is 0, is read whole as one stream. The large
+// text crosses the pipe's buffer many times over.
+func TestWordCountStdinPipe(t *testing.T) {
+	large := filepath.Join(t.TempDir(), "large.txt")
+	writeLargeText(t, large, 3<<20, 3)
+	for _, input := range []string{filepath.Join("..", "examples", "wordcount", "testdata", "words.txt"), large} {
+		content, err := os.ReadFile(input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"1", "2"} {
+			t.Run(filepath.Base(input)+"-p"+p, func(t *testing.T) {
+				fromFile := runBin(t, nil, "wordcount", "--input", input, "--parallelism", p)
+				if fromFile.code != 0 || fromFile.stdout == "" {
+					t.Fatalf("from the file: exit %d, stdout %d bytes: %s", fromFile.code, len(fromFile.stdout), fromFile.stderr)
+				}
+				cmd := exec.Command(filepath.Join(binDir, "wordcount"), "--input", "/dev/stdin", "--parallelism", p)
+				cmd.Stdin = bytes.NewReader(content) // not an *os.File: exec feeds it through a pipe
+				fromPipe := runCmd(t, cmd, nil)
+				if fromPipe.code != 0 {
+					t.Fatalf("from the pipe: exit %d: %s", fromPipe.code, fromPipe.stderr)
+				}
+				if d := diffLines(sortedOutput(fromPipe.stdout), sortedOutput(fromFile.stdout)); d != "" {
+					t.Fatalf("from the pipe, compared with the file: %s", d)
+				}
+				if d := diffLines(sortedOutput(fromPipe.stdout), referenceCounts(t, input)); d != "" {
+					t.Fatalf("from the pipe, compared with the reference counts: %s", d)
+				}
+			})
+		}
+	}
 }

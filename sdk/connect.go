@@ -48,13 +48,19 @@ type CoProcessFunction[T1, T2, U any] interface {
 	ProcessElement2(ctx *CoContext, v T2, out *Collector[U]) error
 }
 
-// CoProcess applies fn to two streams; newFn is called once per subtask.
+// CoProcess applies fn to two streams; newFn is called once per subtask and
+// must not return nil.
 func CoProcess[T1, T2, U any](a Stream[T1], b Stream[T2], newFn func() CoProcessFunction[T1, T2, U]) Stream[U] {
+	a.env.checkFunc(newFn == nil, "CoProcess", "newFn, the function making a CoProcessFunction per subtask,")
 	return addTwoInputOperator[T1, T2, U](a, b, "CoProcess", task.NewTwoInputFactory(
 		func(ctx *task.OperatorContext, out task.Output[U]) (task.Operator, task.Output[T1], task.Output[T2], error) {
 			op, in1, in2, err := task.NewCoProcess[struct{}, T1, T2, U](ctx, nil, nil, nil,
 				func(*task.KeyedRuntime[struct{}]) (task.CoProcessor[T1, T2, U], error) {
-					return &coProcessor[T1, T2, U]{f: newFn(), c: &CoContext{op: ctx, sides: map[string]any{}}}, nil
+					f := newFn()
+					if f == nil {
+						return nil, errNilInstance("CoProcess", "CoProcessFunction")
+					}
+					return &coProcessor[T1, T2, U]{f: f, c: &CoContext{op: ctx, sides: map[string]any{}}}, nil
 				}, out)
 			return op, in1, in2, err
 		}))
@@ -89,14 +95,19 @@ type KeyedCoProcessFunction[K comparable, T1, T2, U any] interface {
 }
 
 // KeyedCoProcess connects two keyed streams with the same key type: records of
-// one key from both meet in the same subtask and share its state.
+// one key from both meet in the same subtask and share its state. newFn is
+// called once per subtask and must not return nil.
 func KeyedCoProcess[K comparable, T1, T2, U any](a KeyedStream[K, T1], b KeyedStream[K, T2], newFn func() KeyedCoProcessFunction[K, T1, T2, U]) Stream[U] {
+	a.s.env.checkFunc(newFn == nil, "KeyedCoProcess", "newFn, the function making a KeyedCoProcessFunction per subtask,")
 	key1, key2, hash := a.key, b.key, a.hash
 	return addTwoInputOperator[T1, T2, U](a.s, b.s, "KeyedCoProcess", task.NewTwoInputFactory(
 		func(ctx *task.OperatorContext, out task.Output[U]) (task.Operator, task.Output[T1], task.Output[T2], error) {
 			op, in1, in2, err := task.NewCoProcess(ctx, key1, key2, hash,
 				func(rt *task.KeyedRuntime[K]) (task.CoProcessor[T1, T2, U], error) {
 					f := newFn()
+					if f == nil {
+						return nil, errNilInstance("KeyedCoProcess", "KeyedCoProcessFunction")
+					}
 					kc := &KeyedContext[K]{rt: rt, sides: map[string]any{}}
 					if o, ok := f.(opener[K]); ok {
 						if err := o.Open(kc); err != nil {

@@ -7,9 +7,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/user"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -288,11 +291,7 @@ func (e *Env) checkpointOptions(opts *jobmaster.Options) error {
 	}
 	opts.Restart = restart
 	if checkpointing {
-		dir := conf.CheckpointsDirectory.Get(cfg)
-		if dir == "" {
-			dir = filepath.Join(os.TempDir(), "spate-checkpoints")
-		}
-		fsys, p, err := hdfs.Resolve(dir)
+		fsys, p, err := hdfs.Resolve(checkpointsDir(cfg))
 		if err != nil {
 			return fmt.Errorf("%s: %w", conf.CheckpointsDirectory.Key(), err)
 		}
@@ -307,7 +306,8 @@ func (e *Env) checkpointOptions(opts *jobmaster.Options) error {
 				Retained:          conf.MaxRetainedCheckpoints.Get(cfg),
 			},
 			FS: fsys, Dir: p,
-			Retention: strings.ToUpper(conf.ExternalizedCheckpointRetention.Get(cfg)),
+			Retention:    strings.ToUpper(conf.ExternalizedCheckpointRetention.Get(cfg)),
+			LeaseTimeout: conf.CheckpointsLeaseTimeout.Get(cfg),
 		}
 		if sp := conf.SavepointDirectory.Get(cfg); sp != "" {
 			_, spPath, err := hdfs.Resolve(sp)
@@ -337,22 +337,49 @@ func (e *Env) checkpointOptions(opts *jobmaster.Options) error {
 	return nil
 }
 
-// findLatest resolves execution.savepoint.path=latest: the newest completed
-// checkpoint or savepoint of this job's name.
-func (e *Env) findLatest() (string, error) {
-	cdir, sdir := conf.CheckpointsDirectory.Get(e.cfg), conf.SavepointDirectory.Get(e.cfg)
-	if cdir == "" {
-		cdir = filepath.Join(os.TempDir(), "spate-checkpoints")
+// checkpointsDir is state.checkpoints.dir, or the embedded default: a
+// directory of the user's own in the system temp dir, since the temp dir is
+// shared and a directory another user created there could not be written.
+func checkpointsDir(cfg *conf.Config) string {
+	if dir := conf.CheckpointsDirectory.Get(cfg); dir != "" {
+		return dir
 	}
-	fsys, cp, err := hdfs.Resolve(cdir)
+	name := strconv.Itoa(os.Getuid())
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	return filepath.Join(os.TempDir(), "spate-checkpoints-"+name)
+}
+
+// findLatest resolves execution.savepoint.path=latest: the newest completed
+// checkpoint or savepoint of this job's name whose lineage has not finished.
+// It says at warn level which one it resumes, and which newer ones it passed
+// over and why.
+func (e *Env) findLatest() (string, error) {
+	fsys, cp, err := hdfs.Resolve(checkpointsDir(e.cfg))
 	if err != nil {
 		return "", err
 	}
 	sp := ""
-	if sdir != "" {
+	if sdir := conf.SavepointDirectory.Get(e.cfg); sdir != "" {
 		if _, sp, err = hdfs.Resolve(sdir); err != nil {
 			return "", err
 		}
 	}
-	return checkpoint.FindLatest(fsys, cp, sp, e.graph.Name)
+	found, err := checkpoint.FindLatest(checkpoint.FindOptions{FS: fsys, CheckpointsDir: cp, SavepointsDir: sp,
+		JobName: e.graph.Name, Retention: conf.ExternalizedCheckpointRetention.Get(e.cfg)})
+	if err != nil {
+		return "", err
+	}
+	ev := e.log.Warn().Str("dir", found.Dir).Int64("checkpoint", found.Meta.ID).Str("kind", found.Meta.Kind).
+		Str("lineage", found.Meta.LineageID()).Time("completed", time.UnixMilli(found.Meta.Completed))
+	if len(found.Skipped) > 0 {
+		skipped := make([]string, len(found.Skipped))
+		for i, s := range found.Skipped {
+			skipped[i] = s.String()
+		}
+		ev = ev.Strs("skipped", skipped)
+	}
+	ev.Msg("--resume latest: resuming the newest completed checkpoint or savepoint of an unfinished run of this job")
+	return found.Dir, nil
 }

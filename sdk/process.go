@@ -135,13 +135,18 @@ type opener[K comparable] interface {
 }
 
 // KeyedProcess applies a KeyedProcessFunction. newFn is called once per subtask,
-// so each instance keeps its state handles in its own fields.
+// so each instance keeps its state handles in its own fields; it must not
+// return nil.
 func KeyedProcess[K comparable, T, U any](k KeyedStream[K, T], newFn func() KeyedProcessFunction[K, T, U]) Stream[U] {
+	k.s.env.checkFunc(newFn == nil, "KeyedProcess", "newFn, the function making a KeyedProcessFunction per subtask,")
 	key, hash := k.key, k.hash
 	return addOperator[T, U](k.s, "KeyedProcess", graph.KindOperator, task.NewOneInputFactory(
 		func(ctx *task.OperatorContext, out task.Output[U]) (task.OneInput[T], error) {
 			return task.NewKeyedProcess(ctx, key, hash, func(rt *task.KeyedRuntime[K]) (task.KeyedProcessor[T, U], error) {
 				f := newFn()
+				if f == nil {
+					return nil, errNilInstance("KeyedProcess", "KeyedProcessFunction")
+				}
 				kc := &KeyedContext[K]{rt: rt, sides: map[string]any{}}
 				if o, ok := f.(opener[K]); ok {
 					if err := o.Open(kc); err != nil {
@@ -151,6 +156,12 @@ func KeyedProcess[K comparable, T, U any](k KeyedStream[K, T], newFn func() Keye
 				return &keyedProcessor[K, T, U]{f: f, c: kc}, nil
 			}, out)
 		}))
+}
+
+// errNilInstance is the error of a subtask whose newFn, given to call,
+// returned a nil function of type what.
+func errNilInstance(call, what string) error {
+	return fmt.Errorf("%s: newFn returned a nil %s; return a new %s for each subtask", call, what, what)
 }
 
 type keyedProcessor[K comparable, T, U any] struct {

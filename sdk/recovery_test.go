@@ -278,26 +278,10 @@ func testLogWriter() io.Writer {
 // TestRestoreMatchesOperatorsByUID: a savepoint's state belongs to operators
 // by UID. A job without one of them refuses the savepoint, naming the
 // operator, unless told to drop that state; "latest" finds the savepoint by
-// the job's name.
+// the job's name, and once a run resumed from it has finished, no longer.
 func TestRestoreMatchesOperatorsByUID(t *testing.T) {
 	dir := t.TempDir()
 	sp, _ := countsSavepoint(t, dir, 10)
-	// The same job, its count renamed: the old count's state has no owner.
-	renamed := func(settings map[string]string) error {
-		env := checkpointEnv(t, dir, "50 ms", settings)
-		src := sdk.Generate(env, 100, func(i int64) int64 { return i }).UID("numbers").SetParallelism(1)
-		sums := sdk.Sum(sdk.KeyBy(src, func(i int64) int64 { return i % 10 }), func(int64) int64 { return 1 }).UID("counts-v2")
-		sdk.Collect(sums).UID("collect")
-		_, err := env.Execute(context.Background(), "counts")
-		return err
-	}
-	err := renamed(map[string]string{"execution.savepoint.path": sp})
-	if err == nil || !strings.Contains(err.Error(), `the state of operator "Sum"`) || !strings.Contains(err.Error(), "--allow-non-restored-state") {
-		t.Fatalf("unmatched state: %v", err)
-	}
-	if err := renamed(map[string]string{"execution.savepoint.path": sp, "execution.savepoint.ignore-unclaimed-state": "true"}); err != nil {
-		t.Fatal(err)
-	}
 	// latest: the newest completed checkpoint or savepoint of "counts" is sp.
 	env := checkpointEnv(t, dir, "50 ms", map[string]string{"execution.savepoint.path": "latest"})
 	c := keyedCounts(env, 40000, 0, 10, 2)
@@ -308,6 +292,31 @@ func TestRestoreMatchesOperatorsByUID(t *testing.T) {
 		if n != 4000 {
 			t.Fatalf("resumed from latest: key %d counted %d, want 4000", k, n)
 		}
+	}
+	// That run finished the lineage: latest must not resume sp again.
+	env = checkpointEnv(t, dir, "50 ms", map[string]string{"execution.savepoint.path": "latest"})
+	keyedCounts(env, 40000, 0, 10, 2)
+	_, err := env.Execute(context.Background(), "counts")
+	if err == nil || !strings.HasPrefix(err.Error(), `nothing to resume: the last run of job "counts" (job id `) ||
+		!strings.Contains(err.Error(), "(passed over: "+sp+": stop-with-savepoint ") {
+		t.Fatalf("latest after the resumed run finished: %v", err)
+	}
+	// The same job, its count renamed: the old count's state has no owner.
+	// An explicit savepoint path is taken even though its lineage finished.
+	renamed := func(settings map[string]string) error {
+		env := checkpointEnv(t, dir, "50 ms", settings)
+		src := sdk.Generate(env, 100, func(i int64) int64 { return i }).UID("numbers").SetParallelism(1)
+		sums := sdk.Sum(sdk.KeyBy(src, func(i int64) int64 { return i % 10 }), func(int64) int64 { return 1 }).UID("counts-v2")
+		sdk.Collect(sums).UID("collect")
+		_, err := env.Execute(context.Background(), "counts")
+		return err
+	}
+	err = renamed(map[string]string{"execution.savepoint.path": sp})
+	if err == nil || !strings.Contains(err.Error(), `the state of operator "Sum"`) || !strings.Contains(err.Error(), "--allow-non-restored-state") {
+		t.Fatalf("unmatched state: %v", err)
+	}
+	if err := renamed(map[string]string{"execution.savepoint.path": sp, "execution.savepoint.ignore-unclaimed-state": "true"}); err != nil {
+		t.Fatal(err)
 	}
 	env = checkpointEnv(t, dir, "50 ms", map[string]string{"execution.savepoint.path": "latest"})
 	keyedCounts(env, 10, 0, 10, 2)

@@ -184,7 +184,9 @@ const collectStateName = "_collected"
 
 // WriteText writes every record as a line into part files under dir. dir is a
 // local path or a file:// URI; it must not already hold part files, unless the
-// job is restored from a savepoint or checkpoint.
+// job is restored from a savepoint or checkpoint. A record must not contain
+// '\n', which would turn it into two lines: the job fails naming the record.
+// (A '\r' at the end of a record is written, but ReadTextFile drops it.)
 //
 // Without checkpointing each subtask writes one file, "part-<subtask>-0",
 // which appears by rename when the subtask has finished. With checkpointing
@@ -193,6 +195,12 @@ const collectStateName = "_collected"
 // renames it to "part-<subtask>-<n>", and a recovery commits the restored
 // checkpoint's pending files and deletes everything else of the failed
 // execution. A reader never sees half a file or a file that may be rolled back.
+//
+// Around runs: a fresh start removes the in-progress files a killed run left
+// and refuses pending ones (only a resume may commit them); a restore refuses
+// an output directory holding files that a checkpoint after the restored one
+// committed, since their records would be written twice (see
+// filesystem.CheckRestore).
 func WriteText(s Stream[string], dir string) Sink {
 	var fsys hdfs.FileSystem
 	var path string
@@ -224,7 +232,10 @@ func WriteText(s Stream[string], dir string) Sink {
 		if env.restoring() {
 			return nil // the restored checkpoint's files are there, rightly
 		}
-		return checkOutputDir(fsys, path, dir)
+		if err := checkOutputDir(fsys, path, dir); err != nil {
+			return err
+		}
+		return filesystem.RemoveStale(fsys, path)
 	}
 	return addSink(s, "Sink: text", preparedFactory{Factory: f, prepare: prepare})
 }
@@ -242,6 +253,9 @@ func newTxTextSink(ctx *task.OperatorContext, fsys hdfs.FileSystem, dir string) 
 		sts, err := state.RestoreList[filesystem.TxState](r, txTextState, state.UnionKind)
 		if err != nil {
 			return nil, err
+		}
+		if err := filesystem.CheckRestore(fsys, dir, sts, r.CheckpointID, ctx.Lineage); err != nil {
+			return nil, SuppressRestarts(err)
 		}
 		var pending []filesystem.PendingFile
 		for _, st := range sts {
@@ -266,6 +280,7 @@ func newTxTextSink(ctx *task.OperatorContext, fsys hdfs.FileSystem, dir string) 
 	if err != nil {
 		return nil, err
 	}
+	w.RecordCommits(ctx.Lineage)
 	finished := false
 	sink := task.NewSinkFunc(ctx, writeLines(w), func() error {
 		finished = true
@@ -294,6 +309,9 @@ func newTxTextSink(ctx *task.OperatorContext, fsys hdfs.FileSystem, dir string) 
 func writeLines(w interface{ WriteString(string) error }) func([]string) error {
 	return func(batch []string) error {
 		for _, line := range batch {
+			if strings.IndexByte(line, '\n') >= 0 {
+				return SuppressRestarts(fmt.Errorf("record %.80q contains a newline, which would split it into two lines of the output; replace or escape newlines before WriteText", line))
+			}
 			if err := w.WriteString(line); err != nil {
 				return err
 			}
@@ -328,6 +346,7 @@ func checkOutputDir(fsys hdfs.FileSystem, path, dir string) error {
 // SinkFunc hands every batch to fn, from each subtask's goroutine. fn must not
 // keep the batch after it returns.
 func SinkFunc[T any](s Stream[T], fn func(batch []T) error) Sink {
+	s.env.checkFunc(fn == nil, "SinkFunc", "the function")
 	return addSink(s, "Sink: func", task.NewSinkFactory(func(ctx *task.OperatorContext) (task.OneInput[T], error) {
 		return task.NewSinkFunc(ctx, fn, nil, nil), nil
 	}))

@@ -7,11 +7,20 @@ import (
 	"github.com/spate-io/spate/worker/task"
 )
 
+// ErrReservedTimestamp is wrapped by the error of a task whose timestamp
+// assigner (WithTimestampAssigner) or Collector.CollectWithTimestamp stamped a
+// record with math.MinInt64, the value reserved for "no timestamp".
+var ErrReservedTimestamp = task.ErrReservedTimestamp
+
 // WatermarkStrategy says how a stream gets event time: where each record's
 // timestamp comes from and how watermarks follow them (Flink's WatermarkStrategy).
-// Timestamps are milliseconds.
+// Timestamps are milliseconds. math.MinInt64 is not a valid event time: it
+// marks records that have no timestamp (see WithTimestampAssigner).
 type WatermarkStrategy[T any] struct {
 	spec task.WatermarkSpec[T]
+	// nilAssigner records WithTimestampAssigner(nil), reported by
+	// AssignTimestampsAndWatermarks, which has the Env.
+	nilAssigner bool
 }
 
 // ForBoundedOutOfOrderness expects records at most maxOutOfOrderness late: the
@@ -33,7 +42,13 @@ func IngestionTime[T any]() WatermarkStrategy[T] {
 
 // WithTimestampAssigner extracts each record's event time (milliseconds).
 // Without one, records keep the timestamp they already carry.
+//
+// fn must return a timestamp greater than math.MinInt64, the value that means
+// "no timestamp": a record stamped math.MinInt64 fails the task with an error
+// wrapping ErrReservedTimestamp, rather than silently losing its event
+// time. The same holds for Collector.CollectWithTimestamp.
 func (w WatermarkStrategy[T]) WithTimestampAssigner(fn func(v T) int64) WatermarkStrategy[T] {
+	w.nilAssigner = fn == nil
 	w.spec.Timestamp = func(v T, _ int64) int64 { return fn(v) }
 	return w
 }
@@ -49,10 +64,8 @@ func (w WatermarkStrategy[T]) WithIdleness(d time.Duration) WatermarkStrategy[T]
 // watermarks every pipeline.auto-watermark-interval. Put it right after the
 // source: it is chained to it.
 func (s Stream[T]) AssignTimestampsAndWatermarks(w WatermarkStrategy[T]) Stream[T] {
-	spec := w.spec
-	if spec.Timestamp == nil && !spec.Ingestion {
-		spec.Timestamp = func(_ T, prev int64) int64 { return prev }
-	}
+	s.env.checkFunc(w.nilAssigner, "WatermarkStrategy.WithTimestampAssigner", "the function")
+	spec := w.spec // a nil Timestamp keeps the timestamps records carry
 	if spec.OutOfOrderness < 0 {
 		s.env.fail("ForBoundedOutOfOrderness: the bound must not be negative, got %d ms", spec.OutOfOrderness)
 	}

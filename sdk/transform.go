@@ -1,6 +1,8 @@
 package sdk
 
 import (
+	"fmt"
+
 	"github.com/spate-io/spate/sdk/graph"
 	"github.com/spate-io/spate/state"
 	"github.com/spate-io/spate/worker/task"
@@ -9,8 +11,39 @@ import (
 // Collector receives the records a FlatMap or Process function emits.
 type Collector[T any] = task.Collector[T]
 
+// nilFuncError is a nil function given to an sdk call, such as Map(s, nil):
+// found while the graph is built, it makes Execute and Plan fail with
+// ErrInvalidJob instead of a task panicking at run time. It names the
+// operator the call added by its position (from 1, in the order the job adds
+// operators, sources included) and by its name, read when the error is
+// printed so that a Name set after the call shows.
+type nilFuncError struct {
+	call string          // the sdk call, as the user writes it: "Map", "KeyedStream.Reduce"
+	what string          // the nil argument: "the function", "the key selector"
+	g    *graph.JobGraph // the graph the operator is in
+	node int             // its index in g.Nodes; -1 for a call that adds no operator (KeyBy)
+}
+
+func (e *nilFuncError) Error() string {
+	if e.node < 0 || e.node >= len(e.g.Nodes) {
+		return fmt.Sprintf("%v: %s: %s is nil", ErrInvalidJob, e.call, e.what)
+	}
+	return fmt.Sprintf("%v: %s (operator %d %q): %s is nil", ErrInvalidJob, e.call, e.node+1, e.g.Nodes[e.node].Name, e.what)
+}
+
+func (e *nilFuncError) Unwrap() error { return ErrInvalidJob }
+
+// checkFunc records a nil function (isNil) given to call, which is about to
+// add the job's next operator: call it before the operator is added.
+func (e *Env) checkFunc(isNil bool, call, what string) {
+	if isNil {
+		e.errs = append(e.errs, &nilFuncError{call: call, what: what, g: e.graph, node: len(e.graph.Nodes)})
+	}
+}
+
 // Map applies fn to every record.
 func Map[T, U any](s Stream[T], fn func(T) U) Stream[U] {
+	s.env.checkFunc(fn == nil, "Map", "the function")
 	return addOperator[T, U](s, "Map", graph.KindOperator, task.NewOneInputFactory(
 		func(ctx *task.OperatorContext, out task.Output[U]) (task.OneInput[T], error) {
 			return task.NewMap(ctx, fn, out), nil
@@ -19,6 +52,7 @@ func Map[T, U any](s Stream[T], fn func(T) U) Stream[U] {
 
 // FlatMap calls fn for every record; fn emits any number of records.
 func FlatMap[T, U any](s Stream[T], fn func(T, *Collector[U])) Stream[U] {
+	s.env.checkFunc(fn == nil, "FlatMap", "the function")
 	f := func(v T, c *Collector[U]) error { fn(v, c); return nil }
 	return addOperator[T, U](s, "FlatMap", graph.KindOperator, task.NewOneInputFactory(
 		func(ctx *task.OperatorContext, out task.Output[U]) (task.OneInput[T], error) {
@@ -28,6 +62,7 @@ func FlatMap[T, U any](s Stream[T], fn func(T, *Collector[U])) Stream[U] {
 
 // Filter keeps the records for which fn returns true.
 func (s Stream[T]) Filter(fn func(T) bool) Stream[T] {
+	s.env.checkFunc(fn == nil, "Stream.Filter", "the function")
 	return addOperator[T, T](s, "Filter", graph.KindOperator, task.NewOneInputFactory(
 		func(ctx *task.OperatorContext, out task.Output[T]) (task.OneInput[T], error) {
 			return task.NewFilter(ctx, fn, out), nil
@@ -50,6 +85,7 @@ type ProcessFunc[T, U any] func(ctx *ProcessContext, v T, out *Collector[U]) err
 
 // Process applies a ProcessFunc to every record.
 func Process[T, U any](s Stream[T], fn ProcessFunc[T, U]) Stream[U] {
+	s.env.checkFunc(fn == nil, "Process", "the ProcessFunc")
 	return addOperator[T, U](s, "Process", graph.KindOperator, task.NewOneInputFactory(
 		func(ctx *task.OperatorContext, out task.Output[U]) (task.OneInput[T], error) {
 			pc := &ProcessContext{Subtask: ctx.Subtask, Parallelism: ctx.Parallelism, Operator: ctx.OperatorName}
@@ -69,6 +105,9 @@ type KeyedStream[K comparable, T any] struct {
 // record every time: a string, a number, a bool, a struct or array of those, or a
 // type implementing state.Hasher.
 func KeyBy[T any, K comparable](s Stream[T], key func(T) K) KeyedStream[K, T] {
+	if key == nil {
+		s.env.errs = append(s.env.errs, &nilFuncError{call: "KeyBy", what: "the key selector", node: -1})
+	}
 	hash, err := state.HasherFor[K]()
 	if err != nil {
 		s.env.fail("KeyBy: %w", err)
@@ -89,6 +128,7 @@ func (k KeyedStream[K, T]) Stream() Stream[T] { return k.s }
 // mode it emits every updated result (a rolling reduce); in batch mode, the final
 // result of each key once the input ends.
 func (k KeyedStream[K, T]) Reduce(fn func(acc, v T) T) Stream[T] {
+	k.s.env.checkFunc(fn == nil, "KeyedStream.Reduce", "the reduce function")
 	add := func(acc T, seen bool, v T) T {
 		if !seen {
 			return v
@@ -112,6 +152,7 @@ type KeyValue[K, V any] struct {
 // Sum adds value(v) per key and emits (key, sum): every update in streaming mode,
 // the final sum of each key in batch mode.
 func Sum[K comparable, T any, N Number](k KeyedStream[K, T], value func(T) N) Stream[KeyValue[K, N]] {
+	k.s.env.checkFunc(value == nil, "Sum", "the value function")
 	add := func(acc N, _ bool, v T) N { return acc + value(v) }
 	return keyedRolling(k, "Sum", add, func(key K, acc N) KeyValue[K, N] { return KeyValue[K, N]{key, acc} })
 }

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/spate-io/spate/sdk/graph"
@@ -37,7 +38,11 @@ func TimeEvictor[T any](keep time.Duration) Evictor[T] {
 	return window.TimeEvictor[T](keep.Milliseconds(), false)
 }
 
-// WindowAssigner assigns elements to windows.
+// WindowAssigner assigns elements to windows. Window sizes, slides and gaps
+// are whole milliseconds: a time.Duration is truncated to milliseconds and
+// must be at least 1ms. Windows near the ends of the int64 range of
+// milliseconds are cut there (see window.Window): no timestamp makes a window
+// wrap around.
 type WindowAssigner struct {
 	a   window.Assigner
 	err error
@@ -45,34 +50,79 @@ type WindowAssigner struct {
 
 func assigner(a window.Assigner, err error) WindowAssigner { return WindowAssigner{a, err} }
 
+// windowMillis converts the duration param of the assigner name to
+// milliseconds, the unit of window time. A positive duration below 1ms would
+// become 0 and be reported as "must be > 0, got 0"; it is reported as too
+// small instead.
+func windowMillis(name, param string, d time.Duration) (int64, error) {
+	if d > 0 && d < time.Millisecond {
+		return 0, fmt.Errorf("%w: %s %s %v is below 1ms, the resolution of window time; use at least 1ms",
+			window.ErrInvalidArgument, name, param, d)
+	}
+	return d.Milliseconds(), nil
+}
+
 // TumblingEventTimeWindows: fixed, non-overlapping windows of size on event time.
 func TumblingEventTimeWindows(size time.Duration) WindowAssigner {
-	return assigner(window.TumblingEventTime(size.Milliseconds(), 0))
+	ms, err := windowMillis("TumblingEventTimeWindows", "size", size)
+	if err != nil {
+		return WindowAssigner{err: err}
+	}
+	return assigner(window.TumblingEventTime(ms, 0))
 }
 
 // TumblingProcessingTimeWindows: fixed, non-overlapping windows on processing time.
 func TumblingProcessingTimeWindows(size time.Duration) WindowAssigner {
-	return assigner(window.TumblingProcessingTime(size.Milliseconds(), 0))
+	ms, err := windowMillis("TumblingProcessingTimeWindows", "size", size)
+	if err != nil {
+		return WindowAssigner{err: err}
+	}
+	return assigner(window.TumblingProcessingTime(ms, 0))
 }
 
 // SlidingEventTimeWindows: windows of size starting every slide, on event time.
+// Each element belongs to about size/slide windows, at most
+// window.MaxWindowsPerElement.
 func SlidingEventTimeWindows(size, slide time.Duration) WindowAssigner {
-	return assigner(window.SlidingEventTime(size.Milliseconds(), slide.Milliseconds(), 0))
+	return sliding("SlidingEventTimeWindows", size, slide, window.SlidingEventTime)
 }
 
-// SlidingProcessingTimeWindows: windows of size starting every slide, on processing time.
+// SlidingProcessingTimeWindows: windows of size starting every slide, on
+// processing time, with the limits of SlidingEventTimeWindows.
 func SlidingProcessingTimeWindows(size, slide time.Duration) WindowAssigner {
-	return assigner(window.SlidingProcessingTime(size.Milliseconds(), slide.Milliseconds(), 0))
+	return sliding("SlidingProcessingTimeWindows", size, slide, window.SlidingProcessingTime)
+}
+
+// sliding makes the sliding assigner name with newAssigner, after checking
+// size and slide as windowMillis does.
+func sliding(name string, size, slide time.Duration, newAssigner func(size, slide, offset int64) (window.Assigner, error)) WindowAssigner {
+	sizeMS, err := windowMillis(name, "size", size)
+	if err != nil {
+		return WindowAssigner{err: err}
+	}
+	slideMS, err := windowMillis(name, "slide", slide)
+	if err != nil {
+		return WindowAssigner{err: err}
+	}
+	return assigner(newAssigner(sizeMS, slideMS, 0))
 }
 
 // EventTimeSessionWindows: a key's elements closer than gap share a window.
 func EventTimeSessionWindows(gap time.Duration) WindowAssigner {
-	return assigner(window.EventTimeSession(gap.Milliseconds()))
+	ms, err := windowMillis("EventTimeSessionWindows", "gap", gap)
+	if err != nil {
+		return WindowAssigner{err: err}
+	}
+	return assigner(window.EventTimeSession(ms))
 }
 
 // ProcessingTimeSessionWindows: sessions on processing time.
 func ProcessingTimeSessionWindows(gap time.Duration) WindowAssigner {
-	return assigner(window.ProcessingTimeSession(gap.Milliseconds()))
+	ms, err := windowMillis("ProcessingTimeSessionWindows", "gap", gap)
+	if err != nil {
+		return WindowAssigner{err: err}
+	}
+	return assigner(window.ProcessingTimeSession(ms))
 }
 
 // GlobalWindows puts every element of a key in one window, which fires only by a
@@ -91,8 +141,12 @@ type WindowedStream[K comparable, T any] struct {
 
 // Window cuts the keyed stream into windows.
 func (k KeyedStream[K, T]) Window(a WindowAssigner) WindowedStream[K, T] {
-	if a.err != nil {
+	switch {
+	case a.err != nil:
 		k.s.env.fail("Window: %v", a.err)
+		a.a = window.GlobalWindows()
+	case a.a == nil:
+		k.s.env.fail("Window: the WindowAssigner is the zero value; make one with TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows, GlobalWindows or their processing-time forms")
 		a.a = window.GlobalWindows()
 	}
 	return WindowedStream[K, T]{k: k, assigner: a.a}
@@ -134,7 +188,8 @@ type ProcessWindowFunction[K comparable, IN, OUT any] func(ctx *WindowContext[K]
 
 // Reduce combines a window's elements incrementally and emits the result.
 func (w WindowedStream[K, T]) Reduce(fn func(a, b T) T) Stream[T] {
-	return ReduceProcess(w, fn, func(_ *WindowContext[K], r []T, out *Collector[T]) error {
+	w.k.s.env.checkFunc(fn == nil, "WindowedStream.Reduce", "the reduce function")
+	return reduceProcess(w, fn, func(_ *WindowContext[K], r []T, out *Collector[T]) error {
 		out.Collect(r[0])
 		return nil
 	})
@@ -143,8 +198,16 @@ func (w WindowedStream[K, T]) Reduce(fn func(a, b T) T) Stream[T] {
 // ReduceProcess reduces incrementally, then hands the result to fn with the
 // window's metadata.
 func ReduceProcess[K comparable, T, OUT any](w WindowedStream[K, T], reduce func(a, b T) T, fn ProcessWindowFunction[K, T, OUT]) Stream[OUT] {
+	w.k.s.env.checkFunc(reduce == nil, "ReduceProcess", "the reduce function")
+	w.k.s.env.checkFunc(fn == nil, "ReduceProcess", "the ProcessWindowFunction")
+	return reduceProcess(w, reduce, fn)
+}
+
+// reduceProcess is ReduceProcess without the checks of its arguments, which
+// its callers made.
+func reduceProcess[K comparable, T, OUT any](w WindowedStream[K, T], reduce func(a, b T) T, fn ProcessWindowFunction[K, T, OUT]) Stream[OUT] {
 	agg := reduceAggregate[T]{reduce}
-	return AggregateProcess[K, T, reduceAcc[T], T, OUT](w, agg, fn).Name("Window(Reduce)")
+	return aggregateProcess[K, T, reduceAcc[T], T, OUT](w, agg, fn).Name("Window(Reduce)")
 }
 
 type reduceAcc[T any] struct {
@@ -174,7 +237,8 @@ func (r reduceAggregate[T]) Merge(a, b reduceAcc[T]) reduceAcc[T] {
 
 // Aggregate aggregates a window's elements incrementally with agg.
 func Aggregate[K comparable, T, ACC, OUT any](w WindowedStream[K, T], agg AggregateFunction[T, ACC, OUT]) Stream[OUT] {
-	return AggregateProcess(w, agg, func(_ *WindowContext[K], r []OUT, out *Collector[OUT]) error {
+	w.k.s.env.checkFunc(agg == nil, "Aggregate", "the AggregateFunction")
+	return aggregateProcess(w, agg, func(_ *WindowContext[K], r []OUT, out *Collector[OUT]) error {
 		out.Collect(r[0])
 		return nil
 	}).Name("Window(Aggregate)")
@@ -184,6 +248,14 @@ func Aggregate[K comparable, T, ACC, OUT any](w WindowedStream[K, T], agg Aggreg
 // window's metadata. With an evictor the elements are kept and aggregated when
 // the window fires.
 func AggregateProcess[K comparable, T, ACC, V, OUT any](w WindowedStream[K, T], agg AggregateFunction[T, ACC, V], fn ProcessWindowFunction[K, V, OUT]) Stream[OUT] {
+	w.k.s.env.checkFunc(agg == nil, "AggregateProcess", "the AggregateFunction")
+	w.k.s.env.checkFunc(fn == nil, "AggregateProcess", "the ProcessWindowFunction")
+	return aggregateProcess(w, agg, fn)
+}
+
+// aggregateProcess is AggregateProcess without the checks of its arguments,
+// which its callers made. A nil agg is not called: the job does not run.
+func aggregateProcess[K comparable, T, ACC, V, OUT any](w WindowedStream[K, T], agg AggregateFunction[T, ACC, V], fn ProcessWindowFunction[K, V, OUT]) Stream[OUT] {
 	emitResult := func(key K, win window.Window, acc ACC, out *Collector[OUT]) error {
 		return fn(&WindowContext[K]{Key: key, Window: win}, []V{agg.GetResult(acc)}, out)
 	}
@@ -202,11 +274,16 @@ func AggregateProcess[K comparable, T, ACC, V, OUT any](w WindowedStream[K, T], 
 		}
 		return agg.Add(v, acc)
 	}
-	return windowOperator(w, "Window(Aggregate)", add, agg.Merge, nil, emitResult)
+	var merge func(a, b ACC) ACC
+	if agg != nil { // agg.Merge of a nil interface would panic here
+		merge = agg.Merge
+	}
+	return windowOperator(w, "Window(Aggregate)", add, merge, nil, emitResult)
 }
 
 // ProcessWindow keeps every element of a window and hands them all to fn.
 func ProcessWindow[K comparable, T, OUT any](w WindowedStream[K, T], fn ProcessWindowFunction[K, T, OUT]) Stream[OUT] {
+	w.k.s.env.checkFunc(fn == nil, "ProcessWindow", "the ProcessWindowFunction")
 	var vals []T
 	return windowAll(w, "Window(Process)", func(key K, win window.Window, elems []window.TimestampedValue[T], out *Collector[OUT]) error {
 		vals = vals[:0]

@@ -95,9 +95,11 @@
 // Restore is lazy, as Flink's heap backend: HeapKeyedBackend.Restore makes
 // each state declared afterwards read its entries, of the key groups the
 // backend owns, from every old subtask's file, so a job restores at another
-// parallelism (never another max parallelism: key groups would change). A
-// schema that is not the declared type's, a bad checksum or undecodable bytes
-// wrap ErrCorruptState and name the file. Operator (non-keyed) state is a list
+// parallelism (never another max parallelism: key groups would change). A bad
+// checksum or undecodable bytes wrap ErrCorruptState and name the file; a
+// state declared with another type (the file's Avro schema is not the declared
+// type's) or another Kind wraps ErrIncompatibleState instead and shows both
+// schemas. Operator (non-keyed) state is a list
 // (SnapshotList, RestoreList): ListKind is dealt round-robin on rescale,
 // UnionKind goes to every subtask.
 package state

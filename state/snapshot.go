@@ -9,14 +9,25 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/spate-io/spate/sdk/codec"
 )
 
 // ErrCorruptState is wrapped by every restore error caused by the stored bytes
-// themselves: a checksum mismatch, an undecodable record, a schema that is not
-// the one the operator declares. The runtime does not retry such a restore.
+// themselves: a checksum mismatch, a truncated file, an undecodable record.
+// The runtime does not retry such a restore.
 var ErrCorruptState = errors.New("corrupt checkpoint state")
+
+// ErrIncompatibleState is wrapped by the restore errors of RestoreKeyedMap,
+// RestoreList and the keyed states and timers when the stored bytes are sound
+// but the job now declares the state differently: with another Go type (the
+// file's Avro schema is not the declared type's) or another Kind. It is a user
+// error, not ErrCorruptState: declare the state as before, or under a new name
+// to start it empty (for an operator's own state, named "_…", give the
+// operator a new UID). A restart would meet it again, so the runtime does not
+// retry such a restore.
+var ErrIncompatibleState = errors.New("incompatible checkpoint state")
 
 // Kind says how a piece of state is redistributed when a job is restored at
 // another parallelism.
@@ -73,6 +84,8 @@ type Handle struct {
 // Restored is what one operator subtask restores from: the handles every old
 // subtask of the operator wrote, and how to read them.
 type Restored struct {
+	// CheckpointID is the checkpoint or savepoint restored.
+	CheckpointID   int64
 	Subtask        int
 	Parallelism    int
 	OldParallelism int
@@ -90,7 +103,8 @@ func (r *Restored) handles(name string, kind Kind) ([]Handle, error) {
 			continue
 		}
 		if h.Kind != kind {
-			return nil, fmt.Errorf("%w: state %q was written as %v state and is now declared as %v state", ErrCorruptState, name, h.Kind, kind)
+			return nil, fmt.Errorf("%w: state %q of operator %s was written as %v state and is now declared as %v state; declare it as %v state again, or under a new name to start it empty",
+				ErrIncompatibleState, name, h.Operator, h.Kind, kind, h.Kind)
 		}
 		out = append(out, h)
 	}
@@ -106,6 +120,9 @@ func readAll[T any](r *Restored, hs []Handle, c *codec.Codec[T], fn func(T)) err
 			return err
 		}
 		rd, err := codec.NewReader(bytes.NewReader(data), c)
+		if errors.Is(err, codec.ErrSchemaMismatch) {
+			return typeChanged(h, data, c.Schema())
+		}
 		if err != nil {
 			return fmt.Errorf("%w: state %q in %s: %v", ErrCorruptState, h.Name, h.Path, err)
 		}
@@ -121,6 +138,28 @@ func readAll[T any](r *Restored, hs []Handle, c *codec.Codec[T], fn func(T)) err
 		}
 	}
 	return nil
+}
+
+// typeChanged is the error of the state file of h, whose header data holds an
+// Avro schema other than declared, the schema of the type the job now
+// declares: the state's Go type changed since the checkpoint was taken. It
+// shows both schemas, shortened (see shortSchemas).
+func typeChanged(h Handle, data []byte, declared string) error {
+	written, _, err := codec.ReadSchema(bytes.NewReader(data))
+	if err != nil {
+		// NewReader has just read this header; keep the error useful anyway.
+		written = fmt.Sprintf("(unreadable: %v)", err)
+	}
+	written, declared = shortSchemas(written, declared)
+	advice := "declare the state with its old type again, or under a new name to start it empty"
+	if strings.HasPrefix(h.Name, "_") {
+		// Spate's own state of the operator: its key, accumulator or window
+		// contents, typed by the user's functions.
+		advice = "it is the operator's own state, typed by its key and functions: go back to the old types, " +
+			"or give the operator a new UID and set execution.savepoint.ignore-unclaimed-state to start it without state"
+	}
+	return fmt.Errorf("%w: state %q of operator %s changed type: %s was written with Avro schema %s and the job now declares %s; %s",
+		ErrIncompatibleState, h.Name, h.Operator, h.Path, written, declared, advice)
 }
 
 // keyedEntry is the record of keyed state in a state file.

@@ -216,14 +216,181 @@ func TestListStateRedistribution(t *testing.T) {
 			t.Fatalf("union: %v %v", all, err)
 		}
 	}
-	if _, err := RestoreList[string](f.restored(0, 1, 2), "all", ListKind); err == nil || !strings.Contains(err.Error(), `state "all" was written as union state and is now declared as list state`) {
-		t.Fatalf("kind mismatch: %v", err)
-	}
-	if _, err := RestoreList[int64](f.restored(0, 2, 2), "splits", ListKind); !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), "op-0-0") {
-		t.Fatalf("type mismatch: %v", err)
-	}
+	_, err := RestoreList[string](f.restored(0, 1, 2), "all", ListKind)
+	wantIncompatible(t, "kind mismatch", err, `incompatible checkpoint state: state "all" of operator op was written as union state and is now declared as list state; `+
+		`declare it as union state again, or under a new name to start it empty`)
+	_, err = RestoreList[int64](f.restored(0, 2, 2), "splits", ListKind)
+	wantIncompatible(t, "type mismatch", err, `incompatible checkpoint state: state "splits" of operator op changed type: op-0-0 was written with Avro schema string and the job now declares long; `+
+		`declare the state with its old type again, or under a new name to start it empty`)
 	f.data["op-1-0"] = f.data["op-1-0"][:len(f.data["op-1-0"])-3]
-	if _, err := RestoreList[string](f.restored(1, 2, 2), "splits", ListKind); !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), "op-1-0") {
-		t.Fatalf("truncated file: %v", err)
+	_, err = RestoreList[string](f.restored(1, 2, 2), "splits", ListKind)
+	if !errors.Is(err, ErrCorruptState) || errors.Is(err, ErrIncompatibleState) || !strings.Contains(err.Error(), "op-1-0") {
+		t.Fatalf("truncated file: %v, want ErrCorruptState (only) naming op-1-0", err)
+	}
+}
+
+// wantIncompatible fails the test unless err is exactly want, wraps
+// ErrIncompatibleState and does not wrap ErrCorruptState.
+func wantIncompatible(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: no error, want %q", what, want)
+	}
+	if !errors.Is(err, ErrIncompatibleState) || errors.Is(err, ErrCorruptState) {
+		t.Errorf("%s: %v wraps ErrIncompatibleState %v and ErrCorruptState %v; want only ErrIncompatibleState",
+			what, err, errors.Is(err, ErrIncompatibleState), errors.Is(err, ErrCorruptState))
+	}
+	if err.Error() != want {
+		t.Errorf("%s:\n got %s\nwant %s", what, err, want)
+	}
+}
+
+// TestRestoreChangedStateTypeIsIncompatible writes keyed states and timers
+// with one type and restores them into states of the same name declared with
+// another: the restore fails with ErrIncompatibleState, not ErrCorruptState,
+// naming the state, the operator and the file, with both schemas. The same
+// declarations with the old types restore.
+func TestRestoreChangedStateTypeIsIncompatible(t *testing.T) {
+	rng := KeyGroupRange{Start: 0, End: 7}
+	var f files
+	b := NewHeapKeyedBackend[int64](rng, 8, intHash, func() int64 { return 0 })
+	count, err := GetValueState(b, ValueStateDescriptor[int64]{Name: "count"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := GetListState(b, ListStateDescriptor[string]{Name: "names"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	totals, err := GetMapState(b, MapStateDescriptor[string, int64]{Name: "totals"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := NewTimerService[int64, struct{}](b)
+	if err := b.SetCurrentKey(1); err != nil {
+		t.Fatal(err)
+	}
+	count.Update(5)
+	names.Add("a")
+	totals.Put("x", 7)
+	ts.RegisterEventTimeTimer(struct{}{}, 10)
+	parts, err := b.Snapshot() // in name order: count, names, totals
+	if err != nil {
+		t.Fatal(err)
+	}
+	tparts, err := ts.Snapshot("_timers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.write(t, 0, append(parts, tparts...))
+	restored := func() *HeapKeyedBackend[int64] {
+		nb := NewHeapKeyedBackend[int64](rng, 8, intHash, func() int64 { return 0 })
+		nb.Restore(f.restored(0, 1, 1))
+		return nb
+	}
+	const advice = "; declare the state with its old type again, or under a new name to start it empty"
+	for _, tc := range []struct {
+		name    string
+		declare func(b *HeapKeyedBackend[int64]) error
+		want    string
+	}{
+		{
+			name: "ValueState[int64] as ValueState[string]",
+			declare: func(b *HeapKeyedBackend[int64]) error {
+				_, err := GetValueState(b, ValueStateDescriptor[string]{Name: "count"})
+				return err
+			},
+			want: `incompatible checkpoint state: state "count" of operator op changed type: op-0-0 was written with Avro schema ` +
+				`{keyGroup: int, key: long, value: {v: long, ts: long}} and the job now declares {keyGroup: int, key: long, value: {v: string, ts: long}}` + advice,
+		},
+		{
+			name: "ValueState[int64] as ValueState[int32]",
+			declare: func(b *HeapKeyedBackend[int64]) error {
+				_, err := GetValueState(b, ValueStateDescriptor[int32]{Name: "count"})
+				return err
+			},
+			want: `incompatible checkpoint state: state "count" of operator op changed type: op-0-0 was written with Avro schema ` +
+				`{keyGroup: int, key: long, value: {v: long, ts: long}} and the job now declares {keyGroup: int, key: long, value: {v: int, ts: long}}` + advice,
+		},
+		{
+			name: "ListState[string] as ListState[[]byte]",
+			declare: func(b *HeapKeyedBackend[int64]) error {
+				_, err := GetListState(b, ListStateDescriptor[[]byte]{Name: "names"})
+				return err
+			},
+			want: `incompatible checkpoint state: state "names" of operator op changed type: op-0-1 was written with Avro schema ` +
+				`{keyGroup: int, key: long, value: union(null, {vs: array(string), ts: array(long)})} and the job now declares ` +
+				`{keyGroup: int, key: long, value: union(null, {vs: array(bytes), ts: array(long)})}` + advice,
+		},
+		{
+			name: "MapState[string, int64] as MapState[string, float64]",
+			declare: func(b *HeapKeyedBackend[int64]) error {
+				_, err := GetMapState(b, MapStateDescriptor[string, float64]{Name: "totals"})
+				return err
+			},
+			want: `incompatible checkpoint state: state "totals" of operator op changed type: op-0-2 was written with Avro schema ` +
+				`{keyGroup: int, key: long, value: map({v: long, ts: long})} and the job now declares {keyGroup: int, key: long, value: map({v: double, ts: long})}` + advice,
+		},
+		{
+			name: "ValueState[int64] as ListState[int64]",
+			declare: func(b *HeapKeyedBackend[int64]) error {
+				_, err := GetListState(b, ListStateDescriptor[int64]{Name: "count"})
+				return err
+			},
+			want: `incompatible checkpoint state: state "count" of operator op changed type: op-0-0 was written with Avro schema ` +
+				`{keyGroup: int, key: long, value: {v: long, ts: long}} and the job now declares {keyGroup: int, key: long, value: union(null, {vs: array(long), ts: array(long)})}` + advice,
+		},
+		{
+			name: "timers with another key type",
+			declare: func(*HeapKeyedBackend[int64]) error {
+				sb := NewHeapKeyedBackend[string](rng, 8, HashString, func() int64 { return 0 })
+				return NewTimerService[string, struct{}](sb).Restore(f.restored(0, 1, 1), "_timers")
+			},
+			want: `incompatible checkpoint state: state "_timers/event" of operator op changed type: op-0-3 was written with Avro schema ` +
+				`{keyGroup: int, key: long, namespace: {}, timestamp: long, seq: long} and the job now declares ` +
+				`{keyGroup: int, key: string, namespace: {}, timestamp: long, seq: long}; it is the operator's own state, typed by its key and functions: ` +
+				`go back to the old types, or give the operator a new UID and set execution.savepoint.ignore-unclaimed-state to start it without state`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nb := restored()
+			wantIncompatible(t, tc.name, tc.declare(nb), tc.want)
+			// The failed declaration registered nothing: the old type restores.
+			v, err := GetValueState(nb, ValueStateDescriptor[int64]{Name: "count"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := nb.SetCurrentKey(1); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := v.Value(); !ok || got != 5 {
+				t.Fatalf("count after the failed declaration = %d %v, want 5 true", got, ok)
+			}
+		})
+	}
+}
+
+// TestShortSchemas pins the short forms of schemas in ErrIncompatibleState
+// messages, and the fallback to the whole schemas when the short forms are
+// equal or a schema is not JSON.
+func TestShortSchemas(t *testing.T) {
+	for _, tc := range []struct {
+		a, b         string
+		wantA, wantB string
+	}{
+		{`"long"`, `"string"`, "long", "string"},
+		{`{"type":"record","name":"a_b","fields":[{"name":"x","type":["null",{"type":"array","items":"int"}]}]}`,
+			`{"type":"record","name":"a_b","fields":[{"name":"x","type":{"type":"map","values":{"type":"fixed","name":"fixed_4","size":4}}}]}`,
+			"{x: union(null, array(int))}", "{x: map(fixed(4))}"},
+		{`{"type":"long","logicalType":"timestamp-nanos"}`, `"long"`, "long(timestamp-nanos)", "long"},
+		// Only a record's name differs: the short forms would hide it.
+		{`{"type":"record","name":"old","fields":[]}`, `{"type":"record","name":"new","fields":[]}`,
+			`{"type":"record","name":"old","fields":[]}`, `{"type":"record","name":"new","fields":[]}`},
+		{`not json`, `"long"`, `not json`, `"long"`},
+	} {
+		gotA, gotB := shortSchemas(tc.a, tc.b)
+		if gotA != tc.wantA || gotB != tc.wantB {
+			t.Errorf("shortSchemas(%s, %s) = %q, %q; want %q, %q", tc.a, tc.b, gotA, gotB, tc.wantA, tc.wantB)
+		}
 	}
 }

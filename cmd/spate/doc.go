@@ -28,6 +28,17 @@
 // SIGINT and SIGTERM are forwarded to the job, and spate waits for it to
 // exit. A Ctrl-C on the terminal reaches the job directly, since it shares
 // spate's process group, so spate does not send that SIGINT a second time.
+// A job that cancels its Execute context on these signals (as the examples
+// do) is interrupted, not cancelled: it keeps its latest checkpoint whatever
+// the retention setting, so that "Ctrl-C, then spate run --resume latest"
+// goes on exactly once. On Linux the job dies with spate however spate dies
+// (a parent-death signal), so a kill -9 of spate never leaves the job running
+// beside the next run; the job's lease on its checkpoints refuses a second
+// run of it in any case.
+//
+// run and info refuse a native executable that is not a Go program built
+// with Spate's module ("spate run /bin/true"); a script passes, since it may
+// start a Spate job.
 //
 // # Exit codes
 //

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"debug/buildinfo"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -101,6 +103,9 @@ func execJob(c *cli.Context, role string) error {
 	if err != nil {
 		return usageErrorf("%s: %v", name, err)
 	}
+	if err := checkSpateJob(job, path); err != nil {
+		return usageErrorf("%s: %v", name, err)
+	}
 
 	cmd := &exec.Cmd{
 		Path:   path,
@@ -119,14 +124,17 @@ func execJob(c *cli.Context, role string) error {
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(signals)
 
-	if err := cmd.Start(); err != nil {
+	// The job dies with spate (see startTied): a kill -9 of spate must not
+	// leave it running beside the next run of the same job.
+	wait, err := startTied(cmd)
+	if err != nil {
 		return usageErrorf("%s: start job binary %q: %v", name, job, err)
 	}
 	done := make(chan struct{})
 	defer close(done)
 	go forwardSignals(cmd.Process, signals, done)
 
-	err = cmd.Wait()
+	err = wait()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
@@ -177,6 +185,42 @@ func jobPath(job string) (string, error) {
 		return "", fmt.Errorf("job binary %q is not executable (chmod +x %s)", job, job)
 	}
 	return filepath.Abs(job)
+}
+
+// spateModule is the module a Spate job is built with.
+const spateModule = "github.com/spate-io/spate"
+
+// checkSpateJob refuses a native executable that is not a Go program built
+// with Spate's module, so that "spate run /bin/true" says what is wrong
+// instead of succeeding at nothing. A script ("#!") passes: it may well
+// start a Spate job.
+func checkSpateJob(job, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	var head [2]byte
+	_, _ = io.ReadFull(f, head[:])
+	f.Close()
+	if string(head[:]) == "#!" {
+		return nil
+	}
+	bi, err := buildinfo.ReadFile(path)
+	if err != nil {
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner // without buildinfo's repetition of the path
+		}
+		return fmt.Errorf("job binary %q is not a Spate job: it is not a Go program (%v); build the job with %s/sdk", job, err, spateModule)
+	}
+	if bi.Main.Path == spateModule {
+		return nil
+	}
+	for _, d := range bi.Deps {
+		if d.Path == spateModule || d.Replace != nil && d.Replace.Path == spateModule {
+			return nil
+		}
+	}
+	return fmt.Errorf("job binary %q is not a Spate job: the Go program %s does not use %s; build the job with %s/sdk", job, bi.Path, spateModule, spateModule)
 }
 
 // jobEnv returns env with SPATE_PROPERTIES and SPATE_ROLE replaced.

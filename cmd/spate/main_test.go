@@ -252,3 +252,23 @@ func TestSplitAttachedD(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRefusesNonSpateBinaries: a native executable that is not a Go
+// program built with Spate is refused before it runs; scripts pass, since
+// they may start a Spate job.
+func TestRunRefusesNonSpateBinaries(t *testing.T) {
+	cleanEnv(t)
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	for _, tc := range []struct{ job, want string }{
+		{"/bin/true", `spate run: job binary "/bin/true" is not a Spate job: it is not a Go program (not a Go executable); build the job with github.com/spate-io/spate/sdk` + "\n"},
+		{goTool, `spate run: job binary "` + goTool + `" is not a Spate job: the Go program cmd/go does not use github.com/spate-io/spate; build the job with github.com/spate-io/spate/sdk` + "\n"},
+	} {
+		if _, err := os.Stat(tc.job); err != nil {
+			t.Fatalf("this test needs %s: %v", tc.job, err)
+		}
+		code, out, errOut := spate(t, "run", tc.job)
+		if code != ExitUsage || out != "" || errOut != tc.want {
+			t.Errorf("run %s: exit %d, stdout %q, stderr %q; want %d, %q", tc.job, code, out, errOut, ExitUsage, tc.want)
+		}
+	}
+}

@@ -125,5 +125,35 @@
 // hidden temporary name, synced and renamed last: a directory without it is
 // not a checkpoint, and CleanupIncomplete removes such directories on failover
 // and when checkpoints are retained. ReadMetadata and StateReader check every
-// byte against the checksums and name the file in their errors.
+// byte against the checksums and name the file in their errors; a _metadata
+// whose bytes are sound but whose content could not come from Spate (a state
+// file outside its directory, say) is corrupt too.
+//
+// # Around runs: lineages, finished markers, leases
+//
+// A job is run many times: killed, resumed, resumed again, rerun by cron.
+// Exactly-once must hold across runs too, so the directory under
+// state.checkpoints.dir also says which runs belong together:
+//
+//	<dir>/<job-id>/chk-<n>/_metadata   lineage: the job id of the first run of the chain
+//	<dir>/<job-id>/_finished           this run finished lineage L (FinishedMarker)
+//	<dir>/_leases/<job name>.lease     the run holding the job's checkpoints now (Lease)
+//
+// A run that starts fresh begins a lineage named by its job id; a run that
+// restores a checkpoint or savepoint continues that one's lineage, and its
+// checkpoints and savepoints carry it (Metadata.Lineage). When a run finishes
+// because its input ended, its lineage is finished: the JobMaster deletes the
+// lineage's checkpoints under the directory and writes _finished, and
+// FindLatest ("--resume latest") never resumes a checkpoint or savepoint of
+// that lineage completed before the finish, since its output is final.
+// FindLatest logs nothing itself: it returns what it chose and what newer
+// directories it passed over and why (Found.Skipped), or a
+// NothingToResumeError that says why there is nothing.
+//
+// A Lease keeps a second run of the same job off the same checkpoints: two
+// runs resuming one checkpoint would each delete the other's uncommitted
+// output. It is a JSON file created exclusively (hdfs.CreateExclusive),
+// renewed by its holder every third of state.checkpoints.lease-timeout,
+// removed at the end. An expired lease, or one whose holder's process is gone
+// from this host (kill -9), is stale and taken over.
 package checkpoint

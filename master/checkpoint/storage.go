@@ -37,9 +37,14 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // subtask wrote which state file. Handle paths are relative to the
 // checkpoint's directory, so a savepoint directory can be moved as a whole.
 type Metadata struct {
-	Version   int             `json:"version"`
-	JobID     string          `json:"jobId"`
-	JobName   string          `json:"jobName"`
+	Version int    `json:"version"`
+	JobID   string `json:"jobId"`
+	JobName string `json:"jobName"`
+	// Lineage names the chain of runs this checkpoint belongs to: the job id
+	// of the first run, which every run restored from one of its checkpoints
+	// or savepoints continues. Empty in files written before lineages: the
+	// job id then.
+	Lineage   string          `json:"lineage,omitempty"`
 	ID        int64           `json:"checkpointId"`
 	Kind      string          `json:"kind"`
 	Timestamp int64           `json:"timestamp"` // trigger time, ms since the epoch
@@ -55,6 +60,14 @@ type OperatorState struct {
 	Parallelism    int            `json:"parallelism"`
 	MaxParallelism int            `json:"maxParallelism"`
 	Handles        []state.Handle `json:"handles"`
+}
+
+// LineageID is the checkpoint's lineage.
+func (m *Metadata) LineageID() string {
+	if m.Lineage == "" {
+		return m.JobID
+	}
+	return m.Lineage
 }
 
 // Operator returns the state of the operator with the given ID.
@@ -210,6 +223,11 @@ func ReadMetadata(fsys hdfs.FileSystem, dir string) (*Metadata, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint metadata %s: %w", p, err)
 	}
+	return parseMetadata(p, data)
+}
+
+// parseMetadata checks and decodes the bytes of the _metadata file p.
+func parseMetadata(p string, data []byte) (*Metadata, error) {
 	corrupt := func(why string) error {
 		return fmt.Errorf("%w: %s: %s", state.ErrCorruptState, p, why)
 	}
@@ -235,7 +253,39 @@ func ReadMetadata(fsys hdfs.FileSystem, dir string) (*Metadata, error) {
 	if err := json.Unmarshal(body, &m); err != nil {
 		return nil, corrupt(err.Error())
 	}
+	if why := m.invalid(); why != "" {
+		return nil, corrupt(why)
+	}
 	return &m, nil
+}
+
+// invalid says what in m cannot come from a Spate that wrote it; "" when
+// nothing. A checksum guards against bit rot, this against a hand-edited or
+// crafted file: above all, no state file outside the checkpoint's directory.
+func (m *Metadata) invalid() string {
+	if m.ID < 1 {
+		return fmt.Sprintf("checkpoint id %d is not positive", m.ID)
+	}
+	for _, o := range m.Operators {
+		if o.ID == "" || o.Parallelism < 1 || o.MaxParallelism < 1 {
+			return fmt.Sprintf("operator %q has id %q, parallelism %d and max parallelism %d", o.Name, o.ID, o.Parallelism, o.MaxParallelism)
+		}
+		for _, h := range o.Handles {
+			switch {
+			case h.Path == "" || h.Path == "." || h.Path == ".." || strings.ContainsAny(h.Path, "/\\\x00"):
+				return fmt.Sprintf("state file name %q of operator %q is not a file name in the checkpoint's directory", h.Path, o.Name)
+			case h.Operator != o.ID:
+				return fmt.Sprintf("state file %q is listed under operator %q but belongs to %q", h.Path, o.ID, h.Operator)
+			case h.Subtask < 0 || h.Subtask >= o.Parallelism:
+				return fmt.Sprintf("state file %q belongs to subtask %d of an operator of parallelism %d", h.Path, h.Subtask, o.Parallelism)
+			case h.Size < 0:
+				return fmt.Sprintf("state file %q has a negative size", h.Path)
+			case h.Kind > state.UnionKind:
+				return fmt.Sprintf("state file %q has unknown kind %d", h.Path, h.Kind)
+			}
+		}
+	}
+	return ""
 }
 
 func readFile(fsys hdfs.FileSystem, p string) ([]byte, error) {
@@ -300,70 +350,4 @@ func NewSavepointDir(dir, jobID string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return path.Join(dir, fmt.Sprintf("savepoint-%s-%s", jobID[:min(6, len(jobID))], hex.EncodeToString(b[:])))
-}
-
-// FindLatest returns the directory of the newest completed checkpoint or
-// savepoint of the job called jobName among the job directories under
-// checkpointsDir and the savepoints under savepointsDir (either may be empty).
-// Corrupt metadata is an error, never skipped: the newest might be the one.
-func FindLatest(fsys hdfs.FileSystem, checkpointsDir, savepointsDir, jobName string) (string, error) {
-	var candidates []string
-	list := func(dir string) error {
-		if dir == "" {
-			return nil
-		}
-		entries, err := fsys.ReadDir(dir)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			if e.IsDir {
-				candidates = append(candidates, e.Path)
-			}
-		}
-		return nil
-	}
-	if err := list(checkpointsDir); err != nil {
-		return "", err
-	}
-	jobs := candidates
-	candidates = nil
-	for _, j := range jobs {
-		if err := list(j); err != nil {
-			return "", err
-		}
-	}
-	if err := list(savepointsDir); err != nil {
-		return "", err
-	}
-	best, bestAt := "", int64(-1)
-	for _, dir := range candidates {
-		if _, err := fsys.Stat(path.Join(dir, MetadataFile)); err != nil {
-			continue // not a completed checkpoint
-		}
-		m, err := ReadMetadata(fsys, dir)
-		if err != nil {
-			return "", err
-		}
-		if m.JobName == jobName && m.Completed > bestAt {
-			best, bestAt = dir, m.Completed
-		}
-	}
-	if best == "" {
-		return "", fmt.Errorf("no completed checkpoint or savepoint of job %q under %s: nothing to resume", jobName, strings.Join(nonEmpty(checkpointsDir, savepointsDir), " or "))
-	}
-	return best, nil
-}
-
-func nonEmpty(s ...string) []string {
-	var out []string
-	for _, v := range s {
-		if v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
 }

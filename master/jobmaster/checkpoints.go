@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -28,6 +29,8 @@ type checkpointer struct {
 	events  chan func()
 	exited  chan struct{} // closed when run returns
 	log     zerolog.Logger
+	// afterExit serializes calls that run once the run goroutine has ended.
+	afterExit sync.Mutex
 
 	// Owned by the run goroutine.
 	attempt    *attempt
@@ -76,16 +79,22 @@ func (cp *checkpointer) post(f func()) {
 	}
 }
 
-// call runs f on the coordinator goroutine and waits for it; it reports false
-// when that goroutine has ended (the job is over).
-func (cp *checkpointer) call(f func()) bool {
+// call runs f on the coordinator goroutine and waits for it. Once that
+// goroutine has ended (the job's context is done), f runs on the caller's,
+// one caller at a time: the coordinator's state is then nobody else's.
+func (cp *checkpointer) call(f func()) {
 	done := make(chan struct{})
 	cp.post(func() { f(); close(done) })
 	select {
 	case <-done:
-		return true
 	case <-cp.exited:
-		return false
+		select {
+		case <-done: // it ran after all
+		default:
+			cp.afterExit.Lock()
+			defer cp.afterExit.Unlock()
+			f()
+		}
 	}
 }
 
@@ -204,7 +213,7 @@ func ended(t *task.Task) bool {
 // on its own goroutine, and reports back.
 func (cp *checkpointer) persist(c checkpoint.Persist) {
 	j := cp.job
-	m := &checkpoint.Metadata{JobID: j.ID, JobName: j.graph.Name, ID: c.ID, Kind: c.Kind.String(),
+	m := &checkpoint.Metadata{JobID: j.ID, JobName: j.graph.Name, Lineage: j.lineage, ID: c.ID, Kind: c.Kind.String(),
 		Timestamp: c.Timestamp.UnixMilli(), Completed: time.Now().UnixMilli()}
 	byOp := map[string][]state.Handle{}
 	for _, hs := range c.Acks {
@@ -224,6 +233,9 @@ func (cp *checkpointer) persist(c checkpoint.Persist) {
 	id := c.ID
 	go func() {
 		err := checkpoint.WriteMetadata(cp.storage.FS(), dir, m)
+		if err != nil && unmendable(err) {
+			j.failForGood(suppress(fmt.Errorf("checkpoint %d: %w", id, err)))
+		}
 		cp.post(func() { cp.exec(cp.coord.Persisted(time.Now(), id, err)) })
 	}()
 }
@@ -266,17 +278,9 @@ func (cp *checkpointer) aborted(c checkpoint.NotifyAborted) {
 // failAttempt fails the running attempt; the job then restarts or fails per
 // its restart strategy.
 func (cp *checkpointer) failAttempt(err error) {
-	a := cp.attempt
-	if a == nil {
-		return
+	if a := cp.attempt; a != nil {
+		a.fail(err)
 	}
-	a.mu.Lock()
-	first := a.err == nil
-	if first {
-		a.err = err
-		close(a.failed)
-	}
-	a.mu.Unlock()
 }
 
 // attemptStarted and the other hooks below are called by the job's
@@ -340,27 +344,65 @@ func (cp *checkpointer) awaitStop() {
 	}
 }
 
-// jobEnded stops checkpointing and keeps or deletes the job's checkpoints per
-// the retention setting (Flink's ExternalizedCheckpointRetention).
+// jobEnded stops checkpointing and keeps or deletes the job's checkpoints:
+//   - finished (the input ended): as in Flink, every checkpoint is
+//     discarded, and so are those of earlier runs of the lineage; the
+//     lineage is marked finished, so that no "latest" resumes it again;
+//   - stopped with a savepoint: the checkpoints are discarded, the savepoint
+//     is where the job goes on from;
+//   - interrupted (its context cancelled: Ctrl-C, SIGTERM): the latest
+//     checkpoints are kept whatever the retention, for --resume latest;
+//   - cancelled or failed: per the retention setting (Flink's
+//     ExternalizedCheckpointRetention).
 func (cp *checkpointer) jobEnded(err error) {
-	cp.call(func() { cp.coord.Stop(); cp.attempt = nil })
+	var latest checkpoint.CompletedCheckpoint
+	var any, stopped bool
+	cp.call(func() {
+		cp.coord.Stop()
+		cp.attempt = nil
+		latest, any = cp.coord.LatestCompleted()
+		stopped = cp.stop != nil
+	})
+	j, o, s := cp.job, cp.opts, cp.storage
 	keep := false
 	switch {
+	case err == nil && !stopped:
+		if cerr := s.Clean(); cerr != nil {
+			cp.log.Warn().Err(cerr).Msg("could not delete the finished job's checkpoints")
+		}
+		if derr := checkpoint.DiscardLineage(s.FS(), o.Dir, j.graph.Name, j.lineage, s.JobDir()); derr != nil {
+			cp.log.Warn().Err(derr).Msg("could not delete the checkpoints of earlier runs of the finished job")
+		}
+		m := checkpoint.FinishedMarker{Lineage: j.lineage, JobID: j.ID, JobName: j.graph.Name, Finished: time.Now().UnixMilli()}
+		if any {
+			m.LastCheckpoint = latest.ID
+		}
+		if merr := s.MarkFinished(m); merr != nil {
+			cp.log.Warn().Err(merr).Msg("could not mark the job finished; --resume latest might resume one of its savepoints")
+		}
+		return
 	case err == nil:
-		keep = cp.opts.Retention == RetentionRetainOnCancel
+		keep = false
+	case errors.Is(err, ErrJobInterrupted):
+		keep = any
+		if any {
+			cp.log.Warn().Int64("checkpoint", latest.ID).Str("dir", s.Directory(latest.ID)).Msg("job interrupted; its latest checkpoint is kept: run it again with --resume latest to go on from there")
+		} else {
+			cp.log.Warn().Msg("job interrupted before its first checkpoint completed: there is nothing to resume")
+		}
 	case errors.Is(err, ErrJobCancelled):
-		keep = cp.opts.Retention == RetentionRetainOnCancel
+		keep = o.Retention == RetentionRetainOnCancel
 	default:
-		keep = cp.opts.Retention != RetentionNone && cp.opts.Retention != ""
+		keep = o.Retention != RetentionNone && o.Retention != ""
 	}
 	if keep {
-		if cerr := cp.storage.CleanupIncomplete(); cerr != nil {
+		if cerr := s.CleanupIncomplete(); cerr != nil {
 			cp.log.Warn().Err(cerr).Msg("could not remove incomplete checkpoints")
 		}
-		cp.log.Info().Str("dir", cp.storage.JobDir()).Msg("checkpoints retained")
+		cp.log.Info().Str("dir", s.JobDir()).Msg("checkpoints retained")
 		return
 	}
-	if rerr := cp.storage.RemoveJobDir(); rerr != nil {
+	if rerr := s.Clean(); rerr != nil {
 		cp.log.Warn().Err(rerr).Msg("could not delete the job's checkpoints")
 	}
 }
@@ -385,6 +427,11 @@ func (r responder) Decline(id int64, _ string, _ int, err error) {
 	r.cp.post(func() {
 		if r.cp.attempt == r.attempt {
 			r.cp.log.Warn().Err(err).Int64("checkpoint", id).Stringer("task", r.id).Msg("checkpoint declined")
+			if unmendable(err) {
+				// The next checkpoint, and the one after a restart, would
+				// fail the same way: fail now, naming the cause.
+				r.cp.job.failForGood(suppress(fmt.Errorf("checkpoint %d declined by %s: %w", id, r.id, err)))
+			}
 			r.cp.exec(r.cp.coord.Decline(time.Now(), id, r.id, err.Error()))
 		}
 	})
@@ -448,7 +495,7 @@ func (rp *restorePoint) restoreFor(g *graph.JobGraph, subtask int) func(operator
 				p = n.Parallelism
 			}
 		}
-		return &state.Restored{Subtask: subtask, Parallelism: p, OldParallelism: o.Parallelism, Handles: o.Handles, Read: read}
+		return &state.Restored{CheckpointID: rp.meta.ID, Subtask: subtask, Parallelism: p, OldParallelism: o.Parallelism, Handles: o.Handles, Read: read}
 	}
 }
 

@@ -20,9 +20,21 @@
 // restored from the latest completed checkpoint (or from the savepoint the job
 // started from, if no checkpoint has completed yet), so sources rewind and
 // two-phase-commit sinks commit what the checkpoint covered and drop the rest.
-// Failures that a restart cannot mend end the job at once: a corrupt or
-// unreadable checkpoint (state.ErrCorruptState: it is never skipped for an
-// older one), a cancellation, or an error wrapping ErrSuppressRestarts.
+// Failures that a restart cannot mend end the job at once (safety.go): a
+// corrupt or unreadable checkpoint (state.ErrCorruptState: it is never
+// skipped for an older one), state declared with another type
+// (state.ErrIncompatibleState), a directory that refuses writes or is full,
+// a lost lease, the reserved timestamp, a cancellation, or an error wrapping
+// ErrSuppressRestarts.
+//
+// Around runs (safety.go, checkpoints.go): Deploy checks that the checkpoint
+// and savepoint directories can be written and takes the job's lease on the
+// checkpoint directory before anything runs; the job's lineage is the
+// restored checkpoint's, or its own id; and at the end a finished job
+// discards its lineage's checkpoints and marks it finished, a stopped one
+// (stop-with-savepoint) discards its checkpoints, an interrupted one (its
+// context cancelled) keeps the latest, and a cancelled or failed one follows
+// the retention setting.
 // Failover restarts every task, as Flink's "full" failover strategy.
 //
 // # Checkpoints

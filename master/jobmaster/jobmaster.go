@@ -15,7 +15,6 @@ import (
 	"github.com/spate-io/spate/master/checkpoint"
 	"github.com/spate-io/spate/master/resource"
 	"github.com/spate-io/spate/sdk/graph"
-	"github.com/spate-io/spate/state"
 	"github.com/spate-io/spate/worker/network"
 	"github.com/spate-io/spate/worker/task"
 )
@@ -52,7 +51,13 @@ type CheckpointOptions struct {
 	SavepointDir string
 	// Retention is execution.checkpointing.externalized-checkpoint-retention.
 	Retention string
+	// LeaseTimeout is how long the job's lease on Dir lives without renewal
+	// (state.checkpoints.lease-timeout); 0 means DefaultLeaseTimeout.
+	LeaseTimeout time.Duration
 }
+
+// DefaultLeaseTimeout is the lease timeout when CheckpointOptions leave it 0.
+const DefaultLeaseTimeout = 30 * time.Second
 
 // RestoreOptions name the savepoint or checkpoint a job starts from.
 type RestoreOptions struct {
@@ -78,6 +83,12 @@ var ErrJobCancelled = errors.New("job cancelled")
 // failure that a restart cannot mend.
 var ErrSuppressRestarts = errors.New("unrecoverable failure")
 
+// ErrJobInterrupted is wrapped, with ErrJobCancelled, by the error of a job
+// whose context was cancelled (Ctrl-C, SIGTERM in the job binary): unlike
+// Cancel, an interruption keeps the latest checkpoint whatever the
+// retention, so that the next run resumes it (--resume latest).
+var ErrJobInterrupted = errors.New("job interrupted")
+
 // Job is a deployed job: one execution attempt after the other, until one
 // finishes, the job is cancelled, or the restart strategy gives up.
 type Job struct {
@@ -95,12 +106,17 @@ type Job struct {
 	current   *attempt
 	err       error
 	cancelled bool
+	fatal     error // set by failForGood: no restart after it
 	result    *Result
 	restarts  int
 	// Records in and out of earlier attempts, by node index.
 	pastIn, pastOut map[int]int64
 
 	cp *checkpointer // nil without checkpointing
+	// lineage is the chain of runs this one continues: the restored
+	// checkpoint's lineage, or this job's id on a fresh start.
+	lineage string
+	lease   *leaseKeeper // nil without checkpointing
 }
 
 // attempt is one execution of the job's tasks.
@@ -165,35 +181,51 @@ func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 	if !g.Finalized() {
 		return nil, fmt.Errorf("deploy %q: the job graph is not finalized", g.Name)
 	}
+	id := newJobID()
+	log := o.Log.With().Str("job", id).Logger()
+	var lease *leaseKeeper
+	if c := o.Checkpointing; c != nil {
+		l, err := guardCheckpoints(g, id, c, log)
+		if err != nil {
+			return nil, err
+		}
+		lease = l
+	}
+	fail := func(err error) (*Job, error) {
+		if lease != nil {
+			lease.release()
+		}
+		return nil, err
+	}
 	for _, n := range g.Nodes {
 		if p, ok := n.Factory.(task.Preparer); ok {
 			if err := p.Prepare(n.Parallelism); err != nil {
-				return nil, fmt.Errorf("%s: %w", n.Name, err)
+				return fail(fmt.Errorf("%s: %w", n.Name, err))
 			}
 		}
 	}
 	var initial *restorePoint
+	lineage := id
 	if o.Restore != nil {
-		rp, err := loadRestorePoint(g, o.Restore.FS, o.Restore.Dir, o.Restore.AllowNonRestoredState, o.Log)
+		rp, err := loadRestorePoint(g, o.Restore.FS, checkpoint.ResolveRestorePath(o.Restore.FS, o.Restore.Dir), o.Restore.AllowNonRestoredState, log)
 		if err != nil {
-			return nil, err
+			return fail(err)
 		}
-		initial = rp
+		initial, lineage = rp, rp.meta.LineageID()
 	}
 	slots, err := o.Slots.Allocate(g.MaxChainParallelism())
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	jobCtx, cancel := context.WithCancel(ctx)
-	j := &Job{ID: newJobID(), graph: g, opts: o, slots: slots, cancel: cancel, done: make(chan struct{}), userCtx: ctx,
-		pastIn: map[int]int64{}, pastOut: map[int]int64{}}
-	j.log = o.Log.With().Str("job", j.ID).Logger()
+	j := &Job{ID: id, graph: g, opts: o, slots: slots, cancel: cancel, done: make(chan struct{}), userCtx: ctx,
+		pastIn: map[int]int64{}, pastOut: map[int]int64{}, lineage: lineage, lease: lease, log: log}
 	if o.Checkpointing != nil {
 		cp, err := newCheckpointer(j, o.Checkpointing, initial)
 		if err != nil {
 			cancel()
 			o.Slots.Release(slots)
-			return nil, err
+			return fail(err)
 		}
 		j.cp = cp
 	}
@@ -201,15 +233,74 @@ func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 	if err != nil {
 		cancel()
 		o.Slots.Release(slots)
-		return nil, err
+		return fail(err)
 	}
 	j.start = time.Now()
-	j.log.Info().Str("name", g.Name).Int("tasks", len(a.tasks)).Int("slots", len(slots)).Msg("job started")
+	j.log.Info().Str("name", g.Name).Str("lineage", lineage).Int("tasks", len(a.tasks)).Int("slots", len(slots)).Msg("job started")
 	if j.cp != nil {
 		go j.cp.run(jobCtx)
 	}
+	if lease != nil {
+		lease.start(j.failForGood)
+	}
 	go j.supervise(jobCtx, a, initial)
 	return j, nil
+}
+
+// guardCheckpoints checks that the checkpoint and savepoint directories can
+// be written and takes the job's lease on the checkpoint directory: one run
+// of a job at a time on its checkpoints.
+func guardCheckpoints(g *graph.JobGraph, id string, c *CheckpointOptions, log zerolog.Logger) (*leaseKeeper, error) {
+	if err := checkWritable(c.FS, c.Dir, "state.checkpoints.dir"); err != nil {
+		return nil, err
+	}
+	if c.SavepointDir != "" {
+		if err := checkWritable(c.FS, c.SavepointDir, "state.savepoints.dir"); err != nil {
+			return nil, err
+		}
+	}
+	ttl := c.LeaseTimeout
+	if ttl <= 0 {
+		ttl = DefaultLeaseTimeout
+	}
+	l, err := checkpoint.AcquireLease(checkpoint.LeaseOptions{FS: c.FS, Root: c.Dir, JobName: g.Name, Owner: id, TTL: ttl})
+	if err != nil {
+		return nil, err
+	}
+	return newLeaseKeeper(l, ttl, log), nil
+}
+
+// failForGood fails the job without a restart: its current attempt fails
+// with err, and no new attempt starts.
+func (j *Job) failForGood(err error) {
+	j.mu.Lock()
+	if j.fatal == nil {
+		j.fatal = err
+	}
+	a := j.current
+	j.mu.Unlock()
+	if a != nil {
+		a.fail(err)
+	}
+}
+
+// fail records err as the attempt's failure, if it is the first, and stops
+// the attempt's tasks; it reports whether err was the first.
+func (a *attempt) fail(err error) bool {
+	a.mu.Lock()
+	first := a.err == nil
+	if first {
+		a.err = err
+		close(a.failed)
+	}
+	a.mu.Unlock()
+	if first {
+		a.cancel()
+		for _, g := range a.gates {
+			g.Close(network.ErrGateClosed)
+		}
+	}
+	return first
 }
 
 // newAttempt builds attempt n, restored from rp when set, and starts its tasks.
@@ -264,6 +355,10 @@ func (j *Job) supervise(ctx context.Context, a *attempt, initial *restorePoint) 
 		if j.isCancelled() || ctx.Err() != nil {
 			break
 		}
+		if f := j.fatalErr(); f != nil {
+			err = f
+			break
+		}
 		rp := initial
 		if j.cp != nil {
 			latest, rerr := j.cp.latestRestorePoint()
@@ -298,9 +393,16 @@ func rpID(rp *restorePoint) int64 {
 }
 
 // restartable tells failures worth a restart from those that would fail the
-// same way again: corrupt checkpoint state must fail loudly, never loop.
+// same way again (see unmendable): corrupt checkpoint state or a directory
+// that cannot be written must fail loudly, never loop.
 func restartable(err error) bool {
-	return !errors.Is(err, state.ErrCorruptState) && !errors.Is(err, ErrJobCancelled) && !errors.Is(err, ErrSuppressRestarts)
+	return !errors.Is(err, ErrJobCancelled) && !unmendable(err)
+}
+
+func (j *Job) fatalErr() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.fatal
 }
 
 // await waits until every task of a has finished (nil) or one failed.
@@ -342,12 +444,15 @@ func (j *Job) end(a *attempt, err error) {
 	if j.cancelled {
 		err = j.err
 	} else if err == nil && j.userCtx.Err() != nil {
-		err = fmt.Errorf("%w: %w", ErrJobCancelled, context.Cause(j.userCtx))
+		err = &interruptedError{context.Cause(j.userCtx)}
 	}
 	j.err = err
 	j.mu.Unlock()
 	if j.cp != nil {
 		j.cp.jobEnded(err)
+	}
+	if j.lease != nil {
+		j.lease.release()
 	}
 	j.cancel()
 	j.opts.Slots.Release(j.slots)
@@ -428,7 +533,7 @@ func (j *Job) build(a *attempt, rp *restorePoint) error {
 			d := task.Deployment{Graph: g, Chain: c, Subtask: sub, Outputs: map[int][]task.ChannelRef{},
 				Notify: notify[[2]int{c.Index, sub}], BatchSize: o.BatchSize, BufferTimeout: o.BufferTimeout,
 				BatchMode: o.BatchMode, WatermarkInterval: o.WatermarkInterval,
-				ExactlyOnce: o.ExactlyOnce, Attempt: a.n, Log: j.log}
+				ExactlyOnce: o.ExactlyOnce, Attempt: a.n, Lineage: j.lineage, Log: j.log}
 			if j.cp != nil {
 				d.Checkpoints = responder{cp: j.cp, attempt: a, id: taskID(c, sub)}
 				d.Storage = j.cp.storage
@@ -489,25 +594,17 @@ func canceledContext() context.Context {
 func (j *Job) run(ctx context.Context, a *attempt, dt *deployedTask) {
 	defer a.wg.Done()
 	err := dt.task.Run(ctx)
-	a.mu.Lock()
-	first := err != nil && a.err == nil
-	if first {
-		if ctx.Err() != nil && j.userCtx.Err() != nil {
-			err = fmt.Errorf("%w: %w", ErrJobCancelled, context.Cause(j.userCtx))
+	if err == nil {
+		if j.cp != nil {
+			j.cp.taskFinished(a)
 		}
-		a.err = err
-		close(a.failed)
+		return
 	}
-	a.mu.Unlock()
-	if err == nil && j.cp != nil {
-		j.cp.taskFinished(a)
+	if ctx.Err() != nil && j.userCtx.Err() != nil {
+		err = &interruptedError{context.Cause(j.userCtx)}
 	}
-	if first {
+	if a.fail(err) {
 		j.log.Debug().Err(err).Str("task", dt.chain.Name).Int("subtask", dt.subtask).Int("attempt", a.n).Msg("task failed; cancelling the attempt")
-		a.cancel()
-		for _, g := range a.gates {
-			g.Close(network.ErrGateClosed)
-		}
 	}
 }
 

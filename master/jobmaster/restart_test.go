@@ -123,9 +123,22 @@ func TestRestartStrategies(t *testing.T) {
 		{
 			// 1 s × 1.5ⁿ up to 1 min; a failure 1 s after each restart is
 			// far inside the 1 h reset threshold.
-			name:          "unset with checkpointing is exponential-delay with Flink's defaults",
+			// Flink's defaults, but for a bound of 10 restarts: a job that
+			// keeps failing gives up after about two minutes.
+			name:          "unset with checkpointing is exponential-delay with 10 attempts",
 			checkpointing: true,
-			str:           "exponential-delay (initial-backoff 1 s, max-backoff 1 min, backoff-multiplier 1.5, jitter-factor 0.1, reset-backoff-threshold 1 h, attempts-before-reset-backoff 2147483647)",
+			str:           "exponential-delay (initial-backoff 1 s, max-backoff 1 min, backoff-multiplier 1.5, jitter-factor 0.1, reset-backoff-threshold 1 h, attempts-before-reset-backoff 10)",
+			failures: []failure{
+				{0, s, true}, {s, 1500 * ms, true}, {s, 2250 * ms, true}, {s, 3375 * ms, true},
+				{s, 5062500 * time.Microsecond, true}, {s, 7593750 * time.Microsecond, true},
+				{s, 11390625 * time.Microsecond, true}, {s, 17085937500, true}, {s, 25628906250, true},
+				{s, 38443359375, true}, {s, 0, false},
+			},
+		},
+		{
+			name:     "exponential-delay: the backoff grows to max-backoff and resets",
+			settings: map[string]string{"restart-strategy.type": "exponential-delay", "restart-strategy.exponential-delay.attempts-before-reset-backoff": "100"},
+			str:      "exponential-delay (initial-backoff 1 s, max-backoff 1 min, backoff-multiplier 1.5, jitter-factor 0.1, reset-backoff-threshold 1 h, attempts-before-reset-backoff 100)",
 			failures: []failure{
 				{0, s, true}, {s, 1500 * ms, true}, {s, 2250 * ms, true}, {s, 3375 * ms, true},
 				{s, 5062500 * time.Microsecond, true}, {s, 7593750 * time.Microsecond, true},
@@ -164,7 +177,7 @@ func TestRestartStrategies(t *testing.T) {
 				"restart-strategy.exponential-delay.backoff-multiplier": "2",
 				"restart-strategy.exponential-delay.jitter-factor":      "0.5"},
 			jitters: []float64{0, 0, 0.75, 0.25, 0, 0.25, 0.5},
-			str:     "exponential-delay (initial-backoff 1 s, max-backoff 10 s, backoff-multiplier 2, jitter-factor 0.5, reset-backoff-threshold 1 h, attempts-before-reset-backoff 2147483647)",
+			str:     "exponential-delay (initial-backoff 1 s, max-backoff 10 s, backoff-multiplier 2, jitter-factor 0.5, reset-backoff-threshold 1 h, attempts-before-reset-backoff 10)",
 			failures: []failure{
 				{0, s, true}, {0, s, true}, {0, 5 * s, true}, {0, 6 * s, true}, {0, 8 * s, true},
 				{0, 10 * s, true}, {0, 10 * s, true},
@@ -175,7 +188,7 @@ func TestRestartStrategies(t *testing.T) {
 			settings: map[string]string{"restart-strategy.type": "exponential-delay",
 				"restart-strategy.exponential-delay.initial-backoff": "100 ms"},
 			jitters:  []float64{0.75, 0},
-			str:      "exponential-delay (initial-backoff 100 ms, max-backoff 1 min, backoff-multiplier 1.5, jitter-factor 0.1, reset-backoff-threshold 1 h, attempts-before-reset-backoff 2147483647)",
+			str:      "exponential-delay (initial-backoff 100 ms, max-backoff 1 min, backoff-multiplier 1.5, jitter-factor 0.1, reset-backoff-threshold 1 h, attempts-before-reset-backoff 10)",
 			failures: []failure{{0, 105 * ms, true}, {0, 135 * ms, true}},
 		},
 		{
@@ -184,7 +197,7 @@ func TestRestartStrategies(t *testing.T) {
 				"restart-strategy.exponential-delay.jitter-factor":      "0",
 				"restart-strategy.exponential-delay.backoff-multiplier": "1"},
 			jitters:  []float64{},
-			str:      "exponential-delay (initial-backoff 1 s, max-backoff 1 min, backoff-multiplier 1, jitter-factor 0, reset-backoff-threshold 1 h, attempts-before-reset-backoff 2147483647)",
+			str:      "exponential-delay (initial-backoff 1 s, max-backoff 1 min, backoff-multiplier 1, jitter-factor 0, reset-backoff-threshold 1 h, attempts-before-reset-backoff 10)",
 			failures: []failure{{0, s, true}, {0, s, true}, {0, s, true}},
 		},
 		{
@@ -244,10 +257,11 @@ func TestRestartStrategies(t *testing.T) {
 func TestExponentialDelayOverflow(t *testing.T) {
 	cfg := conf.New()
 	for k, v := range map[string]string{
-		"restart-strategy.type":                                 "exponential-delay",
-		"restart-strategy.exponential-delay.backoff-multiplier": "1e10",
-		"restart-strategy.exponential-delay.jitter-factor":      "1",
-		"restart-strategy.exponential-delay.max-backoff":        "106751 d", // about the longest Duration
+		"restart-strategy.type":                                            "exponential-delay",
+		"restart-strategy.exponential-delay.backoff-multiplier":            "1e10",
+		"restart-strategy.exponential-delay.jitter-factor":                 "1",
+		"restart-strategy.exponential-delay.max-backoff":                   "106751 d", // about the longest Duration
+		"restart-strategy.exponential-delay.attempts-before-reset-backoff": "1000",
 	} {
 		if err := cfg.Set(k, v); err != nil {
 			t.Fatal(err)

@@ -1,15 +1,26 @@
 package task
 
 import (
+	"errors"
+	"fmt"
 	"math"
 
 	"github.com/spate-io/spate/worker/network"
 )
 
+// ErrReservedTimestamp is wrapped by the error that fails an operator when a
+// user function stamps a record with network.NoTimestamp (math.MinInt64),
+// which marks records without a timestamp: a TimestampAssigner returning it
+// (TimestampsAndWatermarks), or Collector.CollectWithTimestamp given it. Such
+// a record would silently lose its event time; the task fails instead.
+var ErrReservedTimestamp = errors.New(`timestamp -9223372036854775808 (math.MinInt64) is reserved for "no timestamp"; event timestamps must be greater`)
+
 // WatermarkSpec configures TimestampsAndWatermarks: Flink's WatermarkStrategy.
 type WatermarkSpec[T any] struct {
 	// Timestamp extracts a record's event time in milliseconds; prev is the
-	// timestamp it already has (network.NoTimestamp when none). Nil with Ingestion.
+	// timestamp it already has (network.NoTimestamp when none). It must not
+	// return network.NoTimestamp: the operator fails with ErrReservedTimestamp.
+	// Nil keeps the timestamps records carry, and with Ingestion.
 	Timestamp func(v T, prev int64) int64
 	// OutOfOrderness is how late (ms) a record may be: the watermark is the highest
 	// timestamp seen minus OutOfOrderness minus 1. 0 means monotonous timestamps.
@@ -61,13 +72,25 @@ func (o *TimestampsAndWatermarks[T]) Push(batch []T, ts []int64) (err error) {
 		for range batch {
 			out = append(out, now)
 		}
+	} else if o.spec.Timestamp == nil {
+		for i := range batch {
+			prev := int64(network.NoTimestamp)
+			if ts != nil {
+				prev = ts[i]
+			}
+			out = append(out, prev)
+		}
 	} else {
 		for i, v := range batch {
 			prev := int64(network.NoTimestamp)
 			if ts != nil {
 				prev = ts[i]
 			}
-			out = append(out, o.spec.Timestamp(v, prev))
+			t := o.spec.Timestamp(v, prev)
+			if t == network.NoTimestamp {
+				return o.ctx.Fail(fmt.Errorf("timestamp assigner: %w", ErrReservedTimestamp))
+			}
+			out = append(out, t)
 		}
 	}
 	for _, t := range out {
@@ -102,6 +125,10 @@ func (o *TimestampsAndWatermarks[T]) onPeriodic(now int64) error {
 	case o.spec.Ingestion:
 		wm = now - 1
 	case o.maxTimestamp == math.MinInt64:
+		return nil
+	case o.maxTimestamp <= math.MinInt64+o.spec.OutOfOrderness:
+		// The subtraction would wrap around to a watermark far in the future;
+		// saturated, it is math.MinInt64, which is no progress.
 		return nil
 	default:
 		wm = o.maxTimestamp - o.spec.OutOfOrderness - 1

@@ -36,8 +36,8 @@ var ErrNoKeyedState = errors.New("keyed state and timers need keyed inputs: conn
 // nil (not keyed) or both set.
 func NewCoProcess[K comparable, T1, T2, U any](ctx *OperatorContext, key1 func(T1) K, key2 func(T2) K, hash func(K) uint64,
 	newFn func(rt *KeyedRuntime[K]) (CoProcessor[T1, T2, U], error), out Output[U]) (*CoProcess[K, T1, T2, U], Output[T1], Output[T2], error) {
-	o := &CoProcess[K, T1, T2, U]{emitter: emitter[U]{base: base{ctx}, out: out, scheduled: math.MaxInt64},
-		key1: key1, key2: key2, valve: NewWatermarkValve(2)}
+	o := &CoProcess[K, T1, T2, U]{emitter: newEmitter(ctx, out), key1: key1, key2: key2, valve: NewWatermarkValve(2)}
+	o.bind()
 	if key1 != nil {
 		rt, err := newKeyedRuntime(ctx, hash)
 		if err != nil {
@@ -81,7 +81,7 @@ func pushCo[K comparable, T1, T2, U, V any](o *CoProcess[K, T1, T2, U], batch []
 	defer o.ctx.Recover(&err)
 	o.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
 	o.col.reset()
-	o.col.hasTS, o.col.cur = ts != nil, network.NoTimestamp
+	o.col.setInput(ts != nil, network.NoTimestamp)
 	for i, v := range batch {
 		if key != nil {
 			if err := o.rt.Backend.SetCurrentKey(key(v)); err != nil {
@@ -89,15 +89,13 @@ func pushCo[K comparable, T1, T2, U, V any](o *CoProcess[K, T1, T2, U], batch []
 			}
 		}
 		if ts != nil {
-			o.col.cur = ts[i]
+			o.col.setCurrent(ts[i])
 		}
 		if err := process(v, o.col.cur, &o.col); err != nil {
 			return o.ctx.Fail(err)
 		}
-		if len(o.col.buf) >= o.ctx.BatchSize {
-			if err := o.flush(); err != nil {
-				return err
-			}
+		if err := o.col.failed(); err != nil {
+			return err
 		}
 	}
 	return o.afterCalls()

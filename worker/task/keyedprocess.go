@@ -112,7 +112,8 @@ func NewKeyedProcess[K comparable, T, U any](ctx *OperatorContext, key func(T) K
 	if err != nil {
 		return nil, err
 	}
-	o := &KeyedProcess[K, T, U]{emitter: emitter[U]{base: base{ctx}, out: out, scheduled: math.MaxInt64}, key: key, rt: rt}
+	o := &KeyedProcess[K, T, U]{emitter: newEmitter(ctx, out), key: key, rt: rt}
+	o.bind()
 	fn, err := newFn(rt)
 	if err != nil {
 		return nil, err
@@ -125,21 +126,19 @@ func (o *KeyedProcess[K, T, U]) Push(batch []T, ts []int64) (err error) {
 	defer o.ctx.Recover(&err)
 	o.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
 	o.col.reset()
-	o.col.hasTS, o.col.cur = ts != nil, network.NoTimestamp
+	o.col.setInput(ts != nil, network.NoTimestamp)
 	for i, v := range batch {
 		if err := o.rt.Backend.SetCurrentKey(o.key(v)); err != nil {
 			return o.ctx.Fail(err)
 		}
 		if ts != nil {
-			o.col.cur = ts[i]
+			o.col.setCurrent(ts[i])
 		}
 		if err := o.fn.ProcessElement(v, o.col.cur, &o.col); err != nil {
 			return o.ctx.Fail(err)
 		}
-		if len(o.col.buf) >= o.ctx.BatchSize {
-			if err := o.flush(); err != nil {
-				return err
-			}
+		if err := o.col.failed(); err != nil {
+			return err
 		}
 	}
 	return o.afterCalls()

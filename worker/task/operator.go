@@ -103,6 +103,9 @@ type OperatorContext struct {
 	Restored *state.Restored
 	// Attempt counts the job's restarts: 0 for the first execution.
 	Attempt int
+	// Lineage names the chain of runs the job continues: its id on a fresh
+	// start, the restored checkpoint's lineage after a restore.
+	Lineage string
 	sides   []sideFlusher
 }
 

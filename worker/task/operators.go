@@ -5,33 +5,147 @@ import (
 	"github.com/spate-io/spate/worker/network"
 )
 
-// Collector gathers the records a FlatMap or Process function emits for one
-// input record. It is a concrete type so Collect is a direct, inlinable append.
+// Collector gathers the records a FlatMap, Process or window function emits.
+// It is a concrete type so Collect is a direct, inlinable append.
+//
+// The Collector of an operator is bounded: once it holds a batch
+// (execution.batch-size records) it hands them to the operator's output at
+// once, in the middle of the user's call, so a call may emit any number of
+// records in the memory of one batch. The records reach the output in the
+// order they were collected, each with its timestamp. A flush that fails is
+// reported by the operator when the user's call returns; the records collected
+// after it are dropped, as the operator then fails. A Collector of the zero
+// value, as a test makes to call a function directly, keeps every record (see
+// Records).
+//
+// Timestamps are written lazily: the records Collect appends during one call
+// all carry the same timestamp, stamp, so ts is filled up to len(buf) only
+// when the stamp changes or the buffer is pushed, and Collect itself stays one
+// comparison and an append, with or without timestamps.
 type Collector[T any] struct {
-	buf   []T
-	ts    []int64
-	cur   int64 // timestamp of the input record being processed
-	hasTS bool
+	buf []T
+	// ts, when stamped, holds the timestamps of buf[:len(ts)]; the records
+	// after them carry stamp. When not stamped, no record has a timestamp and
+	// ts is empty.
+	ts      []int64
+	stamped bool
+	stamp   int64 // timestamp of the records collected since ts was filled
+	cur     int64 // timestamp of the input record being processed
+	hasTS   bool  // whether the input record (or firing timer) has a timestamp
+	// limit is the number of records at which Collect flushes: the batch
+	// size; 0 for an unbounded Collector.
+	limit int
+	// fastBelow is the buffer length below which Collect is a plain append:
+	// limit-1; 0 (never) for an unbounded Collector. The one comparison comes
+	// before the append, so that the new length is not read back after it is
+	// stored.
+	fastBelow int
+	// flush pushes buf and timestamps() downstream and resets c (the operator's).
+	flush func() error
+	err   error // the first error of a flush during the current call
+}
+
+// bind makes c flush through flush whenever it holds limit records (at least 1).
+func (c *Collector[T]) bind(limit int, flush func() error) {
+	c.limit, c.flush = max(limit, 1), flush
+	c.fastBelow = c.limit - 1
+}
+
+// setInput says whether the records about to be collected carry a timestamp,
+// and which: the input record's, or a firing timer's.
+func (c *Collector[T]) setInput(hasTS bool, cur int64) {
+	c.fill()
+	if hasTS && !c.stamped {
+		c.startStamping()
+	}
+	c.hasTS = hasTS
+	c.setCurrent(cur)
+}
+
+// setCurrent sets the timestamp of the next input record (after setInput).
+func (c *Collector[T]) setCurrent(cur int64) {
+	if c.stamped {
+		c.fill()
+	}
+	c.cur, c.stamp = cur, network.NoTimestamp
+	if c.hasTS {
+		c.stamp = cur
+	}
+}
+
+// startStamping gives the records collected so far, which carry no timestamp,
+// NoTimestamp: from now on ts runs parallel to buf.
+func (c *Collector[T]) startStamping() {
+	for len(c.ts) < len(c.buf) {
+		c.ts = append(c.ts, network.NoTimestamp)
+	}
+	c.stamped = true
+}
+
+// fill gives the records collected since the last fill their timestamp.
+func (c *Collector[T]) fill() {
+	if !c.stamped {
+		return
+	}
+	for len(c.ts) < len(c.buf) {
+		c.ts = append(c.ts, c.stamp)
+	}
 }
 
 // Collect emits v with the timestamp of the input record, if it has one.
 func (c *Collector[T]) Collect(v T) {
+	if len(c.buf) < c.fastBelow {
+		c.buf = append(c.buf, v)
+		return
+	}
+	c.collectSlow(v)
+}
+
+// collectSlow is the Collect that fills the buffer, and so flushes it, or
+// that of an unbounded Collector. It is kept out of line so that Collect,
+// small, is inlined.
+//
+//go:noinline
+func (c *Collector[T]) collectSlow(v T) {
 	c.buf = append(c.buf, v)
-	if c.hasTS {
-		c.ts = append(c.ts, c.cur)
+	if len(c.buf) == c.limit {
+		c.flushFull()
 	}
 }
 
 // CollectWithTimestamp emits v with timestamp ts.
 func (c *Collector[T]) CollectWithTimestamp(v T, ts int64) {
-	if !c.hasTS { // records so far carried no timestamp
-		for len(c.ts) < len(c.buf) {
-			c.ts = append(c.ts, network.NoTimestamp)
-		}
-		c.hasTS = true
+	if c.stamped {
+		c.fill()
+	} else {
+		c.startStamping()
 	}
 	c.buf = append(c.buf, v)
 	c.ts = append(c.ts, ts)
+	if len(c.buf) == c.limit {
+		c.flushFull()
+	}
+}
+
+// flushFull hands a full buffer downstream during a user call. After a failed
+// flush it only empties the buffer: the operator fails with c.err once the
+// call returns.
+func (c *Collector[T]) flushFull() {
+	if c.err == nil {
+		c.err = c.flush()
+	}
+	c.reset()
+}
+
+// failed returns, and forgets, the error of a flush during the last user call.
+// Operators check it after every call.
+func (c *Collector[T]) failed() error {
+	if c.err == nil {
+		return nil
+	}
+	err := c.err
+	c.err = nil
+	return err
 }
 
 // Timestamp is the timestamp of the input record being processed, and whether it has one.
@@ -39,19 +153,30 @@ func (c *Collector[T]) Timestamp() (int64, bool) {
 	return c.cur, c.hasTS && c.cur != network.NoTimestamp
 }
 
+// reset empties the buffer. A bound Collector never holds more than its limit,
+// but should its buffer have grown far beyond (appends by some future path),
+// the memory is released rather than kept for the operator's lifetime.
 func (c *Collector[T]) reset() {
+	if c.limit > 0 && cap(c.buf) > 2*c.limit {
+		c.buf, c.ts = nil, nil
+	}
 	c.buf, c.ts = c.buf[:0], c.ts[:0]
+	c.stamped = c.hasTS
 }
 
+// timestamps returns the records' timestamps, parallel to buf, or nil when
+// none has one.
 func (c *Collector[T]) timestamps() []int64 {
-	if len(c.ts) == 0 {
+	if !c.stamped || len(c.buf) == 0 {
 		return nil
 	}
+	c.fill()
 	return c.ts
 }
 
 // Records returns what was collected and not yet handed downstream; it lets a
-// test call a FlatMap or Process function directly.
+// test call a FlatMap or Process function directly, with a Collector of the
+// zero value, which keeps every record.
 func (c *Collector[T]) Records() []T { return c.buf }
 
 // base holds what every one-input operator shares.
@@ -135,7 +260,8 @@ func (o *Filter[T]) Push(batch []T, ts []int64) (err error) {
 func (o *Filter[T]) Emit(e Event) error { return o.out.Emit(e) }
 
 // FlatMap calls fn for every record; fn emits zero or more records through the
-// collector.
+// collector, which pushes them downstream a batch at a time, during the call
+// when one call emits more than a batch.
 type FlatMap[T, U any] struct {
 	base
 	fn  func(T, *Collector[U]) error
@@ -146,25 +272,25 @@ type FlatMap[T, U any] struct {
 // NewFlatMap returns a FlatMap operator. fn may also be a Process function
 // adapted by the sdk: anything that emits through a Collector.
 func NewFlatMap[T, U any](ctx *OperatorContext, fn func(T, *Collector[U]) error, out Output[U]) *FlatMap[T, U] {
-	return &FlatMap[T, U]{base: base{ctx}, fn: fn, out: out, col: Collector[U]{buf: make([]U, 0, ctx.BatchSize)}}
+	o := &FlatMap[T, U]{base: base{ctx}, fn: fn, out: out, col: Collector[U]{buf: make([]U, 0, ctx.BatchSize)}}
+	o.col.bind(ctx.BatchSize, o.flush)
+	return o
 }
 
 func (o *FlatMap[T, U]) Push(batch []T, ts []int64) (err error) {
 	defer o.ctx.Recover(&err)
 	o.ctx.Metrics.RecordsIn.Add(int64(len(batch)))
 	o.col.reset()
-	o.col.hasTS, o.col.cur = ts != nil, network.NoTimestamp
+	o.col.setInput(ts != nil, network.NoTimestamp)
 	for i, v := range batch {
 		if ts != nil {
-			o.col.cur = ts[i]
+			o.col.setCurrent(ts[i])
 		}
 		if err := o.fn(v, &o.col); err != nil {
 			return o.ctx.Fail(err)
 		}
-		if len(o.col.buf) >= o.ctx.BatchSize {
-			if err := o.flush(); err != nil {
-				return err
-			}
+		if err := o.col.failed(); err != nil { // a full batch was flushed during the call
+			return err
 		}
 	}
 	if err := o.flush(); err != nil {

@@ -43,6 +43,9 @@ type Deployment struct {
 	Restore func(operatorID string) *state.Restored
 	// Attempt counts the restarts of the job: 0 for the first execution.
 	Attempt int
+	// Lineage names the chain of runs the job continues (see
+	// checkpoint.Metadata.Lineage); sinks record it with what they commit.
+	Lineage string
 	Log     zerolog.Logger
 }
 
@@ -106,7 +109,7 @@ func Build(d Deployment) (t *Task, err error) {
 			KeyGroups: state.KeyGroupRangeForSubtask(d.Subtask, n.MaxParallelism, n.Parallelism),
 			BatchSize: d.BatchSize, BatchMode: d.BatchMode, Metrics: &OperatorMetrics{}, Timers: t,
 			WatermarkInterval: d.WatermarkInterval, Checkpointing: d.Checkpoints != nil, Attempt: d.Attempt,
-			Log: t.log.With().Str("operator", n.Name).Logger(),
+			Lineage: d.Lineage, Log: t.log.With().Str("operator", n.Name).Logger(),
 		}
 		if d.Restore != nil {
 			ctx.Restored = d.Restore(n.ID)

@@ -66,7 +66,7 @@ type WindowOperator[K comparable, T, ACC, OUT any] struct {
 // NewWindowOperator builds the operator for one subtask.
 func NewWindowOperator[K comparable, T, ACC, OUT any](ctx *OperatorContext, spec WindowSpec[K, T, ACC, OUT], out Output[OUT]) (*WindowOperator[K, T, ACC, OUT], error) {
 	b := state.NewHeapKeyedBackend[K](ctx.KeyGroups, ctx.MaxParallelism, spec.Hash, ctx.Timers.Now)
-	o := &WindowOperator[K, T, ACC, OUT]{emitter: emitter[OUT]{base: base{ctx}, out: out, scheduled: math.MaxInt64},
+	o := &WindowOperator[K, T, ACC, OUT]{emitter: newEmitter(ctx, out),
 		spec: spec, trigger: spec.Trigger, backend: b,
 		timers:   state.NewTimerService[K, window.Window](b),
 		contents: state.NewKeyedMap[winKey[K], ACC](ctx.KeyGroups),
@@ -76,6 +76,7 @@ func NewWindowOperator[K comparable, T, ACC, OUT any](ctx *OperatorContext, spec
 		o.trigger = spec.Assigner.DefaultTrigger()
 	}
 	o.tctx.op = o
+	o.bind()
 	if r := ctx.Restored; r != nil {
 		if err := o.restore(r); err != nil {
 			return nil, err
@@ -206,17 +207,15 @@ func (o *WindowOperator[K, T, ACC, OUT]) act(res window.Result, key K, kg int, w
 			if o.spec.Evict != nil {
 				acc = o.spec.Evict(acc, w, true)
 			}
-			o.col.hasTS, o.col.cur = true, w.MaxTimestamp()
+			o.col.setInput(true, w.MaxTimestamp())
 			if err := o.spec.Emit(key, w, acc, &o.col); err != nil {
+				return err
+			}
+			if err := o.col.failed(); err != nil {
 				return err
 			}
 			if o.spec.Evict != nil {
 				o.contents.Put(kg, wk, o.spec.Evict(acc, w, false))
-			}
-			if len(o.col.buf) >= o.ctx.BatchSize {
-				if err := o.flush(); err != nil {
-					return err
-				}
 			}
 		}
 	}

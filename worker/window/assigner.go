@@ -123,11 +123,18 @@ type sliding struct {
 	eventTime           bool
 }
 
+// MaxWindowsPerElement bounds the windows a sliding assigner puts one element
+// in, ceil(size/slide). Without it a size far above the slide (a year sliding
+// by 1 ms) would make each assignment allocate terabytes and kill the process
+// at the first element; Flink has no such bound and runs out of memory.
+const MaxWindowsPerElement = 1 << 20
+
 // SlidingEventTime returns Flink's SlidingEventTimeWindows: windows of size
 // size on event time that start every slide, at offset + k*slide. An element
 // belongs to about size/slide windows (none when slide > size and it falls in a
-// gap between windows). It requires size > 0, slide > 0 and
-// -slide < offset < slide (as Flink: an offset is only meaningful modulo slide).
+// gap between windows). It requires size > 0, slide > 0,
+// -slide < offset < slide (as Flink: an offset is only meaningful modulo
+// slide) and ceil(size/slide) <= MaxWindowsPerElement.
 func SlidingEventTime(size, slide, offset int64) (Assigner, error) {
 	return newSliding(size, slide, offset, true)
 }
@@ -148,6 +155,10 @@ func newSliding(size, slide, offset int64, eventTime bool) (Assigner, error) {
 	if offset <= -slide || offset >= slide {
 		return nil, invalidf("%s offset must be within (-slide, slide) = (%d, %d), got %d; an offset that differs by a multiple of slide gives the same windows",
 			name, -slide, slide, offset)
+	}
+	if n := (size-1)/slide + 1; n > MaxWindowsPerElement { // ceil(size/slide), without overflow
+		return nil, invalidf("%s size %d and slide %d put every element in %d windows, more than the %d allowed; use a larger slide or a smaller size",
+			name, size, slide, n, MaxWindowsPerElement)
 	}
 	return &sliding{size: size, slide: slide, offset: offset, eventTime: eventTime}, nil
 }

@@ -16,8 +16,10 @@ const maxDirDepth = 128
 
 // Enumerate lists the input files under path: the file itself, or every regular file in the
 // directory tree (recursively, sorted by path), skipping names that start with "." or "_"
-// (Hadoop/Flink convention: hidden and in-progress files). A file named by path itself is
-// never skipped. Errors name the path: a missing path → `input path "X" does not exist`
+// (Hadoop/Flink convention: hidden and in-progress files) and the pipes, FIFOs, sockets and
+// devices found in a directory, which could block or never end. A file named by path itself
+// is never skipped: a special one (/dev/stdin, a FIFO) is listed with Special set, and
+// AssignSplits reads it as one stream. Errors name the path: a missing path → `input path "X" does not exist`
 // (wraps fs.ErrNotExist); an unreadable directory → `cannot read input directory "X":
 // permission denied` (wraps fs.ErrPermission). An empty directory is not an error: it has
 // zero files.
@@ -56,6 +58,9 @@ func walk(fsys hdfs.FileSystem, dir string, depth int, files *[]hdfs.FileInfo) e
 			if err := walk(fsys, e.Path, depth+1, files); err != nil {
 				return err
 			}
+			continue
+		}
+		if e.Special {
 			continue
 		}
 		*files = append(*files, e)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/spate-io/spate/hdfs"
@@ -118,4 +119,31 @@ func TestEnumerateSymlinkLoop(t *testing.T) {
 		t.Fatal("Enumerate of a tree with a symbolic link loop succeeded")
 	}
 	t.Log(err)
+}
+
+// TestEnumerateSpecialFiles: a FIFO named as the input is listed, Special, so
+// that it is read as a stream; one found in a directory is skipped, since
+// opening it would block until some writer came.
+func TestEnumerateSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(dir, "a.txt"), "a")
+
+	got, err := Enumerate(hdfs.Local{}, fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Path != fifo || !got[0].Special {
+		t.Errorf("Enumerate(fifo) = %+v, want the FIFO itself, Special", got)
+	}
+	got, err = Enumerate(hdfs.Local{}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Path != filepath.Join(dir, "a.txt") || got[0].Special {
+		t.Errorf("Enumerate(dir) = %+v, want only a.txt", got)
+	}
 }

@@ -6,15 +6,23 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/spate-io/spate/conf"
 	"github.com/spate-io/spate/hdfs"
 )
 
-// DefaultMaxLineBytes is the line length limit of a LineReader constructed with maxLineBytes 0.
+// DefaultMaxLineBytes is the line length limit of a LineReader constructed with maxLineBytes 0:
+// the default of source.text.max-line-bytes (conf.SourceTextMaxLineBytes).
 const DefaultMaxLineBytes = 64 << 20
 
 // ErrLineTooLong is wrapped by LineReader.ReadBatch's error when a line is longer than the
-// reader's limit. It is a user error: the input is not what the job expects.
+// reader's limit. It is a user error: the input is not what the job expects, or the limit,
+// source.text.max-line-bytes, is too low for it.
 var ErrLineTooLong = errors.New("line too long")
+
+// ErrStreamResume is wrapped by NewLineReader's error for a stream split (Split.Stream) that
+// starts past byte 0: a pipe or device cannot be rewound or skipped to where an earlier
+// reader stood, so its lines from there are gone.
+var ErrStreamResume = errors.New("a stream cannot be read again from the middle")
 
 const (
 	readBufferSize    = 256 << 10 // the reader's buffer for splits at least this long
@@ -40,9 +48,11 @@ type LineReader struct {
 }
 
 // NewLineReader opens s.Path and positions the reader at the first line of s: if s.Start is
-// not 0 it skips what is left of the line that started before s. maxLineBytes limits the
-// length of a line without its "\n" or "\r\n"; 0 means DefaultMaxLineBytes. The caller
-// must Close the reader.
+// not 0 it skips what is left of the line that started before s. A stream split (s.Stream())
+// is read from the current position of the stream, which must be its start, to its end: never
+// seeked, and refused, with an error wrapping ErrStreamResume, if s.Start is not 0.
+// maxLineBytes limits the length of a line without its "\n" or "\r\n"; 0 means
+// DefaultMaxLineBytes. The caller must Close the reader.
 func NewLineReader(fsys hdfs.FileSystem, s Split, maxLineBytes int) (*LineReader, error) {
 	if maxLineBytes < 0 {
 		return nil, fmt.Errorf("filesystem: maximum line length must be positive, or 0 for the default, got %d", maxLineBytes)
@@ -52,6 +62,9 @@ func NewLineReader(fsys hdfs.FileSystem, s Split, maxLineBytes int) (*LineReader
 	}
 	if s.Start < 0 {
 		return nil, fmt.Errorf("filesystem: invalid split %v", s)
+	}
+	if s.Stream() && s.Start > 0 {
+		return nil, fmt.Errorf("input %q is a pipe or device, not a regular file: it cannot be read again from byte offset %d (%w)", s.Path, s.Start, ErrStreamResume)
 	}
 	f, err := fsys.Open(s.Path)
 	if err != nil {
@@ -63,7 +76,8 @@ func NewLineReader(fsys hdfs.FileSystem, s Split, maxLineBytes int) (*LineReader
 		return r, nil
 	}
 	// Start one byte early: if that byte is the '\n' ending the previous line, the skip below
-	// consumes just it and the first line starts exactly at s.Start.
+	// consumes just it and the first line starts exactly at s.Start. (A stream starts at 0:
+	// it is read from where it stands, with Read only.)
 	pos := max(s.Start-1, 0)
 	if pos > 0 {
 		if _, err := f.Seek(pos, io.SeekStart); err != nil {
@@ -196,8 +210,8 @@ func trimEOL(b []byte) []byte {
 
 func (r *LineReader) tooLong(start int64) error {
 	return fmt.Errorf("input file %q: the line at byte offset %d is longer than the maximum of %d bytes (%w); "+
-		"if the file really has lines this long, raise the maximum line length, otherwise check that it is a text file with '\\n' line endings",
-		r.path, start, r.maxLine, ErrLineTooLong)
+		"if the file really has lines this long, raise %s, otherwise check that it is a text file with '\\n' line endings",
+		r.path, start, r.maxLine, ErrLineTooLong, conf.SourceTextMaxLineBytes.Key())
 }
 
 func (r *LineReader) readError(err error) error {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spate-io/spate/conf"
 	"github.com/spate-io/spate/hdfs"
 	"github.com/spate-io/spate/hdfs/faultfs"
 )
@@ -368,7 +369,7 @@ func TestLineReaderMaxLineBytes(t *testing.T) {
 		t.Fatalf("ReadBatch = %q, %v; want the three lines before the long one", lines, err)
 	}
 	want := fmt.Sprintf("input file %q: the line at byte offset 29 is longer than the maximum of 10 bytes (line too long); "+
-		"if the file really has lines this long, raise the maximum line length, otherwise check that it is a text file with '\\n' line endings", p)
+		"if the file really has lines this long, raise source.text.max-line-bytes, otherwise check that it is a text file with '\\n' line endings", p)
 	for range 2 { // the error is sticky
 		lines, err = r.ReadBatch(nil, 100)
 		if len(lines) != 0 || !errors.Is(err, ErrLineTooLong) || err.Error() != want {
@@ -377,6 +378,14 @@ func TestLineReaderMaxLineBytes(t *testing.T) {
 		if r.Offset() != 29 {
 			t.Errorf("Offset = %d, want 29 (the long line)", r.Offset())
 		}
+	}
+}
+
+// TestDefaultMaxLineBytesIsTheKeysDefault: a reader made with limit 0 and the text source,
+// which reads source.text.max-line-bytes, agree.
+func TestDefaultMaxLineBytesIsTheKeysDefault(t *testing.T) {
+	if got := conf.SourceTextMaxLineBytes.Get(conf.New()); got != DefaultMaxLineBytes {
+		t.Errorf("%s defaults to %d, DefaultMaxLineBytes is %d", conf.SourceTextMaxLineBytes.Key(), got, DefaultMaxLineBytes)
 	}
 }
 
@@ -457,6 +466,150 @@ func TestLineReaderErrors(t *testing.T) {
 	// Skipping the head of a split reads too.
 	if _, err := NewLineReader(fsys, Split{p, 1, 4}, 0); !errors.Is(err, syscall.EIO) || !strings.Contains(err.Error(), p) {
 		t.Errorf("read fault while skipping: err = %v", err)
+	}
+}
+
+// streamContent is what the stream tests write: short lines, an empty one, one longer than
+// the reader's buffer, "\r\n" endings and no final '\n'.
+var streamContent = "first\n\nsecond\r\n" + strings.Repeat("long", readBufferSize/2) + "\nlast"
+
+// readStream reads all of a stream's lines through the splits AssignSplits makes of it at
+// parallelism 2, and checks that subtask 1 has nothing to read.
+func readStream(t *testing.T, fsys hdfs.FileSystem, path string) []string {
+	t.Helper()
+	files, err := Enumerate(fsys, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	splits := AssignSplits(files, 2)
+	if want := [][]Split{{{path, 0, StreamEnd}}, nil}; !slices.EqualFunc(splits, want, slices.Equal) {
+		t.Fatalf("AssignSplits(%+v) = %v, want %v", files, splits, want)
+	}
+	r, err := NewLineReader(fsys, splits[0][0], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var lines []string
+	for {
+		lines, err = r.ReadBatch(lines, 2)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.Offset() != int64(len(streamContent)) {
+		t.Errorf("Offset at the end = %d, want %d", r.Offset(), len(streamContent))
+	}
+	return lines
+}
+
+// writeSlowly writes content in small pieces, so the reader sees short reads, then closes w.
+func writeSlowly(w io.WriteCloser, content string) error {
+	for len(content) > 0 {
+		n := min(len(content), 1000)
+		if _, err := io.WriteString(w, content[:n]); err != nil {
+			w.Close()
+			return err
+		}
+		content = content[n:]
+	}
+	return w.Close()
+}
+
+// TestLineReaderFIFO reads a named pipe while another goroutine writes it: every line, in
+// order, though its size is 0.
+func TestLineReaderFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // blocks until the reader opens it
+		if err != nil {
+			done <- err
+			return
+		}
+		done <- writeSlowly(w, streamContent)
+	}()
+	got := readStream(t, hdfs.Local{}, fifo)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if want := refLines(streamContent); !slices.Equal(got, want) {
+		t.Errorf("read %d lines %.80q, want %d lines %.80q", len(got), got, len(want), want)
+	}
+}
+
+// TestLineReaderPipe reads an anonymous pipe as /dev/stdin is under "cat f | job": through
+// /proc/self/fd, as the path /dev/stdin leads.
+func TestLineReaderPipe(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	path := fmt.Sprintf("/proc/self/fd/%d", pr.Fd())
+	done := make(chan error, 1)
+	go func() { done <- writeSlowly(pw, streamContent) }()
+	got := readStream(t, hdfs.Local{}, path)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if want := refLines(streamContent); !slices.Equal(got, want) {
+		t.Errorf("read %d lines %.80q, want %d lines %.80q", len(got), got, len(want), want)
+	}
+}
+
+// streamFS serves one special file whose Seek and ReadAt fail the test: a stream is only
+// ever Read.
+type streamFS struct {
+	hdfs.FileSystem
+	t       *testing.T
+	path    string
+	content string
+}
+
+func (s streamFS) Stat(path string) (hdfs.FileInfo, error) {
+	return hdfs.FileInfo{Path: path, Name: filepath.Base(path), Special: true}, nil
+}
+
+func (s streamFS) Open(path string) (hdfs.File, error) {
+	return &noSeekFile{Reader: strings.NewReader(s.content), t: s.t}, nil
+}
+
+type noSeekFile struct {
+	io.Reader
+	t *testing.T
+}
+
+func (f *noSeekFile) Seek(int64, int) (int64, error) {
+	f.t.Error("a stream was seeked")
+	return 0, errors.New("seek on a stream")
+}
+
+func (f *noSeekFile) ReadAt([]byte, int64) (int, error) {
+	f.t.Error("a stream was read with ReadAt")
+	return 0, errors.New("ReadAt on a stream")
+}
+
+func (f *noSeekFile) Close() error { return nil }
+
+// TestLineReaderStreamNeverSeeks: a stream is read with Read only, and a stream split that
+// starts past byte 0 (a resume) is refused with ErrStreamResume, not skipped to.
+func TestLineReaderStreamNeverSeeks(t *testing.T) {
+	fsys := streamFS{t: t, path: "/dev/stdin", content: streamContent}
+	got := readStream(t, fsys, "/dev/stdin")
+	if want := refLines(streamContent); !slices.Equal(got, want) {
+		t.Errorf("read %d lines, want %d", len(got), len(want))
+	}
+	_, err := NewLineReader(fsys, Split{"/dev/stdin", 1234, StreamEnd}, 0)
+	want := `input "/dev/stdin" is a pipe or device, not a regular file: it cannot be read again from byte offset 1234 (a stream cannot be read again from the middle)`
+	if !errors.Is(err, ErrStreamResume) || err == nil || err.Error() != want {
+		t.Errorf("resumed stream: err = %v, want\n%s", err, want)
 	}
 }
 

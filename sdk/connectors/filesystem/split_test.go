@@ -91,12 +91,104 @@ func TestAssignSplitsRandom(t *testing.T) {
 			}
 		}
 		fs := files(sizes...)
+		for i := range fs {
+			fs[i].Special = rng.IntN(8) == 0
+		}
 		p := 1 + rng.IntN(16)
-		checkAssignment(t, fs, p, AssignSplits(fs, p))
+		checkStreams(t, fs, p, AssignSplits(fs, p))
 		if t.Failed() {
 			t.Fatalf("sizes %v, parallelism %d", sizes, p)
 		}
 	}
+}
+
+// TestAssignSplitsStreams: a special file (a pipe, FIFO or device, whose size
+// is meaningless) is one uncut split [0, StreamEnd) of subtask 0, in file order
+// among subtask 0's other splits; the regular files are balanced as without it.
+func TestAssignSplitsStreams(t *testing.T) {
+	stream := func(name string, size int64) hdfs.FileInfo {
+		return hdfs.FileInfo{Path: name, Size: size, Special: true}
+	}
+	reg := func(name string, size int64) hdfs.FileInfo { return hdfs.FileInfo{Path: name, Size: size} }
+	tests := []struct {
+		name  string
+		files []hdfs.FileInfo
+		p     int
+		want  [][]Split
+	}{
+		{"stdin alone", []hdfs.FileInfo{stream("/dev/stdin", 0)}, 1, [][]Split{
+			{{"/dev/stdin", 0, StreamEnd}},
+		}},
+		{"stdin at parallelism 3", []hdfs.FileInfo{stream("/dev/stdin", 0)}, 3, [][]Split{
+			{{"/dev/stdin", 0, StreamEnd}}, nil, nil,
+		}},
+		{"a device's size is ignored", []hdfs.FileInfo{stream("dev", 100), reg("b", 4)}, 2, [][]Split{
+			{{"dev", 0, StreamEnd}, {"b", 0, 2}},
+			{{"b", 2, 4}},
+		}},
+		{"after subtask 0's files", []hdfs.FileInfo{reg("a", 10), stream("fifo", 0), reg("c", 5)}, 2, [][]Split{
+			{{"a", 0, 7}, {"fifo", 0, StreamEnd}},
+			{{"a", 7, 10}, {"c", 0, 5}},
+		}},
+		{"between subtask 0's files", []hdfs.FileInfo{reg("a", 2), stream("fifo", 0), reg("c", 5)}, 2, [][]Split{
+			{{"a", 0, 2}, {"fifo", 0, StreamEnd}, {"c", 0, 1}},
+			{{"c", 1, 5}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := AssignSplits(tt.files, tt.p)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("AssignSplits(%d) =\n%v\nwant\n%v", tt.p, got, tt.want)
+			}
+			checkStreams(t, tt.files, tt.p, got)
+		})
+	}
+	if s := (Split{"/dev/stdin", 1234, StreamEnd}); !s.Stream() || s.String() != "/dev/stdin[1234,end of stream)" {
+		t.Errorf("stream split: Stream() = %v, String() = %q", s.Stream(), s.String())
+	}
+	if s := (Split{"a", 0, 10}); s.Stream() {
+		t.Errorf("%v: Stream() = true", s)
+	}
+}
+
+// checkStreams checks an assignment of regular and special files: every special
+// file is one whole stream split of subtask 0, subtask 0's splits are in file
+// order, and without the streams the assignment is that of the regular files.
+func checkStreams(t *testing.T, fs []hdfs.FileInfo, p int, got [][]Split) {
+	t.Helper()
+	fileIndex := map[string]int{}
+	var regular []hdfs.FileInfo
+	var streams []string
+	for i, f := range fs {
+		fileIndex[f.Path] = i
+		if f.Special {
+			streams = append(streams, f.Path)
+		} else {
+			regular = append(regular, f)
+		}
+	}
+	var found []string
+	rest := make([][]Split, len(got))
+	for i, splits := range got {
+		for k, s := range splits {
+			if i == 0 && k > 0 && fileIndex[splits[k-1].Path] > fileIndex[s.Path] {
+				t.Errorf("subtask 0: %v before %v, against file order", splits[k-1], s)
+			}
+			if !fs[fileIndex[s.Path]].Special {
+				rest[i] = append(rest[i], s)
+				continue
+			}
+			if i != 0 || s.Start != 0 || !s.Stream() {
+				t.Errorf("subtask %d: split %v of a special file, want %s[0,end of stream) on subtask 0", i, s, s.Path)
+			}
+			found = append(found, s.Path)
+		}
+	}
+	if !reflect.DeepEqual(found, streams) {
+		t.Errorf("stream splits of %q, want one of each of %q", found, streams)
+	}
+	checkAssignment(t, regular, p, rest)
 }
 
 func TestAssignSplitsPanicsOnZeroParallelism(t *testing.T) {

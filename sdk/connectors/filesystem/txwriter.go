@@ -65,6 +65,9 @@ type TxWriter struct {
 	lastCheckpoint int64         // highest checkpoint ID pre-committed
 	pending        []PendingFile // pre-committed, not committed by this writer; oldest first
 
+	lineage string // named by the commit marker; "" keeps no marker (see CheckRestore)
+	marker  string // the subtask's commit marker in dir, "" while there is none
+
 	inProgress string         // path of the open in-progress file
 	w          io.WriteCloser // the open in-progress file; nil when none is open
 	bw         *bufio.Writer  // buffers w; reused across files
@@ -90,13 +93,18 @@ func NewTxWriter(fsys hdfs.FileSystem, dir string, subtask int, nextIndex int64)
 	if err != nil {
 		return nil, fmt.Errorf("read output directory %q: %w", dir, cause(err))
 	}
+	marker := ""
 	for _, e := range entries {
 		// (An index of MaxInt64 has no successor; no writer gets that far.)
 		if s, i, _, ok := parsePartName(e.Name); ok && !e.IsDir && s == subtask && i >= nextIndex && i < math.MaxInt64 {
 			nextIndex = i + 1
 		}
+		if m, ok := parseMarker(e.Name); ok && !e.IsDir && m.subtask == subtask {
+			marker = e.Path
+		}
 	}
 	return &TxWriter{
+		marker:         marker,
 		fsys:           fsys,
 		dir:            dir,
 		subtask:        subtask,
@@ -104,6 +112,10 @@ func NewTxWriter(fsys hdfs.FileSystem, dir string, subtask int, nextIndex int64)
 		lastCheckpoint: math.MinInt64,
 	}, nil
 }
+
+// RecordCommits makes every later commit keep the subtask's commit marker
+// (see CheckRestore), naming lineage and the newest checkpoint committed.
+func (w *TxWriter) RecordCommits(lineage string) { w.lineage = lineage }
 
 // WriteString appends line and '\n' to the in-progress file, creating it if none is open.
 // The line must not contain '\n' itself. Write errors may show only on a later call or on
@@ -229,9 +241,11 @@ func (w *TxWriter) Commit(checkpointID int64) error {
 	}
 	var err error
 	kept := 0
+	newest := int64(-1)
 	for _, f := range w.pending {
 		if err == nil && f.CheckpointID <= checkpointID {
 			if err = commitFile(w.fsys, f); err == nil {
+				newest = max(newest, f.CheckpointID)
 				continue
 			}
 			if errors.Is(err, errPendingGone) {
@@ -246,7 +260,33 @@ func (w *TxWriter) Commit(checkpointID int64) error {
 	}
 	clear(w.pending[kept:])
 	w.pending = w.pending[:kept]
+	if newest >= 0 && w.lineage != "" {
+		err = errors.Join(err, w.mark(newest))
+	}
 	return err
+}
+
+// mark renames (or creates) the subtask's commit marker to say that the
+// files of checkpoint id are committed.
+func (w *TxWriter) mark(id int64) error {
+	p := path.Join(w.dir, commitMarker{subtask: w.subtask, checkpoint: id, lineage: w.lineage}.name())
+	if p == w.marker {
+		return nil
+	}
+	var err error
+	if w.marker != "" {
+		err = w.fsys.Rename(w.marker, p)
+	} else {
+		var f io.WriteCloser
+		if f, err = w.fsys.Create(p); err == nil {
+			err = f.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("update commit marker %q: %w", p, cause(err))
+	}
+	w.marker = p
+	return nil
 }
 
 // Close abandons the open in-progress file, if any: it closes it and leaves it for Cleanup

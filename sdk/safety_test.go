@@ -1,0 +1,192 @@
+package sdk_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/spate-io/spate/hdfs"
+	"github.com/spate-io/spate/hdfs/faultfs"
+	"github.com/spate-io/spate/master/checkpoint"
+	"github.com/spate-io/spate/master/jobmaster"
+	"github.com/spate-io/spate/sdk"
+	"github.com/spate-io/spate/sdk/connectors/filesystem"
+)
+
+// Resume safety inside the sdk: start-up checks, failures a restart cannot
+// mend, the lease, and the text sink's guards around runs. Permission errors
+// are injected with faultfs, so that the tests hold when run as root (as CI
+// runs); integration/safety_test.go drops privileges for the real thing.
+
+// TestUnwritableCheckpointDirFailsAtStart: a checkpoint or savepoint
+// directory that cannot be written fails Execute before any task runs,
+// naming the key; nothing restarts.
+func TestUnwritableCheckpointDirFailsAtStart(t *testing.T) {
+	for _, tc := range []struct {
+		name, key, sub string
+		op             string
+	}{
+		{"checkpoints", "state.checkpoints.dir", "checkpoints", faultfs.OpCreate},
+		{"savepoints", "state.savepoints.dir", "savepoints", faultfs.OpMkdirAll},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ffs := faultfs.New(hdfs.Local{})
+			ffs.FailOn(tc.op, filepath.Join(dir, tc.sub), fs.ErrPermission)
+			env := checkpointEnv(t, dir, "20 ms", nil, sdk.WithDeployOptions(func(o *jobmaster.Options) { o.Checkpointing.FS = ffs }))
+			c := keyedCounts(env, 100, 0, 10, 2)
+			_, err := env.Execute(context.Background(), "counts")
+			verb := "is not writable: create " + filepath.Join(dir, tc.sub) + "/.spate-write-probe-[0-9a-f]{12}"
+			if tc.op == faultfs.OpMkdirAll {
+				verb = "cannot be created: mkdirall " + filepath.Join(dir, tc.sub)
+			}
+			want := regexp.MustCompile("^" + tc.key + ` "` + regexp.QuoteMeta(filepath.Join(dir, tc.sub)) + `" ` + verb +
+				`: permission denied; set ` + tc.key + fmt.Sprintf(` to a directory this user \(uid %d\) can write$`, os.Getuid()))
+			if err == nil || !want.MatchString(err.Error()) {
+				t.Fatalf("Execute = %v; want %s", err, want)
+			}
+			if len(c.Items()) != 0 {
+				t.Fatalf("the job ran: %d records", len(c.Items()))
+			}
+		})
+	}
+}
+
+// TestUnmendableCheckpointFailureDoesNotRestart: a checkpoint declined
+// because its directory refuses writes fails the job at once, whatever the
+// restart strategy and the tolerance: the next checkpoint would fail too.
+func TestUnmendableCheckpointFailureDoesNotRestart(t *testing.T) {
+	for _, cause := range []error{fs.ErrPermission, syscall.ENOSPC, syscall.EROFS} {
+		t.Run(cause.Error(), func(t *testing.T) {
+			dir := t.TempDir()
+			ffs := faultfs.New(hdfs.Local{})
+			ffs.FailOn(faultfs.OpCreate, string(filepath.Separator)+"chk-2"+string(filepath.Separator), cause)
+			env := checkpointEnv(t, dir, "20 ms", map[string]string{
+				"execution.checkpointing.tolerable-failed-checkpoints": "5",
+				"restart-strategy.type":                                "fixed-delay",
+				"restart-strategy.fixed-delay.attempts":                "5",
+				"restart-strategy.fixed-delay.delay":                   "1 ms",
+			}, sdk.WithDeployOptions(func(o *jobmaster.Options) { o.Checkpointing.FS = ffs }))
+			keyedCounts(env, -1, 20000, 10, 2)
+			client, err := env.ExecuteAsync(context.Background(), "counts")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = client.Wait()
+			if !errors.Is(err, jobmaster.ErrSuppressRestarts) || !errors.Is(err, cause) || !strings.Contains(err.Error(), "checkpoint 2 declined by ") {
+				t.Fatalf("Wait = %v; want checkpoint 2's %v, not restarted", err, cause)
+			}
+			if client.Restarts() != 0 {
+				t.Fatalf("restarted %d times", client.Restarts())
+			}
+		})
+	}
+}
+
+// TestLeaseLostFailsTheJob: a run whose lease is taken from it (here: the
+// file removed) stops for good at its next renewal instead of writing beside
+// another run.
+func TestLeaseLostFailsTheJob(t *testing.T) {
+	dir := t.TempDir()
+	env := checkpointEnv(t, dir, "20 ms", map[string]string{
+		"state.checkpoints.lease-timeout":       "300 ms",
+		"restart-strategy.type":                 "fixed-delay",
+		"restart-strategy.fixed-delay.attempts": "5",
+	})
+	keyedCounts(env, -1, 20000, 10, 2)
+	client, err := env.ExecuteAsync(context.Background(), "counts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease := checkpoint.LeasePath(filepath.Join(dir, "checkpoints"), "counts")
+	waitFor(t, func() bool { return client.CheckpointStats().Completed >= 1 })
+	if err := os.Remove(lease); err != nil {
+		t.Fatal(err)
+	}
+	_, err = client.Wait()
+	if !errors.Is(err, checkpoint.ErrLeaseLost) || !errors.Is(err, jobmaster.ErrSuppressRestarts) ||
+		!strings.HasSuffix(err.Error(), "the job's lease was lost: "+lease+" was removed by someone else") {
+		t.Fatalf("Wait = %v", err)
+	}
+	if client.Restarts() != 0 {
+		t.Fatalf("restarted %d times", client.Restarts())
+	}
+}
+
+// TestWriteTextRefusesNewlines: a record with '\n' would become two lines;
+// the job fails naming it, without restarts, and commits nothing.
+func TestWriteTextRefusesNewlines(t *testing.T) {
+	for _, interval := range []string{"0 ms", "20 ms"} {
+		t.Run("interval "+interval, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			env := checkpointEnv(t, dir, interval, map[string]string{"restart-strategy.type": "fixed-delay"})
+			sdk.WriteText(sdk.FromSlice(env, []string{"fine", "two\nlines"}), out)
+			_, err := env.Execute(context.Background(), "text")
+			if !errors.Is(err, jobmaster.ErrSuppressRestarts) || !strings.Contains(err.Error(), `record "two\nlines" contains a newline, which would split it into two lines of the output; replace or escape newlines before WriteText`) {
+				t.Fatalf("Execute = %v", err)
+			}
+			if parts, _ := filepath.Glob(filepath.Join(out, "part-*")); len(parts) != 0 {
+				t.Fatalf("committed %v", parts)
+			}
+		})
+	}
+}
+
+// TestWriteTextFreshStart: a fresh start removes the in-progress files that
+// a killed run left, and refuses pending ones, which only a resume commits.
+func TestWriteTextFreshStart(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(out, ".part-0-3.inprogress")
+	if err := os.WriteFile(stale, []byte("lost\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func() error {
+		env := checkpointEnv(t, dir, "20 ms", nil)
+		sdk.WriteText(sdk.FromSlice(env, []string{"a", "b", "c"}), out)
+		_, err := env.Execute(context.Background(), "text")
+		return err
+	}
+	if err := run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale in-progress file left: %v", err)
+	}
+	var lines []string
+	parts, _ := filepath.Glob(filepath.Join(out, "part-*"))
+	for _, p := range parts {
+		b, _ := os.ReadFile(p)
+		lines = append(lines, strings.Fields(string(b))...)
+	}
+	sort.Strings(lines)
+	if strings.Join(lines, ",") != "a,b,c" {
+		t.Fatalf("output %v", lines)
+	}
+
+	out2 := filepath.Join(dir, "out2")
+	if err := os.MkdirAll(out2, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out2, ".part-1-0.pending"), []byte("maybe\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = out2
+	err := run()
+	want := `Sink: text: output directory "` + out2 + `" holds pending files of an earlier run (.part-1-0.pending): resume that run (spate run --resume latest) to commit what its last checkpoint covered, or, if none of its checkpoints completed, delete them to start over, or choose another directory`
+	if !errors.Is(err, filesystem.ErrPendingOutput) || err.Error() != want {
+		t.Fatalf("Execute = %v\nwant %s", err, want)
+	}
+}
