@@ -38,31 +38,7 @@ func TestExactlyOnce(t *testing.T) {
 			if n := len(regexp.MustCompile(`job failed; restarting`).FindAllString(r.stderr, -1)); n != failures {
 				t.Fatalf("%d recoveries logged, want %d:\n%s", n, failures, r.stderr)
 			}
-			lines, hidden := readPartFiles(t, out)
-			if len(hidden) > 0 {
-				t.Fatalf("uncommitted files left: %v", hidden)
-			}
-			seen := map[string]int{}
-			for _, l := range lines {
-				seen[l]++
-			}
-			var lost, dup []string
-			for k := range keys {
-				for s := 1; s <= perKey; s++ {
-					l := fmt.Sprintf("%d,%d", k, s)
-					switch seen[l] {
-					case 0:
-						lost = append(lost, l)
-					case 1:
-					default:
-						dup = append(dup, l)
-					}
-					delete(seen, l)
-				}
-			}
-			if len(lost) > 0 || len(dup) > 0 || len(seen) > 0 {
-				t.Fatalf("%d lost (%.5v), %d duplicated (%.5v), %d unexpected lines", len(lost), lost, len(dup), dup, len(seen))
-			}
+			checkExact(t, out, keys, perKey)
 			checkFinished(t, ckpt)
 		})
 	}

@@ -148,8 +148,9 @@ func gone(pid int) bool {
 }
 
 // checkExact checks that the part files in out hold every key,seq of an
-// exactlyonce run exactly once, and no uncommitted file is left.
-func checkExact(t *testing.T, out string) {
+// exactlyonce run of keys × perKey records exactly once, and that no
+// uncommitted file is left.
+func checkExact(t *testing.T, out string, keys, perKey int) {
 	t.Helper()
 	lines, hidden := readPartFiles(t, out)
 	if len(hidden) > 0 {
@@ -159,22 +160,22 @@ func checkExact(t *testing.T, out string) {
 	for _, l := range lines {
 		seen[l]++
 	}
-	lost, dup := 0, 0
-	for k := range eoKeys {
-		for s := 1; s <= eoPerKey; s++ {
+	var lost, dup []string
+	for k := range keys {
+		for s := 1; s <= perKey; s++ {
 			l := fmt.Sprintf("%d,%d", k, s)
 			switch seen[l] {
 			case 0:
-				lost++
+				lost = append(lost, l)
 			case 1:
 			default:
-				dup += seen[l] - 1
+				dup = append(dup, l)
 			}
 			delete(seen, l)
 		}
 	}
-	if lost > 0 || dup > 0 || len(seen) > 0 {
-		t.Fatalf("%d lost, %d duplicated, %d unexpected lines in %s", lost, dup, len(seen), out)
+	if len(lost) > 0 || len(dup) > 0 || len(seen) > 0 {
+		t.Fatalf("%s: %d lost (%.5v), %d duplicated (%.5v), %d unexpected lines", out, len(lost), lost, len(dup), dup, len(seen))
 	}
 }
 
@@ -233,7 +234,7 @@ func TestResumeAfterKill(t *testing.T) {
 	if r.code != 0 || r.stdout != want {
 		t.Fatalf("run C: exit %d, stdout %q\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	checkExact(t, out)
+	checkExact(t, out, eoKeys, eoPerKey)
 	checkFinished(t, ckpt)
 	for s, cp := range committedBy(out) {
 		if cp != "end" {
@@ -246,14 +247,14 @@ func TestResumeAfterKill(t *testing.T) {
 	if r.code != 1 || !regexp.MustCompile(`^exactlyonce: nothing to resume: the last run of job "exactlyonce" \(job id [0-9a-f]{32}\) finished at \S+, and a finished job is never resumed: its output is final; run the job without --resume, into a new output directory, to process its input again\n$`).MatchString(lastLine(r.stderr)) {
 		t.Fatalf("run D: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
-	checkExact(t, out)
+	checkExact(t, out, eoKeys, eoPerKey)
 
 	// A fresh run into the same output is refused too.
 	r = runBin(t, env, "spate", append([]string{"run", eo, "--"}, eoArgs(out)...)...)
 	if r.code != 1 || !strings.Contains(r.stderr, "already holds part files") {
 		t.Fatalf("fresh run into a finished output: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
-	checkExact(t, out)
+	checkExact(t, out, eoKeys, eoPerKey)
 }
 
 // lastLine is the last line of s, with its newline.
@@ -288,7 +289,7 @@ func TestConcurrentRunsRefused(t *testing.T) {
 	if code := first.wait(t); code != 0 {
 		t.Fatalf("first run: exit %d\n%s", code, first.stderr.String())
 	}
-	checkExact(t, out)
+	checkExact(t, out, eoKeys, eoPerKey)
 	if _, err := os.Stat(filepath.Join(dir, "out2")); !os.IsNotExist(err) {
 		t.Fatalf("the refused run created its output directory: %v", err)
 	}
@@ -318,7 +319,7 @@ func TestInterruptThenResume(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("resume: exit %d\n%s", res.code, res.stderr)
 	}
-	checkExact(t, out)
+	checkExact(t, out, eoKeys, eoPerKey)
 	checkFinished(t, ckpt)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/spate-io/spate/conf"
 	"github.com/spate-io/spate/hdfs"
@@ -143,16 +144,15 @@ func (in *textInput) checkRereadable(s filesystem.Split) error {
 	if !s.Stream() {
 		return nil
 	}
-	const hint = "read a regular file to recover, or run without checkpointing"
 	if s.Start > 0 {
-		return fmt.Errorf("input %q is a pipe or device, not a regular file: it cannot be re-read from byte %d after a failure (%w); %s",
-			s.Path, s.Start, filesystem.ErrStreamResume, hint)
+		return fmt.Errorf("input %q is a pipe or device, not a regular file: it cannot be re-read from byte %d after a failure (%w); "+
+			"read a regular file to recover, or run without checkpointing", s.Path, s.Start, filesystem.ErrStreamResume)
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.opened[s.Path] {
-		return fmt.Errorf("input %q is a pipe or device, not a regular file: it cannot be re-read after a failure, since the failed attempt consumed some of it (%w); %s",
-			s.Path, filesystem.ErrStreamResume, hint)
+		return fmt.Errorf("input %q is a pipe or device, not a regular file: it cannot be re-read after a failure, since the failed attempt consumed some of it (%w); "+
+			"read a regular file to let the job recover from failures", s.Path, filesystem.ErrStreamResume)
 	}
 	return nil
 }
@@ -174,6 +174,8 @@ type textSource struct {
 	splits []filesystem.Split
 	r      *filesystem.LineReader
 	cur    filesystem.Split // the split r reads
+	// stream is r while it reads a stream, for Interrupt on another goroutine.
+	stream atomic.Pointer[filesystem.LineReader]
 	buf    []string
 	out    task.Output[string]
 }
@@ -190,14 +192,21 @@ func (s *textSource) PollNext() (task.InputStatus, error) {
 				return task.EndOfInput, err
 			}
 			s.r, s.cur, s.splits = r, s.splits[0], s.splits[1:]
+			if s.cur.Stream() {
+				s.stream.Store(r)
+			}
 		}
 		lines, err := s.r.ReadBatch(s.buf[:0], s.ctx.BatchSize)
 		s.buf = lines
+		if errors.Is(err, filesystem.ErrLineTooLong) {
+			return task.EndOfInput, SuppressRestarts(err) // the same line would fail every restart
+		}
 		if errors.Is(err, io.EOF) {
 			if cerr := s.r.Close(); cerr != nil {
 				return task.EndOfInput, cerr
 			}
 			s.r = nil
+			s.stream.Store(nil)
 			if len(lines) == 0 {
 				continue
 			}
@@ -228,6 +237,17 @@ func (s *textSource) SnapshotState(int64) ([]state.Part, error) {
 		return nil, err
 	}
 	return []state.Part{p}, nil
+}
+
+var _ task.Interruptible = (*textSource)(nil)
+
+// Interrupt unblocks a read of a pipe or device that sends nothing, when the
+// job is cancelled (Ctrl-C with an idle stdin): a regular file's reads do not
+// block for long.
+func (s *textSource) Interrupt() {
+	if r := s.stream.Load(); r != nil {
+		r.Interrupt()
+	}
 }
 
 // Finish emits the final watermark: the file has ended.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -258,7 +259,13 @@ func TestSplitAttachedD(t *testing.T) {
 // they may start a Spate job.
 func TestRunRefusesNonSpateBinaries(t *testing.T) {
 	cleanEnv(t)
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goTool, err := exec.LookPath("go") // a Go program, not a Spate job
+	if err != nil {
+		t.Fatalf("this test needs the go tool on PATH: %v", err)
+	}
+	if goTool, err = filepath.EvalSymlinks(goTool); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ job, want string }{
 		{"/bin/true", `spate run: job binary "/bin/true" is not a Spate job: it is not a Go program (not a Go executable); build the job with github.com/spate-io/spate/sdk` + "\n"},
 		{goTool, `spate run: job binary "` + goTool + `" is not a Spate job: the Go program cmd/go does not use github.com/spate-io/spate; build the job with github.com/spate-io/spate/sdk` + "\n"},

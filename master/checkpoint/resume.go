@@ -51,10 +51,7 @@ func (s *Storage) MarkFinished(m FinishedMarker) error {
 // Clean removes the job directory's checkpoints (chk-*), keeping what else is
 // there (a FinishedFile), and the directory itself when nothing is left.
 func (s *Storage) Clean() error {
-	entries, err := s.fs.ReadDir(s.jobDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	entries, err := s.entries()
 	if err != nil {
 		return err
 	}
@@ -67,7 +64,7 @@ func (s *Storage) Clean() error {
 			left++
 		}
 	}
-	if left == 0 && len(errs) == 0 {
+	if left == 0 && errors.Join(errs...) == nil {
 		errs = append(errs, s.fs.RemoveAll(s.jobDir))
 	}
 	return errors.Join(errs...)

@@ -319,10 +319,7 @@ func StateReader(fsys hdfs.FileSystem, dir string) func(state.Handle) ([]byte, e
 // CleanupIncomplete removes the chk-* directories of the job that have no
 // _metadata: checkpoints that never completed.
 func (s *Storage) CleanupIncomplete() error {
-	entries, err := s.fs.ReadDir(s.jobDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	entries, err := s.entries()
 	if err != nil {
 		return err
 	}
@@ -338,11 +335,17 @@ func (s *Storage) CleanupIncomplete() error {
 	return errors.Join(errs...)
 }
 
+// entries lists the job directory; a missing one has none.
+func (s *Storage) entries() ([]hdfs.FileInfo, error) {
+	entries, err := s.fs.ReadDir(s.jobDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return entries, err
+}
+
 // Discard deletes checkpoint id's directory.
 func (s *Storage) Discard(id int64) error { return s.fs.RemoveAll(s.Directory(id)) }
-
-// RemoveJobDir deletes every checkpoint of the job.
-func (s *Storage) RemoveJobDir() error { return s.fs.RemoveAll(s.jobDir) }
 
 // NewSavepointDir names a fresh savepoint directory under dir, as Flink does:
 // savepoint-<first 6 characters of the job id>-<12 random hex digits>.

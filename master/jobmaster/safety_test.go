@@ -15,7 +15,9 @@ import (
 // TestRestartable: failures a restart cannot mend end the job at once,
 // however deep they are wrapped; the others restart.
 func TestRestartable(t *testing.T) {
-	wrap := func(err error) error { return fmt.Errorf("sink (1): write part file: %w", &fs.PathError{Op: "open", Path: "/x", Err: err}) }
+	wrap := func(err error) error {
+		return fmt.Errorf("sink (1): write part file: %w", &fs.PathError{Op: "open", Path: "/x", Err: err})
+	}
 	for _, tc := range []struct {
 		err  error
 		want bool

@@ -3,6 +3,7 @@ package task_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -359,5 +360,32 @@ func TestFlatMapPushDoesNotAllocate(t *testing.T) {
 				t.Errorf("fanout %d, timestamps %v: %v allocations per Push, want 0", fanout, withTS, n)
 			}
 		}
+	}
+}
+
+// TestCollectWithReservedTimestamp: math.MinInt64 means "no timestamp", so a
+// function that emits it fails its operator naming the cause, and the record
+// goes nowhere; the timestamp one above is fine.
+func TestCollectWithReservedTimestamp(t *testing.T) {
+	ctx := &task.OperatorContext{OperatorName: "stamp", Parallelism: 1, BatchSize: 4, Metrics: &task.OperatorMetrics{}}
+	out := &batchOutput{failAt: -1}
+	op := task.NewFlatMap(ctx, func(v int64, c *task.Collector[string]) error {
+		c.CollectWithTimestamp(fmt.Sprint(v), v)
+		return nil
+	}, task.Output[string](out))
+	if err := op.Push([]int64{math.MinInt64 + 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := op.Push([]int64{math.MinInt64}, nil)
+	var oe *task.OperatorError
+	if !errors.Is(err, task.ErrReservedTimestamp) || !errors.As(err, &oe) || oe.Operator != "stamp" ||
+		!strings.HasSuffix(err.Error(), `CollectWithTimestamp: timestamp -9223372036854775808 (math.MinInt64) is reserved for "no timestamp"; event timestamps must be greater`) {
+		t.Fatalf("Push = %v", err)
+	}
+	if err := op.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{fmt.Sprintf("-9223372036854775807@%d", int64(math.MinInt64+1))}; !slices.Equal(out.events, want) {
+		t.Fatalf("emitted %q, want %q", out.events, want)
 	}
 }

@@ -95,7 +95,7 @@ func pushCo[K comparable, T1, T2, U, V any](o *CoProcess[K, T1, T2, U], batch []
 			return o.ctx.Fail(err)
 		}
 		if err := o.col.failed(); err != nil {
-			return err
+			return o.ctx.Fail(err)
 		}
 	}
 	return o.afterCalls()

@@ -58,7 +58,7 @@ func (e *emitter[U]) onTimer(ts int64, domain TimeDomain, call func(int64, TimeD
 	if err := call(ts, domain, &e.col); err != nil {
 		return err
 	}
-	return e.col.failed()
+	return e.ctx.Fail(e.col.failed())
 }
 
 // noTimers is the next func of an operator without processing-time timers.

@@ -138,7 +138,7 @@ func (o *KeyedProcess[K, T, U]) Push(batch []T, ts []int64) (err error) {
 			return o.ctx.Fail(err)
 		}
 		if err := o.col.failed(); err != nil {
-			return err
+			return o.ctx.Fail(err)
 		}
 	}
 	return o.afterCalls()

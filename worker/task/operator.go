@@ -66,6 +66,14 @@ type Source interface {
 	PollNext() (InputStatus, error)
 }
 
+// Interruptible is a Source whose PollNext may block in I/O for as long as
+// its input wants (a pipe that sends nothing). When the task is cancelled,
+// Interrupt is called from another goroutine; it must make a blocked
+// PollNext return soon, with an error, which the cancellation then explains.
+type Interruptible interface {
+	Interrupt()
+}
+
 // OperatorMetrics counts one operator instance's records.
 type OperatorMetrics struct {
 	RecordsIn  atomic.Int64

@@ -1,6 +1,8 @@
 package task
 
 import (
+	"fmt"
+
 	"github.com/spate-io/spate/state"
 	"github.com/spate-io/spate/worker/network"
 )
@@ -87,9 +89,11 @@ func (c *Collector[T]) fill() {
 	if !c.stamped {
 		return
 	}
-	for len(c.ts) < len(c.buf) {
-		c.ts = append(c.ts, c.stamp)
+	ts, stamp, n := c.ts, c.stamp, len(c.buf)
+	for len(ts) < n {
+		ts = append(ts, stamp)
 	}
+	c.ts = ts
 }
 
 // Collect emits v with the timestamp of the input record, if it has one.
@@ -113,8 +117,16 @@ func (c *Collector[T]) collectSlow(v T) {
 	}
 }
 
-// CollectWithTimestamp emits v with timestamp ts.
+// CollectWithTimestamp emits v with timestamp ts. ts must not be
+// math.MinInt64, which means "no timestamp": the operator then fails with
+// ErrReservedTimestamp when the call returns, and v is dropped.
 func (c *Collector[T]) CollectWithTimestamp(v T, ts int64) {
+	if ts == network.NoTimestamp {
+		if c.err == nil {
+			c.err = fmt.Errorf("CollectWithTimestamp: %w", ErrReservedTimestamp)
+		}
+		return
+	}
 	if c.stamped {
 		c.fill()
 	} else {
@@ -290,7 +302,7 @@ func (o *FlatMap[T, U]) Push(batch []T, ts []int64) (err error) {
 			return o.ctx.Fail(err)
 		}
 		if err := o.col.failed(); err != nil { // a full batch was flushed during the call
-			return err
+			return o.ctx.Fail(err)
 		}
 	}
 	if err := o.flush(); err != nil {

@@ -255,6 +255,10 @@ func (t *Task) Run(ctx context.Context) (err error) {
 		}
 	}()
 	if t.source != nil {
+		if in, ok := t.source.(Interruptible); ok {
+			stop := context.AfterFunc(ctx, in.Interrupt)
+			defer stop()
+		}
 		err = t.runSource(ctx)
 	} else {
 		err = t.runInputs(ctx)

@@ -212,7 +212,7 @@ func (o *WindowOperator[K, T, ACC, OUT]) act(res window.Result, key K, kg int, w
 				return err
 			}
 			if err := o.col.failed(); err != nil {
-				return err
+				return o.ctx.Fail(err)
 			}
 			if o.spec.Evict != nil {
 				o.contents.Put(kg, wk, o.spec.Evict(acc, w, false))

@@ -45,7 +45,16 @@ type LineReader struct {
 	maxLine int
 	long    []byte // scratch for lines longer than br's buffer
 	err     error  // sticky: returned once the lines before it are consumed
+	// opened is f, kept for Interrupt: set once, never cleared, so that
+	// another goroutine may read it.
+	opened hdfs.File
 }
+
+// Interrupt closes the file under a ReadBatch that may be blocked in it (a
+// pipe whose writer sends nothing), so that the read returns with an error.
+// It is the one method that may be called from another goroutine, also
+// after Close.
+func (r *LineReader) Interrupt() { _ = r.opened.Close() }
 
 // NewLineReader opens s.Path and positions the reader at the first line of s: if s.Start is
 // not 0 it skips what is left of the line that started before s. A stream split (s.Stream())
@@ -70,7 +79,7 @@ func NewLineReader(fsys hdfs.FileSystem, s Split, maxLineBytes int) (*LineReader
 	if err != nil {
 		return nil, fmt.Errorf("open input file %q: %w", s.Path, cause(err))
 	}
-	r := &LineReader{path: s.Path, f: f, off: s.Start, end: s.End, maxLine: maxLineBytes}
+	r := &LineReader{path: s.Path, f: f, opened: f, off: s.Start, end: s.End, maxLine: maxLineBytes}
 	if s.Start >= s.End { // empty, or resumed after its last line
 		r.err = io.EOF
 		return r, nil
