@@ -315,7 +315,8 @@ func TestRestoreMatchesOperatorsByUID(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `the state of operator "Sum"`) || !strings.Contains(err.Error(), "--allow-non-restored-state") {
 		t.Fatalf("unmatched state: %v", err)
 	}
-	if err := renamed(map[string]string{"execution.savepoint.path": sp, "execution.savepoint.ignore-unclaimed-state": "true"}); err != nil {
+	// The _metadata file's path names its savepoint, as in Flink.
+	if err := renamed(map[string]string{"execution.savepoint.path": filepath.Join(sp, "_metadata"), "execution.savepoint.ignore-unclaimed-state": "true"}); err != nil {
 		t.Fatal(err)
 	}
 	env = checkpointEnv(t, dir, "50 ms", map[string]string{"execution.savepoint.path": "latest"})
