@@ -5,26 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"testing"
 
 	"github.com/spate-io/spate/hdfs"
 )
-
-// listDir is the sorted names in dir.
-func listDir(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	sort.Strings(names)
-	return names
-}
 
 // TestCommitMarker: each commit renames the subtask's one marker to name the
 // newest checkpoint committed; a writer created later finds it again.
@@ -47,7 +31,7 @@ func TestCommitMarker(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{".part-1-2.pending", ".part-1.committed-2-lin", "part-1-0", "part-1-1"}
-	if got := listDir(t, dir); !reflect.DeepEqual(got, want) {
+	if got := names(t, dir); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after Commit(2): %v, want %v", got, want)
 	}
 	if err := w.Commit(2); err != nil { // nothing new: the marker stays
@@ -60,7 +44,7 @@ func TestCommitMarker(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = []string{".part-1.committed-3-lin", "part-1-0", "part-1-1", "part-1-2"}
-	if got := listDir(t, dir); !reflect.DeepEqual(got, want) {
+	if got := names(t, dir); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after Commit(end): %v, want %v", got, want)
 	}
 	// A new writer of the subtask (after a restore) renames the same marker.
@@ -79,7 +63,7 @@ func TestCommitMarker(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = []string{".part-1.committed-end-lin", "part-1-0", "part-1-1", "part-1-2", "part-1-3"}
-	if got := listDir(t, dir); !reflect.DeepEqual(got, want) {
+	if got := names(t, dir); !reflect.DeepEqual(got, want) {
 		t.Fatalf("second writer: %v, want %v", got, want)
 	}
 }
@@ -166,7 +150,7 @@ func TestRemoveStale(t *testing.T) {
 	if err := RemoveStale(hdfs.Local{}, dir); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := listDir(t, dir), []string{".part-0.committed-1-x", "notes.txt"}; !reflect.DeepEqual(got, want) {
+	if got, want := names(t, dir), []string{".part-0.committed-1-x", "notes.txt"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("left %v, want %v", got, want)
 	}
 	touch(t, dir, ".part-0-4.pending", ".part-0-5.inprogress")
