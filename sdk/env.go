@@ -310,26 +310,25 @@ func (e *Env) checkpointOptions(opts *jobmaster.Options) error {
 			LeaseTimeout: conf.CheckpointsLeaseTimeout.Get(cfg),
 		}
 		if sp := conf.SavepointDirectory.Get(cfg); sp != "" {
-			_, spPath, err := hdfs.Resolve(sp)
+			spFS, spPath, err := hdfs.Resolve(sp)
 			if err != nil {
 				return fmt.Errorf("%s: %w", conf.SavepointDirectory.Key(), err)
 			}
-			opts.Checkpointing.SavepointDir = spPath
+			opts.Checkpointing.SavepointFS, opts.Checkpointing.SavepointDir = spFS, spPath
 		}
 	}
 	from := conf.SavepointPath.Get(cfg)
 	if from == "" {
 		return nil
 	}
+	var fsys hdfs.FileSystem
+	var p string
 	if from == "latest" {
-		latest, err := e.findLatest()
-		if err != nil {
+		if fsys, p, err = e.findLatest(); err != nil {
 			return err
 		}
-		from = latest
-	}
-	fsys, p, err := hdfs.Resolve(from)
-	if err != nil {
+		from = p
+	} else if fsys, p, err = hdfs.Resolve(from); err != nil {
 		return fmt.Errorf("%s: %w", conf.SavepointPath.Key(), err)
 	}
 	opts.Restore = &jobmaster.RestoreOptions{FS: fsys, Dir: p, AllowNonRestoredState: conf.SavepointIgnoreUnclaimedState.Get(cfg)}
@@ -355,21 +354,22 @@ func checkpointsDir(cfg *conf.Config) string {
 // checkpoint or savepoint of this job's name whose lineage has not finished.
 // It says at warn level which one it resumes, and which newer ones it passed
 // over and why.
-func (e *Env) findLatest() (string, error) {
+func (e *Env) findLatest() (hdfs.FileSystem, string, error) {
 	fsys, cp, err := hdfs.Resolve(checkpointsDir(e.cfg))
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
+	var spFS hdfs.FileSystem
 	sp := ""
 	if sdir := conf.SavepointDirectory.Get(e.cfg); sdir != "" {
-		if _, sp, err = hdfs.Resolve(sdir); err != nil {
-			return "", err
+		if spFS, sp, err = hdfs.Resolve(sdir); err != nil {
+			return nil, "", err
 		}
 	}
-	found, err := checkpoint.FindLatest(checkpoint.FindOptions{FS: fsys, CheckpointsDir: cp, SavepointsDir: sp,
+	found, err := checkpoint.FindLatest(checkpoint.FindOptions{FS: fsys, CheckpointsDir: cp, SavepointsFS: spFS, SavepointsDir: sp,
 		JobName: e.graph.Name, Retention: conf.ExternalizedCheckpointRetention.Get(e.cfg)})
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	ev := e.log.Warn().Str("dir", found.Dir).Int64("checkpoint", found.Meta.ID).Str("kind", found.Meta.Kind).
 		Str("lineage", found.Meta.LineageID()).Time("completed", time.UnixMilli(found.Meta.Completed))
@@ -381,5 +381,5 @@ func (e *Env) findLatest() (string, error) {
 		ev = ev.Strs("skipped", skipped)
 	}
 	ev.Msg("--resume latest: resuming the newest completed checkpoint or savepoint of an unfinished run of this job")
-	return found.Dir, nil
+	return found.FS, found.Dir, nil
 }

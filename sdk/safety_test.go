@@ -41,7 +41,9 @@ func TestUnwritableCheckpointDirFailsAtStart(t *testing.T) {
 			dir := t.TempDir()
 			ffs := faultfs.New(hdfs.Local{})
 			ffs.FailOn(tc.op, filepath.Join(dir, tc.sub), fs.ErrPermission)
-			env := checkpointEnv(t, dir, "20 ms", nil, sdk.WithDeployOptions(func(o *jobmaster.Options) { o.Checkpointing.FS = ffs }))
+			env := checkpointEnv(t, dir, "20 ms", nil, sdk.WithDeployOptions(func(o *jobmaster.Options) {
+				o.Checkpointing.FS, o.Checkpointing.SavepointFS = ffs, ffs
+			}))
 			c := keyedCounts(env, 100, 0, 10, 2)
 			_, err := env.Execute(context.Background(), "counts")
 			verb := "is not writable: create " + filepath.Join(dir, tc.sub) + "/.spate-write-probe-[0-9a-f]{12}"
@@ -189,4 +191,37 @@ func TestWriteTextFreshStart(t *testing.T) {
 	if !errors.Is(err, filesystem.ErrPendingOutput) || err.Error() != want {
 		t.Fatalf("Execute = %v\nwant %s", err, want)
 	}
+}
+
+// TestSavepointsUseTheirOwnFileSystem: state.savepoints.dir is resolved to a
+// filesystem of its own, and savepoints are written through it, not through
+// the checkpoint directory's (env.go used to drop it).
+func TestSavepointsUseTheirOwnFileSystem(t *testing.T) {
+	dir := t.TempDir()
+	spFS := faultfs.New(hdfs.Local{})
+	spFS.FailOn(faultfs.OpCreate, "savepoint-", syscall.EIO)
+	var resolved string
+	env := checkpointEnv(t, dir, "20 ms", map[string]string{"state.savepoints.dir": "file://" + filepath.Join(dir, "sp")},
+		sdk.WithDeployOptions(func(o *jobmaster.Options) {
+			if _, ok := o.Checkpointing.SavepointFS.(hdfs.Local); ok {
+				resolved = o.Checkpointing.SavepointDir
+			}
+			o.Checkpointing.SavepointFS = spFS
+		}))
+	keyedCounts(env, -1, 20000, 10, 2)
+	client, err := env.ExecuteAsync(context.Background(), "counts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { client.Cancel(); _, _ = client.Wait() }()
+	if resolved != filepath.Join(dir, "sp") {
+		t.Fatalf("savepoint directory resolved to %q on its own filesystem; want %q", resolved, filepath.Join(dir, "sp"))
+	}
+	waitFor(t, func() bool { return client.CheckpointStats().Completed >= 1 })
+	_, err = client.TriggerSavepoint(context.Background(), "")
+	if err == nil || !strings.Contains(err.Error(), "create "+filepath.Join(dir, "sp", "savepoint-")) || !strings.HasSuffix(err.Error(), ": input/output error") {
+		t.Fatalf("savepoint through the failing savepoint filesystem: %v", err)
+	}
+	n := client.CheckpointStats().Completed
+	waitFor(t, func() bool { return client.CheckpointStats().Completed > n }) // checkpoints go on, on theirs
 }

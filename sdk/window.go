@@ -284,11 +284,12 @@ func aggregateProcess[K comparable, T, ACC, V, OUT any](w WindowedStream[K, T], 
 // ProcessWindow keeps every element of a window and hands them all to fn.
 func ProcessWindow[K comparable, T, OUT any](w WindowedStream[K, T], fn ProcessWindowFunction[K, T, OUT]) Stream[OUT] {
 	w.k.s.env.checkFunc(fn == nil, "ProcessWindow", "the ProcessWindowFunction")
-	var vals []T
 	return windowAll(w, "Window(Process)", func(key K, win window.Window, elems []window.TimestampedValue[T], out *Collector[OUT]) error {
-		vals = vals[:0]
-		for _, e := range elems {
-			vals = append(vals, e.Value)
+		// A slice of its own for each firing: every subtask calls this one
+		// function, and fn may keep what it gets.
+		vals := make([]T, len(elems))
+		for i, e := range elems {
+			vals[i] = e.Value
 		}
 		return fn(&WindowContext[K]{Key: key, Window: win}, vals, out)
 	})

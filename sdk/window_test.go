@@ -1,12 +1,16 @@
 package sdk_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 	"testing"
 	"time"
 
+	"github.com/spate-io/spate/conf"
 	"github.com/spate-io/spate/sdk"
 )
 
@@ -77,4 +81,47 @@ func TestWindowsAtTheEndsOfTime(t *testing.T) {
 		"TimeWindow{start=-9223372036854775807, end=-9223362813482738953}: 1 elements",
 		"TimeWindow{start=9223372036854775804, end=9223372036854775807}: 3 elements",
 	})
+}
+
+// TestProcessWindowAtParallelism: each window of ProcessWindow gets exactly
+// its key's elements at every parallelism. The elements' slice was once
+// shared by all subtasks, so at p > 1 windows received other keys' elements
+// (and the race detector, which CI runs on this package, flagged it).
+func TestProcessWindowAtParallelism(t *testing.T) {
+	const keys, perKey = 40, 500
+	type ev struct{ key, ts int64 }
+	for _, p := range []int{1, 4} {
+		t.Run(fmt.Sprintf("p=%d", p), func(t *testing.T) {
+			env := sdk.NewEnv(sdk.WithConfig(conf.New()))
+			env.SetParallelism(p)
+			env.Configure("execution.batch-size", "16")
+			src := sdk.Generate(env, keys*perKey, func(i int64) ev { return ev{key: i % keys, ts: i / keys} }).SetParallelism(1).
+				AssignTimestampsAndWatermarks(sdk.ForMonotonousTimestamps[ev]().WithTimestampAssigner(func(e ev) int64 { return e.ts }))
+			w := sdk.KeyBy(src, func(e ev) int64 { return e.key }).Window(sdk.TumblingEventTimeWindows(100 * time.Millisecond))
+			sums := sdk.Collect(sdk.ProcessWindow(w, func(ctx *sdk.WindowContext[int64], elems []ev, out *sdk.Collector[string]) error {
+				for _, e := range elems {
+					if e.key != ctx.Key {
+						return fmt.Errorf("window of key %d got an element of key %d", ctx.Key, e.key)
+					}
+				}
+				out.Collect(fmt.Sprintf("%d@%d:%d", ctx.Key, ctx.Window.Start, len(elems)))
+				return nil
+			}))
+			if _, err := env.Execute(context.Background(), "process-window"); err != nil {
+				t.Fatal(err)
+			}
+			got := sums.Items()
+			sort.Strings(got)
+			var want []string
+			for k := range int64(keys) {
+				for start := int64(0); start < perKey; start += 100 {
+					want = append(want, fmt.Sprintf("%d@%d:%d", k, start, 100))
+				}
+			}
+			sort.Strings(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d windows, want %d; first %.5q", len(got), len(want), got)
+			}
+		})
+	}
 }

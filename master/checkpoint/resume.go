@@ -84,7 +84,8 @@ func ResolveRestorePath(fsys hdfs.FileSystem, p string) string {
 
 // FindOptions say where "latest" looks and for which job.
 type FindOptions struct {
-	FS hdfs.FileSystem
+	// FS serves CheckpointsDir, SavepointsFS (FS when nil) SavepointsDir.
+	FS, SavepointsFS hdfs.FileSystem
 	// CheckpointsDir is state.checkpoints.dir: job directories with chk-*
 	// checkpoints and FinishedFiles. SavepointsDir is state.savepoints.dir;
 	// either may be empty.
@@ -95,8 +96,9 @@ type FindOptions struct {
 	Retention string
 }
 
-// Found is the checkpoint or savepoint that "latest" resumes.
+// Found is the checkpoint or savepoint that "latest" resumes, in Dir on FS.
 type Found struct {
+	FS   hdfs.FileSystem
 	Dir  string
 	Meta *Metadata
 	// Skipped lists the newer directories passed over, with the reason.
@@ -151,6 +153,7 @@ func (e *NothingToResumeError) Error() string {
 
 // candidate is a completed checkpoint or savepoint of the job.
 type candidate struct {
+	fs   hdfs.FileSystem
 	dir  string
 	meta *Metadata
 }
@@ -165,7 +168,11 @@ func FindLatest(o FindOptions) (*Found, error) {
 	var incomplete []Skipped
 	finished := map[string]FinishedMarker{} // lineage → its latest finish
 	var lastFinished *FinishedMarker
-	consider := func(dir string, jobDir bool) error {
+	spFS := o.SavepointsFS
+	if spFS == nil {
+		spFS = fsys
+	}
+	consider := func(fsys hdfs.FileSystem, dir string, jobDir bool) error {
 		if _, err := fsys.Stat(path.Join(dir, MetadataFile)); err != nil {
 			if jobDir && errors.Is(err, fs.ErrNotExist) {
 				incomplete = append(incomplete, Skipped{dir, "no " + MetadataFile + ": the checkpoint never completed"})
@@ -177,7 +184,7 @@ func FindLatest(o FindOptions) (*Found, error) {
 			return err
 		}
 		if m.JobName == o.JobName {
-			cands = append(cands, candidate{dir, m})
+			cands = append(cands, candidate{fsys, dir, m})
 		}
 		return nil
 	}
@@ -209,7 +216,7 @@ func FindLatest(o FindOptions) (*Found, error) {
 				}
 			case e.IsDir && strings.HasPrefix(e.Name, "chk-"):
 				n := len(cands)
-				if err := consider(e.Path, true); err != nil {
+				if err := consider(fsys, e.Path, true); err != nil {
 					return nil, err
 				}
 				mine = mine || len(cands) > n
@@ -220,12 +227,12 @@ func FindLatest(o FindOptions) (*Found, error) {
 			incomplete = dropUnder(incomplete, jd.Path)
 		}
 	}
-	sps, err := listDirs(fsys, o.SavepointsDir)
+	sps, err := listDirs(spFS, o.SavepointsDir)
 	if err != nil {
 		return nil, err
 	}
 	for _, sp := range sps {
-		if err := consider(sp.Path, false); err != nil {
+		if err := consider(spFS, sp.Path, false); err != nil {
 			return nil, err
 		}
 	}
@@ -243,7 +250,7 @@ func FindLatest(o FindOptions) (*Found, error) {
 				strings.ToLower(c.meta.Kind), c.meta.ID, f.JobID, time.UnixMilli(f.Finished).UTC().Format(time.RFC3339))})
 			continue
 		}
-		found := &Found{Dir: c.dir, Meta: c.meta, Skipped: skipped}
+		found := &Found{FS: c.fs, Dir: c.dir, Meta: c.meta, Skipped: skipped}
 		// Incomplete checkpoints newer than the one chosen are worth naming:
 		// the restore goes back further than the user may think.
 		for _, s := range incomplete {

@@ -82,19 +82,26 @@ func (m *Metadata) Operator(id string) (OperatorState, bool) {
 
 // Storage lays out one job's checkpoints on a filesystem:
 // <dir>/<job-id>/chk-<n>/, one file per piece of state plus _metadata.
-// Savepoints go to directories registered with SetDirectory. WriteState is
-// called from many tasks at once; Storage is safe for concurrent use.
+// Savepoints go to directories registered with SetDirectory, on filesystems
+// of their own. WriteState is called from many tasks at once; Storage is safe
+// for concurrent use.
 type Storage struct {
 	fs     hdfs.FileSystem
 	jobDir string
 	mu     sync.Mutex
-	dirs   map[int64]string // checkpoint id → directory, when not the default
-	made   map[string]bool  // directories created
+	dirs   map[int64]location // checkpoint id → where, when not the default
+	made   map[string]bool    // directories created
+}
+
+// location is a directory on a filesystem.
+type location struct {
+	fs  hdfs.FileSystem
+	dir string
 }
 
 // NewStorage returns the storage of job jobID under checkpointsDir.
 func NewStorage(fsys hdfs.FileSystem, checkpointsDir, jobID string) *Storage {
-	return &Storage{fs: fsys, jobDir: path.Join(checkpointsDir, jobID), dirs: map[int64]string{}, made: map[string]bool{}}
+	return &Storage{fs: fsys, jobDir: path.Join(checkpointsDir, jobID), dirs: map[int64]location{}, made: map[string]bool{}}
 }
 
 // FS is the filesystem the storage writes to.
@@ -103,31 +110,37 @@ func (s *Storage) FS() hdfs.FileSystem { return s.fs }
 // JobDir is <state.checkpoints.dir>/<job-id>.
 func (s *Storage) JobDir() string { return s.jobDir }
 
-// SetDirectory makes checkpoint id (a savepoint) write to dir.
-func (s *Storage) SetDirectory(id int64, dir string) {
+// SetDirectory makes checkpoint id (a savepoint) write to dir on fsys.
+func (s *Storage) SetDirectory(id int64, fsys hdfs.FileSystem, dir string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.dirs[id] = dir
+	s.dirs[id] = location{fsys, dir}
 }
 
 // Directory is where checkpoint id is written.
 func (s *Storage) Directory(id int64) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if d, ok := s.dirs[id]; ok {
-		return d
-	}
-	return path.Join(s.jobDir, "chk-"+strconv.FormatInt(id, 10))
+	_, dir := s.Location(id)
+	return dir
 }
 
-func (s *Storage) mkdir(dir string) error {
+// Location is the filesystem and directory checkpoint id is written to.
+func (s *Storage) Location(id int64) (hdfs.FileSystem, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.dirs[id]; ok {
+		return l.fs, l.dir
+	}
+	return s.fs, path.Join(s.jobDir, "chk-"+strconv.FormatInt(id, 10))
+}
+
+func (s *Storage) mkdir(fsys hdfs.FileSystem, dir string) error {
 	s.mu.Lock()
 	done := s.made[dir]
 	s.mu.Unlock()
 	if done {
 		return nil
 	}
-	if err := s.fs.MkdirAll(dir); err != nil {
+	if err := fsys.MkdirAll(dir); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -138,11 +151,11 @@ func (s *Storage) mkdir(dir string) error {
 
 // WriteState implements task.CheckpointStorage.
 func (s *Storage) WriteState(id int64, file string, write func(io.Writer) error) (string, int64, uint32, error) {
-	dir := s.Directory(id)
-	if err := s.mkdir(dir); err != nil {
+	fsys, dir := s.Location(id)
+	if err := s.mkdir(fsys, dir); err != nil {
 		return "", 0, 0, err
 	}
-	n, sum, err := writeFile(s.fs, path.Join(dir, file), write)
+	n, sum, err := writeFile(fsys, path.Join(dir, file), write)
 	return file, n, sum, err
 }
 
@@ -345,7 +358,10 @@ func (s *Storage) entries() ([]hdfs.FileInfo, error) {
 }
 
 // Discard deletes checkpoint id's directory.
-func (s *Storage) Discard(id int64) error { return s.fs.RemoveAll(s.Directory(id)) }
+func (s *Storage) Discard(id int64) error {
+	fsys, dir := s.Location(id)
+	return fsys.RemoveAll(dir)
+}
 
 // NewSavepointDir names a fresh savepoint directory under dir, as Flink does:
 // savepoint-<first 6 characters of the job id>-<12 random hex digits>.

@@ -365,3 +365,19 @@ func (p plainFS) MkdirAll(path string) error                   { return p.inner.
 func (p plainFS) Rename(oldPath, newPath string) error         { return p.inner.Rename(oldPath, newPath) }
 func (p plainFS) Remove(path string) error                     { return p.inner.Remove(path) }
 func (p plainFS) RemoveAll(path string) error                  { return p.inner.RemoveAll(path) }
+
+// TestFindLatestReadsSavepointsThroughTheirFileSystem: the savepoint
+// directory is listed and read through its own filesystem.
+func TestFindLatestReadsSavepointsThroughTheirFileSystem(t *testing.T) {
+	sps := t.TempDir()
+	if err := WriteMetadata(hdfs.Local{}, filepath.Join(sps, "savepoint-a-1"), &Metadata{JobID: "a", JobName: "counts", ID: 1, Kind: "SAVEPOINT", Completed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := FindLatest(FindOptions{FS: plainFS{hdfs.Local{}}, SavepointsFS: hdfs.Local{}, CheckpointsDir: t.TempDir(), SavepointsDir: sps, JobName: "counts"})
+	if err != nil || got.Dir != filepath.Join(sps, "savepoint-a-1") {
+		t.Fatalf("FindLatest = %+v, %v", got, err)
+	}
+	if _, ok := got.FS.(hdfs.Local); !ok {
+		t.Fatalf("found on %T, want the savepoints' filesystem", got.FS)
+	}
+}

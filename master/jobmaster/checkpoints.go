@@ -229,10 +229,10 @@ func (cp *checkpointer) persist(c checkpoint.Persist) {
 		sort.SliceStable(hs, func(a, b int) bool { return hs[a].Subtask < hs[b].Subtask })
 		m.Operators = append(m.Operators, checkpoint.OperatorState{ID: n.ID, Name: n.Name, Parallelism: n.Parallelism, MaxParallelism: n.MaxParallelism, Handles: hs})
 	}
-	dir := cp.storage.Directory(c.ID)
+	fsys, dir := cp.storage.Location(c.ID)
 	id := c.ID
 	go func() {
-		err := checkpoint.WriteMetadata(cp.storage.FS(), dir, m)
+		err := checkpoint.WriteMetadata(fsys, dir, m)
 		if err != nil && unmendable(err) {
 			j.failForGood(suppress(fmt.Errorf("checkpoint %d: %w", id, err)))
 		}
@@ -514,11 +514,20 @@ func (j *Job) TriggerSavepoint(ctx context.Context, dir string, stop, drain bool
 	if cp == nil {
 		return "", ErrNoCheckpointing
 	}
+	fsys := cp.opts.SavepointFS
 	if dir == "" {
 		dir = cp.opts.SavepointDir
+	} else {
+		var err error
+		if fsys, dir, err = hdfs.Resolve(dir); err != nil {
+			return "", fmt.Errorf("savepoint directory: %w", err)
+		}
 	}
 	if dir == "" {
 		return "", errors.New("no savepoint directory: pass one, or set state.savepoints.dir")
+	}
+	if fsys == nil {
+		fsys = cp.opts.FS
 	}
 	target := checkpoint.NewSavepointDir(dir, j.ID)
 	r := &savepointRequest{drain: drain, done: make(chan error, 1), ended: make(chan struct{})}
@@ -537,7 +546,7 @@ func (j *Job) TriggerSavepoint(ctx context.Context, dir string, stop, drain bool
 			errc <- err
 			return
 		}
-		cp.storage.SetDirectory(id, target)
+		cp.storage.SetDirectory(id, fsys, target)
 		cp.savepoints[id] = r
 		if stop {
 			cp.stop = r

@@ -47,7 +47,9 @@ type CheckpointOptions struct {
 	// come from state.checkpoints.dir.
 	FS  hdfs.FileSystem
 	Dir string
-	// SavepointDir is state.savepoints.dir: the default target of savepoints.
+	// SavepointFS and SavepointDir are state.savepoints.dir: the default
+	// target of savepoints. SavepointFS nil means FS.
+	SavepointFS  hdfs.FileSystem
 	SavepointDir string
 	// Retention is execution.checkpointing.externalized-checkpoint-retention.
 	Retention string
@@ -255,7 +257,11 @@ func guardCheckpoints(g *graph.JobGraph, id string, c *CheckpointOptions, log ze
 		return nil, err
 	}
 	if c.SavepointDir != "" {
-		if err := checkWritable(c.FS, c.SavepointDir, "state.savepoints.dir"); err != nil {
+		fsys := c.SavepointFS
+		if fsys == nil {
+			fsys = c.FS
+		}
+		if err := checkWritable(fsys, c.SavepointDir, "state.savepoints.dir"); err != nil {
 			return nil, err
 		}
 	}
