@@ -20,7 +20,7 @@ func TestGateManyProducers(t *testing.T) {
 	t.Cleanup(func() { g.Close(nil) }) // on failure, unblock the producers
 	errc := make(chan error, producers)
 	for p := range producers {
-		w, err := NewRecordWriter([]*Channel[uint64]{g.Channel(p)}, PartitionForward, nil, 128, batchSize, time.Hour, 0)
+		w, err := NewRecordWriter([]ChannelWriter[uint64]{g.Channel(p)}, PartitionForward, nil, 128, batchSize, time.Hour, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -50,7 +50,7 @@ func BenchmarkRecordWriterKeyGroup(b *testing.B) {
 		b.Run(fmt.Sprintf("channels=%d", channels), func(b *testing.B) {
 			notify := make(chan struct{}, 1)
 			g := NewInputGate[int64](channels, benchCredits, benchBatchSize, notify)
-			chans := make([]*Channel[int64], channels)
+			chans := make([]ChannelWriter[int64], channels)
 			for i := range chans {
 				chans[i] = g.Channel(i)
 			}

@@ -23,11 +23,29 @@ const (
 	PartitionFirst
 )
 
+// ChannelWriter is the producer's end of one channel: what a RecordWriter
+// writes to. The local implementation is *Channel (typed buffers handed over in
+// memory); a remote one encodes buffers for another process and blocks in
+// AcquireBuffer until the receiver has announced a credit (a free buffer) for
+// the channel. Methods are called from the producer task's goroutine only.
+//
+// The buffer from AcquireBuffer belongs to the caller until it is handed to
+// SendBuffer, which takes it; SendEvent queues an event behind every buffer
+// sent before it. After a failure or a close of the receiving side, every
+// method returns the error that closed it.
+type ChannelWriter[T any] interface {
+	AcquireBuffer() (Buffer[T], error)
+	SendBuffer(b Buffer[T]) error
+	SendEvent(e Event) error
+}
+
+var _ ChannelWriter[int] = (*Channel[int])(nil)
+
 // RecordWriter is the producer side of one exchange for one producer subtask: it
 // routes records into per-channel buffers and sends a buffer when it is full or
 // when Flush is called. Owned by the producer task's goroutine.
 type RecordWriter[T any] struct {
-	channels       []*Channel[T]
+	channels       []ChannelWriter[T]
 	bufs           []Buffer[T] // Records == nil: no buffer acquired for that channel
 	mode           Partitioning
 	keyHash        func(T) uint64
@@ -44,7 +62,7 @@ type RecordWriter[T any] struct {
 // NewRecordWriter returns a writer over channels (in consumer subtask order).
 // keyHash is required for PartitionKeyGroup; channel i then serves the key groups
 // of consumer subtask i at parallelism len(channels).
-func NewRecordWriter[T any](channels []*Channel[T], mode Partitioning, keyHash func(T) uint64, maxParallelism, batchSize int, timeout time.Duration, startAt int) (*RecordWriter[T], error) {
+func NewRecordWriter[T any](channels []ChannelWriter[T], mode Partitioning, keyHash func(T) uint64, maxParallelism, batchSize int, timeout time.Duration, startAt int) (*RecordWriter[T], error) {
 	if len(channels) == 0 {
 		return nil, fmt.Errorf("record writer needs at least one channel")
 	}

@@ -13,7 +13,7 @@ import (
 func newTestWriter(t *testing.T, n int, mode Partitioning, keyHash func(int64) uint64, batchSize int, timeout time.Duration, startAt int) (*RecordWriter[int64], *InputGate[int64]) {
 	t.Helper()
 	g := NewInputGate[int64](n, 64, batchSize, make(chan struct{}, 1))
-	chans := make([]*Channel[int64], n)
+	chans := make([]ChannelWriter[int64], n)
 	for i := range chans {
 		chans[i] = g.Channel(i)
 	}
@@ -75,10 +75,10 @@ func bufferLens(bufs [][]int64) []int {
 
 func TestNewRecordWriterErrors(t *testing.T) {
 	g := NewInputGate[int64](2, 2, 4, make(chan struct{}, 1))
-	two := []*Channel[int64]{g.Channel(0), g.Channel(1)}
+	two := []ChannelWriter[int64]{g.Channel(0), g.Channel(1)}
 	for _, c := range []struct {
 		name  string
-		chans []*Channel[int64]
+		chans []ChannelWriter[int64]
 		mode  Partitioning
 		key   func(int64) uint64
 		want  string

@@ -77,7 +77,7 @@ func (s streamType[T]) NewGate(channels, credits, batchSize int, notify chan str
 }
 
 func (s streamType[T]) NewWriter(targets []ChannelRef, p network.Partitioning, keyHash any, o WriterOptions) (any, ResultWriter, error) {
-	chans := make([]*network.Channel[T], len(targets))
+	chans := make([]network.ChannelWriter[T], len(targets))
 	for i, t := range targets {
 		g, ok := t.Gate.(*network.InputGate[T])
 		if !ok {
