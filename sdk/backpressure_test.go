@@ -55,7 +55,7 @@ func TestBackPressureBoundsInFlightRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sourceOut := func(p jobmaster.Progress) int64 {
+	sourceOut := func(p sdk.Progress) int64 {
 		for _, o := range p.Operators {
 			if o.Name == "Source: generator" {
 				return o.RecordsOut
@@ -66,7 +66,7 @@ func TestBackPressureBoundsInFlightRecords(t *testing.T) {
 	}
 	var last int64
 	for round := range 5 {
-		var p jobmaster.Progress
+		var p sdk.Progress
 		pollUntil(t, "the source is blocked by back-pressure", func() bool {
 			p = client.Progress()
 			return len(p.Exchanges) == 1 && p.Exchanges[0].BlockedProducers == 1
@@ -79,7 +79,7 @@ func TestBackPressureBoundsInFlightRecords(t *testing.T) {
 			t.Fatalf("round %d: %d records in flight between source and sink, want at most %d", round, inFlight, (credits+1)*batch)
 		}
 		if ex.Queued > credits || ex.MaxQueued > credits || ex.Credits != credits {
-			t.Fatalf("round %d: gate occupancy %+v exceeds %d credits", round, ex.Stats, credits)
+			t.Fatalf("round %d: gate occupancy %+v exceeds %d credits", round, ex, credits)
 		}
 		if round > 0 && sourceOut(p) <= last {
 			t.Fatalf("round %d: the source did not resume after the sink consumed (out %d, before %d)", round, sourceOut(p), last)

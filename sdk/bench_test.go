@@ -10,7 +10,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/spate-io/spate/conf"
-	"github.com/spate-io/spate/master/checkpoint"
 	"github.com/spate-io/spate/sdk"
 	"github.com/spate-io/spate/state"
 )
@@ -136,7 +135,7 @@ func BenchmarkKeyedCountCheckpoints(b *testing.B) {
 	for _, interval := range []string{"0", "1 s"} {
 		b.Run("checkpoints="+interval, func(b *testing.B) {
 			var total int64
-			var last checkpoint.Attempt
+			var last sdk.CheckpointAttempt
 			var completed int64
 			for b.Loop() {
 				env := benchEnv(b, 1)
@@ -177,7 +176,7 @@ func BenchmarkKeyedCountCheckpoints(b *testing.B) {
 	}
 }
 
-func waitDone(c *sdk.JobClient) <-chan struct{} {
+func waitDone(c sdk.JobClient) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		_, _ = c.Wait()

@@ -44,9 +44,6 @@ const (
 	RoleInfo   = "info"
 )
 
-// JobResult is what Execute returns for a finished job.
-type JobResult = jobmaster.Result
-
 // SuppressRestarts marks err as a failure a restart cannot mend: the job fails
 // at once, whatever its restart strategy.
 func SuppressRestarts(err error) error {
@@ -187,48 +184,8 @@ func (e *Env) Execute(ctx context.Context, name string) (*JobResult, error) {
 	return c.Wait()
 }
 
-// JobClient is a handle on a running job.
-type JobClient struct {
-	job *jobmaster.Job
-}
-
-// ID is the job's id.
-func (c *JobClient) ID() string { return c.job.ID }
-
-// Wait blocks until the job ends.
-func (c *JobClient) Wait() (*JobResult, error) { return c.job.Wait() }
-
-// Cancel stops the job; Wait then returns an error wrapping jobmaster.ErrJobCancelled.
-func (c *JobClient) Cancel() { c.job.Cancel() }
-
-// TriggerSavepoint takes a savepoint into a new directory under dir (empty:
-// state.savepoints.dir) and returns its path; the job goes on.
-func (c *JobClient) TriggerSavepoint(ctx context.Context, dir string) (string, error) {
-	return c.job.TriggerSavepoint(ctx, dir, false, false)
-}
-
-// StopWithSavepoint takes a savepoint and stops the job, which then finishes.
-// With drain the sources end their input first, so every timer and window
-// fires before the savepoint (Flink's --drain); without it the job resumes
-// from the savepoint exactly where it stopped.
-func (c *JobClient) StopWithSavepoint(ctx context.Context, dir string, drain bool) (string, error) {
-	return c.job.TriggerSavepoint(ctx, dir, true, drain)
-}
-
-// CheckpointStats reports the job's checkpoint counters.
-func (c *JobClient) CheckpointStats() checkpoint.Stats { return c.job.CheckpointStats() }
-
-// Restarts is how many times the job has recovered from a failure so far.
-func (c *JobClient) Restarts() int { return c.job.Restarts() }
-
-// NumTasks is the number of subtasks that acknowledge each checkpoint.
-func (c *JobClient) NumTasks() int { return c.job.NumTasks() }
-
-// Progress is a live view of the job's metrics and exchanges.
-func (c *JobClient) Progress() jobmaster.Progress { return c.job.Progress() }
-
 // ExecuteAsync starts the job and returns at once.
-func (e *Env) ExecuteAsync(ctx context.Context, name string) (*JobClient, error) {
+func (e *Env) ExecuteAsync(ctx context.Context, name string) (JobClient, error) {
 	if e.used {
 		return nil, fmt.Errorf("%w: Execute was already called on this Env; build a new Env for another job", ErrInvalidJob)
 	}
@@ -270,7 +227,7 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (*JobClient, error)
 	if err != nil {
 		return nil, err
 	}
-	return &JobClient{job: job}, nil
+	return embeddedClient{job}, nil
 }
 
 // typeName is the plan's name for T.

@@ -106,7 +106,7 @@ func apiExecute(t testing.TB, env *sdk.Env, name string) error {
 
 // apiWait waits for the job to end, failing the test with every goroutine's
 // stack when it does not: a job that hangs after a failure is a bug.
-func apiWait(t testing.TB, client *sdk.JobClient) (*sdk.JobResult, error) {
+func apiWait(t testing.TB, client sdk.JobClient) (*sdk.JobResult, error) {
 	t.Helper()
 	type result struct {
 		res *sdk.JobResult
@@ -287,13 +287,13 @@ func TestPanicInKeySelector(t *testing.T) {
 }
 
 // apiExchangeInto returns the occupancy of the input gate of the task named name.
-func apiExchangeInto(p jobmaster.Progress, name string) (jobmaster.ExchangeStats, bool) {
+func apiExchangeInto(p sdk.Progress, name string) (sdk.ExchangeStats, bool) {
 	for _, ex := range p.Exchanges {
 		if ex.Task == name {
 			return ex, true
 		}
 	}
-	return jobmaster.ExchangeStats{}, false
+	return sdk.ExchangeStats{}, false
 }
 
 // TestPanicUnderBackPressure: a fast unbounded source feeds a Map in its own task
