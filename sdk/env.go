@@ -23,6 +23,7 @@ import (
 	"github.com/spate-io/spate/master/resource"
 	"github.com/spate-io/spate/sdk/graph"
 	"github.com/spate-io/spate/state"
+	"github.com/spate-io/spate/worker"
 )
 
 // RuntimeMode is execution.runtime-mode.
@@ -208,8 +209,16 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (JobClient, error) 
 		slots = max(1, (need+tms-1)/tms) // size the embedded cluster to the job, as Flink's local environment does
 	}
 	mode := RuntimeMode(conf.RuntimeMode.Get(e.cfg))
+	// The embedded cluster: TaskManagers as TaskExecutors in this process,
+	// exchanging typed buffers through one Shuffle.
+	shuffle := worker.NewShuffle()
+	gateways := make([]jobmaster.TaskManagerGateway, tms)
+	for i := range gateways {
+		gateways[i] = worker.NewTaskExecutor(fmt.Sprintf("embedded-%d", i), shuffle)
+	}
 	opts := jobmaster.Options{
 		Slots:             resource.NewSlotPool(tms, slots),
+		TaskManagers:      gateways,
 		BatchSize:         conf.BatchSize.Get(e.cfg),
 		Credits:           conf.BuffersPerChannel.Get(e.cfg),
 		BufferTimeout:     conf.BufferTimeout.Get(e.cfg),

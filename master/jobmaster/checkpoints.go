@@ -172,10 +172,10 @@ func (cp *checkpointer) trigger(c checkpoint.TriggerBarrier) {
 	}
 	for _, src := range c.Sources {
 		dt := a.task(src)
-		if dt != nil && dt.task.TriggerCheckpoint(c.ID, c.Timestamp.UnixMilli(), c.Kind != checkpoint.Checkpoint, stop, drain) {
+		if dt != nil && dt.tm.TriggerCheckpoint(dt.id, c.ID, c.Timestamp.UnixMilli(), c.Kind != checkpoint.Checkpoint, stop, drain) {
 			continue
 		}
-		if dt == nil || ended(dt.task) {
+		if dt == nil || dt.ended.Load() {
 			// The source finished before the barrier: the checkpoint cannot
 			// complete, and that is not a failure.
 			cp.idle = true
@@ -198,15 +198,6 @@ func (a *attempt) task(id checkpoint.TaskID) *deployedTask {
 		}
 	}
 	return nil
-}
-
-func ended(t *task.Task) bool {
-	select {
-	case <-t.Done():
-		return true
-	default:
-		return false
-	}
 }
 
 // persist writes the _metadata of a checkpoint whose every task acknowledged,
@@ -244,7 +235,7 @@ func (cp *checkpointer) completed(c checkpoint.NotifyComplete) {
 	cp.log.Info().Int64("checkpoint", c.ID).Stringer("kind", c.Kind).Msg("checkpoint completed")
 	if c.ForTasks() && cp.attempt != nil {
 		for _, dt := range cp.attempt.tasks {
-			dt.task.NotifyCheckpointComplete(c.ID)
+			dt.tm.NotifyCheckpointComplete(dt.id, c.ID)
 		}
 	}
 	if r, ok := cp.savepoints[c.ID]; ok {
@@ -407,41 +398,14 @@ func (cp *checkpointer) jobEnded(err error) {
 	}
 }
 
-// responder receives one task's acknowledgements for one attempt; those of an
-// attempt that is no longer running are dropped.
-type responder struct {
-	cp      *checkpointer
-	attempt *attempt
-	id      checkpoint.TaskID
-}
-
-func (r responder) Acknowledge(id int64, _ string, _ int, handles []state.Handle) {
-	r.cp.post(func() {
-		if r.cp.attempt == r.attempt {
-			r.cp.exec(r.cp.coord.Ack(time.Now(), id, r.id, handles))
-		}
-	})
-}
-
-func (r responder) Decline(id int64, _ string, _ int, err error) {
-	r.cp.post(func() {
-		if r.cp.attempt == r.attempt {
-			r.cp.log.Warn().Err(err).Int64("checkpoint", id).Stringer("task", r.id).Msg("checkpoint declined")
-			if unmendable(err) {
-				// The next checkpoint, and the one after a restart, would
-				// fail the same way: fail now, naming the cause.
-				r.cp.job.failForGood(suppress(fmt.Errorf("checkpoint %d declined by %s: %w", id, r.id, err)))
-			}
-			r.cp.exec(r.cp.coord.Decline(time.Now(), id, r.id, err.Error()))
-		}
-	})
-}
-
 // restorePoint is a completed checkpoint or savepoint read back for a restore.
 type restorePoint struct {
 	fs   hdfs.FileSystem
 	dir  string
 	meta *checkpoint.Metadata
+	// fromSavepointPath: the job's initial restore (execution.savepoint.path),
+	// read through its filesystem rather than state.checkpoints.dir's.
+	fromSavepointPath bool
 }
 
 // loadRestorePoint reads dir's metadata and checks it against the job: every
@@ -481,22 +445,18 @@ func hasKeyed(hs []state.Handle) bool {
 	return false
 }
 
-// restoreFor returns the Deployment.Restore function of one subtask.
-func (rp *restorePoint) restoreFor(g *graph.JobGraph, subtask int) func(operatorID string) *state.Restored {
-	read := checkpoint.StateReader(rp.fs, rp.dir)
-	return func(operatorID string) *state.Restored {
-		o, ok := rp.meta.Operator(operatorID)
-		if !ok {
-			return nil
+// taskRestore is what the subtasks of chain c restore: the state of each of
+// its operators that has state in the checkpoint (all old subtasks' handles;
+// the state layer picks the key groups and list items of each subtask).
+func (rp *restorePoint) taskRestore(g *graph.JobGraph, c *graph.Chain) *task.TaskRestore {
+	r := &task.TaskRestore{CheckpointID: rp.meta.ID, Dir: rp.dir, FromSavepointPath: rp.fromSavepointPath}
+	for _, ni := range c.Nodes {
+		n := g.Nodes[ni]
+		if o, ok := rp.meta.Operator(n.ID); ok {
+			r.Operators = append(r.Operators, task.OperatorRestore{OperatorID: n.ID, Parallelism: n.Parallelism, OldParallelism: o.Parallelism, Handles: o.Handles})
 		}
-		p := 0
-		for _, n := range g.Nodes {
-			if n.ID == operatorID {
-				p = n.Parallelism
-			}
-		}
-		return &state.Restored{CheckpointID: rp.meta.ID, Subtask: subtask, Parallelism: p, OldParallelism: o.Parallelism, Handles: o.Handles, Read: read}
 	}
+	return r
 }
 
 // Savepoints.

@@ -1,19 +1,35 @@
 // Package jobmaster turns a finalized JobGraph into running tasks and reports the
 // job's result.
 //
-// Deploy builds the ExecutionGraph: every chain becomes Parallelism subtasks; every
-// edge that leaves a chain becomes channels from its producer subtasks to its
-// consumer subtasks (all-to-all for rebalance, hash, broadcast and global;
-// pointwise for forward and rescale). Each consumer subtask gets one input gate
-// per input side of its head, holding the channels of every edge into that side
-// (a union is just several edges into one side). With slot sharing, subtask i of
-// every chain runs in the job's i-th slot.
+// Deploy builds the ExecutionGraph (executiongraph.go, pure): every chain
+// becomes Parallelism subtasks; every edge that leaves a chain becomes channels
+// from its producer subtasks to its consumer subtasks (all-to-all for
+// rebalance, hash, broadcast and global; pointwise for forward and rescale).
+// Each consumer subtask gets one input gate per input side of its head,
+// holding the channels of every edge into that side (a union is just several
+// edges into one side). With slot sharing, subtask i of every chain runs in
+// the job's i-th slot.
+//
+// # The seam to the TaskManagers
+//
+// The JobMaster never holds a task. For each subtask of an attempt it sends a
+// task.TaskDeploymentDescriptor (plain data: attempt id, gates, the channels
+// it feeds, knobs, the state handles to restore) through the
+// TaskManagerGateway of the slot's TaskManager (execution.go), and drives the
+// task by its task.ExecutionAttemptID: cancel, trigger and notify
+// checkpoints, commit at job end, read metrics. The Job is the
+// task.JobMasterGateway the TaskManagers report to: final task states and
+// checkpoint acknowledgements, dropped when they name an attempt that is not
+// the running one. worker.TaskExecutor is the in-process TaskManager of the
+// embedded cluster; a Thrift client will be that of a TaskManager process.
 //
 // # Attempts and failover
 //
 // A Job runs one execution attempt at a time. The first task error fails the
-// attempt: its gates are closed and its context cancelled so that every task
-// returns, and the attempt's asynchronous snapshot writes are awaited. The
+// attempt: every task of it is cancelled (its gates closed, so none stays
+// blocked), and the JobMaster waits until each task has reported its final
+// state, which a TaskManager does once the task's asynchronous snapshot writes
+// are done. The
 // RestartStrategy (restart-strategy.*: none, fixed-delay, failure-rate,
 // exponential-delay, Flink's semantics; restart.go) then says whether and
 // after what delay a new attempt starts. It is built from the same graph and

@@ -15,13 +15,15 @@ import (
 	"github.com/spate-io/spate/master/checkpoint"
 	"github.com/spate-io/spate/master/resource"
 	"github.com/spate-io/spate/sdk/graph"
-	"github.com/spate-io/spate/worker/network"
 	"github.com/spate-io/spate/worker/task"
 )
 
 // Options configure one deployment.
 type Options struct {
-	Slots         *resource.SlotPool
+	Slots *resource.SlotPool
+	// TaskManagers are the gateways of the slot pool's TaskManagers, by
+	// SlotID.TaskManager.
+	TaskManagers  []TaskManagerGateway
 	BatchSize     int
 	Credits       int // buffers per channel
 	BufferTimeout time.Duration
@@ -104,8 +106,11 @@ type Job struct {
 	log     zerolog.Logger
 	done    chan struct{}
 
+	eg *ExecutionGraph
+
 	mu        sync.Mutex
 	current   *attempt
+	attempts  map[int]*attempt // not yet released, by number
 	err       error
 	cancelled bool
 	fatal     error // set by failForGood: no restart after it
@@ -119,28 +124,6 @@ type Job struct {
 	// checkpoint's lineage, or this job's id on a fresh start.
 	lineage string
 	lease   *leaseKeeper // nil without checkpointing
-}
-
-// attempt is one execution of the job's tasks.
-type attempt struct {
-	n      int
-	tasks  []*deployedTask
-	gates  []task.Gate
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	mu      sync.Mutex
-	err     error         // first failure
-	failed  chan struct{} // closed on the first failure
-	counted bool          // metrics folded into the job's totals
-}
-
-type deployedTask struct {
-	chain   *graph.Chain
-	subtask int
-	slot    resource.SlotID
-	task    *task.Task
-	inputs  []task.Gate
 }
 
 // Result is what a finished job reports.
@@ -174,7 +157,6 @@ func (r *Result) Operator(name string) (OperatorResult, bool) {
 	return OperatorResult{}, false
 }
 
-type gateKey struct{ chain, subtask, side int }
 
 // Deploy builds the ExecutionGraph of a finalized graph and starts its tasks.
 // Errors of the first attempt's set-up (including a savepoint that cannot be
@@ -214,14 +196,22 @@ func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 			return fail(err)
 		}
 		initial, lineage = rp, rp.meta.LineageID()
+		initial.fromSavepointPath = true
 	}
 	slots, err := o.Slots.Allocate(g.MaxChainParallelism())
 	if err != nil {
 		return fail(err)
 	}
+	for _, s := range slots {
+		if s.TaskManager >= len(o.TaskManagers) {
+			o.Slots.Release(slots)
+			return fail(errNoTaskManagers)
+		}
+	}
 	jobCtx, cancel := context.WithCancel(ctx)
 	j := &Job{ID: id, graph: g, opts: o, slots: slots, cancel: cancel, done: make(chan struct{}), userCtx: ctx,
-		pastIn: map[int]int64{}, pastOut: map[int]int64{}, lineage: lineage, lease: lease, log: log}
+		pastIn: map[int]int64{}, pastOut: map[int]int64{}, lineage: lineage, lease: lease, log: log,
+		eg: NewExecutionGraph(g), attempts: map[int]*attempt{}}
 	if o.Checkpointing != nil {
 		cp, err := newCheckpointer(j, o.Checkpointing, initial)
 		if err != nil {
@@ -231,9 +221,22 @@ func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 		}
 		j.cp = cp
 	}
+	if err := j.registerJob(); err != nil {
+		cancel()
+		o.Slots.Release(slots)
+		return fail(err)
+	}
+	// Cancelling the job's context (Cancel, or the caller's) cancels the
+	// running attempt's tasks; supervise then ends the job.
+	context.AfterFunc(jobCtx, func() {
+		if a := j.currentAttempt(); a != nil {
+			a.cancelTasks(context.Cause(jobCtx))
+		}
+	})
 	a, err := j.newAttempt(jobCtx, 0, initial)
 	if err != nil {
 		cancel()
+		j.unregisterJob()
 		o.Slots.Release(slots)
 		return fail(err)
 	}
@@ -290,44 +293,62 @@ func (j *Job) failForGood(err error) {
 	}
 }
 
-// fail records err as the attempt's failure, if it is the first, and stops
-// the attempt's tasks; it reports whether err was the first.
-func (a *attempt) fail(err error) bool {
-	a.mu.Lock()
-	first := a.err == nil
-	if first {
-		a.err = err
-		close(a.failed)
-	}
-	a.mu.Unlock()
-	if first {
-		a.cancel()
-		for _, g := range a.gates {
-			g.Close(network.ErrGateClosed)
-		}
-	}
-	return first
-}
-
-// newAttempt builds attempt n, restored from rp when set, and starts its tasks.
+// newAttempt deploys attempt n, restored from rp when set.
 func (j *Job) newAttempt(ctx context.Context, n int, rp *restorePoint) (*attempt, error) {
-	actx, cancel := context.WithCancel(ctx)
-	a := &attempt{n: n, cancel: cancel, failed: make(chan struct{})}
-	if err := j.build(a, rp); err != nil {
-		cancel()
+	a := newAttemptState(n)
+	ds := j.plan(a, rp)
+	j.mu.Lock()
+	j.attempts[n], j.current = a, a
+	j.mu.Unlock()
+	if err := j.submit(a, ds); err != nil {
+		j.mu.Lock()
+		if j.current == a {
+			j.current = nil
+		}
+		j.mu.Unlock()
 		return nil, err
 	}
-	j.mu.Lock()
-	j.current = a
-	j.mu.Unlock()
+	// Tell the checkpointer once every task runs: a trigger before would find
+	// sources that do not exist yet.
 	if j.cp != nil {
 		j.cp.attemptStarted(a)
 	}
-	for _, dt := range a.tasks {
-		a.wg.Add(1)
-		go j.run(actx, a, dt)
+	if ctx.Err() != nil { // cancelled while the tasks were deployed
+		a.cancelTasks(context.Cause(ctx))
 	}
 	return a, nil
+}
+
+func (j *Job) currentAttempt() *attempt {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.current
+}
+
+// registerJob introduces the job to every TaskManager of the slot pool.
+func (j *Job) registerJob() error {
+	reg := task.JobRegistration{JobID: j.ID, Graph: j.graph, JobMaster: j, Log: j.log}
+	if c := j.opts.Checkpointing; c != nil {
+		reg.Storage, reg.CheckpointFS = j.cp.storage, c.FS
+	}
+	if r := j.opts.Restore; r != nil {
+		reg.SavepointPathFS = r.FS
+	}
+	for i, tm := range j.opts.TaskManagers {
+		if err := tm.RegisterJob(reg); err != nil {
+			for _, done := range j.opts.TaskManagers[:i] {
+				done.UnregisterJob(j.ID)
+			}
+			return fmt.Errorf("register job with TaskManager %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (j *Job) unregisterJob() {
+	for _, tm := range j.opts.TaskManagers {
+		tm.UnregisterJob(j.ID)
+	}
 }
 
 // supervise runs attempts until the job ends: restarts after failures as the
@@ -340,6 +361,7 @@ func (j *Job) supervise(ctx context.Context, a *attempt, initial *restorePoint) 
 			break
 		}
 		j.cancelAttempt(a, err)
+		j.release(a)
 		if j.cp != nil {
 			j.cp.failover()
 		}
@@ -379,7 +401,8 @@ func (j *Job) supervise(ctx context.Context, a *attempt, initial *restorePoint) 
 		next, berr := j.newAttempt(ctx, a.n+1, rp)
 		if berr != nil {
 			// A set-up failure is a failure of the new attempt: same rules.
-			next = &attempt{n: a.n + 1, failed: make(chan struct{}), err: berr, cancel: func() {}}
+			next = newAttemptState(a.n + 1)
+			next.err = berr
 			close(next.failed)
 		}
 		j.mu.Lock()
@@ -424,16 +447,12 @@ func (j *Job) await(a *attempt) error {
 	return a.err
 }
 
-// cancelAttempt stops every task of a failed attempt and waits for them.
+// cancelAttempt stops every task of an attempt and waits until each has
+// reported its final state (its snapshot writes done), then folds its metrics
+// into the job's.
 func (j *Job) cancelAttempt(a *attempt, cause error) {
-	a.cancel()
-	for _, g := range a.gates {
-		g.Close(network.ErrGateClosed)
-	}
+	a.cancelTasks(cause)
 	a.wg.Wait()
-	for _, dt := range a.tasks {
-		dt.task.WaitSnapshots()
-	}
 	j.addMetrics(a)
 	j.log.Debug().Err(cause).Int("attempt", a.n).Msg("attempt cancelled")
 }
@@ -446,6 +465,8 @@ func (j *Job) end(a *attempt, err error) {
 	if err == nil {
 		err = j.commitAtJobEnd(a)
 	}
+	j.release(a)
+	j.unregisterJob()
 	j.mu.Lock()
 	if j.cancelled {
 		err = j.err
@@ -478,7 +499,7 @@ func (j *Job) end(a *attempt, err error) {
 // its input: the job has finished, no restart can take it back.
 func (j *Job) commitAtJobEnd(a *attempt) error {
 	for _, dt := range a.tasks {
-		if err := dt.task.CommitAtJobEnd(); err != nil {
+		if err := dt.tm.CommitAtJobEnd(dt.id); err != nil {
 			return fmt.Errorf("%s (%d): final commit: %w", dt.chain.Name, dt.subtask, err)
 		}
 	}
@@ -491,142 +512,20 @@ func (j *Job) isCancelled() bool {
 	return j.cancelled
 }
 
-// build creates the tasks of attempt a.
-func (j *Job) build(a *attempt, rp *restorePoint) error {
-	o := j.opts
-	g := j.graph
-	notify := map[[2]int]chan struct{}{} // (chain, subtask) -> wake-ups
-	for _, c := range g.Chains {
-		for s := range c.Parallelism {
-			notify[[2]int{c.Index, s}] = make(chan struct{}, 1)
-		}
-	}
-	// Gates first: count the channels of each (chain head, side, consumer subtask)
-	// and remember which channel each (edge, producer, consumer) gets.
-	gates := map[gateKey]task.Gate{}
-	type chanKey struct{ edge, producer, consumer int }
-	chanIndex := map[chanKey]int{}
-	for _, c := range g.Chains {
-		head := g.Nodes[c.Head]
-		sides := 0
-		for _, ei := range head.Inputs {
-			sides = max(sides, g.Edges[ei].Side+1)
-		}
-		for side := range sides {
-			var st task.StreamType
-			for sub := range c.Parallelism {
-				n := 0
-				for _, ei := range head.Inputs {
-					e := g.Edges[ei]
-					if e.Side != side {
-						continue
-					}
-					up := g.Nodes[e.Source]
-					st = task.EdgeType(g, e)
-					for _, prod := range producersOf(e.Partitioner, up.Parallelism, head.Parallelism, sub) {
-						chanIndex[chanKey{ei, prod, sub}] = n
-						n++
-					}
-				}
-				gk := gateKey{c.Index, sub, side}
-				gates[gk] = st.NewGate(n, o.Credits, o.BatchSize, notify[[2]int{c.Index, sub}])
-				a.gates = append(a.gates, gates[gk])
-			}
-		}
-	}
-	for _, c := range g.Chains {
-		for sub := range c.Parallelism {
-			d := task.Deployment{Graph: g, Chain: c, Subtask: sub, Outputs: map[int][]task.ChannelRef{},
-				Notify: notify[[2]int{c.Index, sub}], BatchSize: o.BatchSize, BufferTimeout: o.BufferTimeout,
-				BatchMode: o.BatchMode, WatermarkInterval: o.WatermarkInterval,
-				ExactlyOnce: o.ExactlyOnce, Attempt: a.n, Lineage: j.lineage, Log: j.log}
-			if j.cp != nil {
-				d.Checkpoints = responder{cp: j.cp, attempt: a, id: taskID(c, sub)}
-				d.Storage = j.cp.storage
-			}
-			if rp != nil {
-				d.Restore = rp.restoreFor(g, sub)
-			}
-			for side := 0; ; side++ {
-				gt, ok := gates[gateKey{c.Index, sub, side}]
-				if !ok {
-					break
-				}
-				d.Inputs = append(d.Inputs, gt)
-			}
-			for _, ni := range c.Nodes {
-				for _, ei := range g.Nodes[ni].Outputs {
-					e := g.Edges[ei]
-					if e.Chained {
-						continue
-					}
-					down := g.Nodes[e.Target]
-					var refs []task.ChannelRef
-					for _, cons := range consumersOf(e.Partitioner, c.Parallelism, down.Parallelism, sub) {
-						refs = append(refs, task.ChannelRef{Gate: gates[gateKey{down.Chain, cons, e.Side}], Index: chanIndex[chanKey{ei, sub, cons}]})
-					}
-					d.Outputs[ei] = refs
-				}
-			}
-			t, err := task.Build(d)
-			if err != nil {
-				closeTasks(a.tasks)
-				return err
-			}
-			a.tasks = append(a.tasks, &deployedTask{chain: c, subtask: sub, slot: j.slots[sub], task: t, inputs: d.Inputs})
-		}
-	}
-	return nil
-}
-
-// taskID names a subtask for the checkpoint coordinator.
-func taskID(c *graph.Chain, subtask int) checkpoint.TaskID {
-	return checkpoint.TaskID{Vertex: fmt.Sprintf("%d:%s", c.Index, c.Name), Subtask: subtask}
-}
-
-// closeTasks releases tasks that were built but never run.
-func closeTasks(tasks []*deployedTask) {
-	for _, dt := range tasks {
-		_ = dt.task.Run(canceledContext()) // Run closes the operators
-	}
-}
-
-func canceledContext() context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	return ctx
-}
-
-func (j *Job) run(ctx context.Context, a *attempt, dt *deployedTask) {
-	defer a.wg.Done()
-	err := dt.task.Run(ctx)
-	if err == nil {
-		if j.cp != nil {
-			j.cp.taskFinished(a)
-		}
-		return
-	}
-	if ctx.Err() != nil && j.userCtx.Err() != nil {
-		err = &interruptedError{context.Cause(j.userCtx)}
-	}
-	if a.fail(err) {
-		j.log.Debug().Err(err).Str("task", dt.chain.Name).Int("subtask", dt.subtask).Int("attempt", a.n).Msg("task failed; cancelling the attempt")
-	}
-}
-
 // addMetrics folds a's counters into the job's totals, once.
 func (j *Job) addMetrics(a *attempt) {
+	in, out := a.metrics()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if a.counted {
 		return
 	}
 	a.counted = true
-	for _, dt := range a.tasks {
-		for ni, m := range dt.task.Metrics {
-			j.pastIn[ni] += m.RecordsIn.Load()
-			j.pastOut[ni] += m.RecordsOut.Load()
-		}
+	for ni, n := range in {
+		j.pastIn[ni] += n
+	}
+	for ni, n := range out {
+		j.pastOut[ni] += n
 	}
 	if j.current == a {
 		j.current = nil
@@ -643,11 +542,10 @@ func (j *Job) operatorResults(live *attempt) []OperatorResult {
 	}
 	j.mu.Unlock()
 	if live != nil {
-		for _, dt := range live.tasks {
-			for ni, m := range dt.task.Metrics {
-				out[ni].RecordsIn += m.RecordsIn.Load()
-				out[ni].RecordsOut += m.RecordsOut.Load()
-			}
+		in, o := live.metrics()
+		for ni := range out {
+			out[ni].RecordsIn += in[ni]
+			out[ni].RecordsOut += o[ni]
 		}
 	}
 	return out
@@ -689,14 +587,8 @@ func (j *Job) Cancel() {
 		j.err = ErrJobCancelled
 	}
 	j.cancelled = true
-	a := j.current
 	j.mu.Unlock()
-	j.cancel()
-	if a != nil {
-		for _, g := range a.gates {
-			g.Close(ErrJobCancelled)
-		}
-	}
+	j.cancel() // cancels the running attempt's tasks
 }
 
 // Progress is a live view of a running job.
@@ -705,25 +597,21 @@ type Progress struct {
 	Exchanges []ExchangeStats
 }
 
-// ExchangeStats is the occupancy of one input gate.
+// ExchangeStats is the occupancy of one input gate of one subtask.
 type ExchangeStats struct {
 	Task    string
 	Subtask int
-	Side    int
-	network.Stats
-	Channels int
+	task.GateMetrics
 }
 
 // Progress returns the job's metrics and the occupancy of its gates now.
 func (j *Job) Progress() Progress {
-	j.mu.Lock()
-	a := j.current
-	j.mu.Unlock()
+	a := j.currentAttempt()
 	p := Progress{Operators: j.operatorResults(a)}
 	if a != nil {
 		for _, dt := range a.tasks {
-			for side, g := range dt.inputs {
-				p.Exchanges = append(p.Exchanges, ExchangeStats{Task: dt.chain.Name, Subtask: dt.subtask, Side: side, Stats: g.Stats(), Channels: g.NumChannels()})
+			for _, g := range dt.tm.TaskMetrics(dt.id).Gates {
+				p.Exchanges = append(p.Exchanges, ExchangeStats{Task: dt.chain.Name, Subtask: dt.subtask, GateMetrics: g})
 			}
 		}
 	}

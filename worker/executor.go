@@ -1,0 +1,264 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/spate-io/spate/master/checkpoint"
+	"github.com/spate-io/spate/sdk/graph"
+	"github.com/spate-io/spate/state"
+	"github.com/spate-io/spate/worker/network"
+	"github.com/spate-io/spate/worker/task"
+)
+
+// ErrUnknownJob is returned by SubmitTask for a job that was not registered.
+var ErrUnknownJob = errors.New("job not registered with this TaskManager")
+
+// ErrGraphMismatch is returned by SubmitTask when the descriptor's graph
+// fingerprint is not the registered graph's.
+var ErrGraphMismatch = errors.New("job binary or arguments differ")
+
+// TaskExecutor is a TaskManager's task side: it binds TaskDeploymentDescriptors
+// to local gates, channels, storage and loggers, runs the tasks, and reports
+// their state changes and checkpoint acknowledgements to the JobMaster of each
+// job. Every call names the execution attempt; calls about an attempt it does
+// not run are ignored. It is safe for concurrent use.
+//
+// Tasks of one process exchange records through a Shuffle, shared by the
+// TaskExecutors of an embedded cluster: zero-copy, typed buffers.
+type TaskExecutor struct {
+	name    string
+	shuffle *Shuffle
+
+	mu    sync.Mutex
+	jobs  map[string]*task.JobRegistration
+	tasks map[task.ExecutionAttemptID]*runningTask
+}
+
+// runningTask is a submitted task, until its attempt is released.
+type runningTask struct {
+	t      *task.Task
+	cancel context.CancelFunc
+	inputs *taskInputs
+	done   chan struct{} // closed once its final state was reported
+}
+
+// NewTaskExecutor returns the task side of TaskManager name, exchanging
+// records through shuffle.
+func NewTaskExecutor(name string, shuffle *Shuffle) *TaskExecutor {
+	return &TaskExecutor{name: name, shuffle: shuffle, jobs: map[string]*task.JobRegistration{}, tasks: map[task.ExecutionAttemptID]*runningTask{}}
+}
+
+// RegisterJob makes the TaskManager ready for the job's tasks.
+func (x *TaskExecutor) RegisterJob(reg task.JobRegistration) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.jobs[reg.JobID] = &reg
+	return nil
+}
+
+// UnregisterJob forgets a job whose tasks have all been released.
+func (x *TaskExecutor) UnregisterJob(jobID string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	delete(x.jobs, jobID)
+}
+
+// SubmitTask binds and starts one subtask. An error means it never ran: no
+// state is reported for it.
+func (x *TaskExecutor) SubmitTask(d task.TaskDeploymentDescriptor) error {
+	x.mu.Lock()
+	reg := x.jobs[d.ID.JobID]
+	x.mu.Unlock()
+	if reg == nil {
+		return fmt.Errorf("submit %v: %w", d.ID, ErrUnknownJob)
+	}
+	g := reg.Graph
+	if d.Fingerprint != g.Fingerprint() {
+		return fmt.Errorf("submit %v: the JobMaster's graph %s is not this TaskManager's %s: %w", d.ID, d.Fingerprint, g.Fingerprint(), ErrGraphMismatch)
+	}
+	if d.ID.Chain < 0 || d.ID.Chain >= len(g.Chains) {
+		return fmt.Errorf("submit %v: the graph has no chain %d", d.ID, d.ID.Chain)
+	}
+	c := g.Chains[d.ID.Chain]
+	in := x.shuffle.inputs(d.ID)
+	dep := task.Deployment{Graph: g, Chain: c, Subtask: d.ID.Subtask, Outputs: map[int][]task.ChannelRef{}, Notify: in.notify,
+		BatchSize: d.Knobs.BatchSize, BufferTimeout: d.Knobs.BufferTimeout, BatchMode: d.Knobs.BatchMode,
+		WatermarkInterval: d.Knobs.WatermarkInterval, ExactlyOnce: d.Knobs.ExactlyOnce, Attempt: d.ID.Attempt,
+		Lineage: d.Knobs.Lineage, Log: reg.Log}
+	head := g.Nodes[c.Head]
+	for _, gd := range d.Inputs {
+		st := inputType(g, head, gd.Side)
+		if st == nil || gd.Channels < 1 {
+			return fmt.Errorf("submit %v: %q has no input side %d with %d channels", d.ID, head.Name, gd.Side, gd.Channels)
+		}
+		dep.Inputs = append(dep.Inputs, x.shuffle.gate(in, gd.Side, st, gd.Channels, d.Knobs))
+	}
+	for _, out := range d.Outputs {
+		if out.Edge < 0 || out.Edge >= len(g.Edges) {
+			return fmt.Errorf("submit %v: the graph has no edge %d", d.ID, out.Edge)
+		}
+		st := task.EdgeType(g, g.Edges[out.Edge])
+		refs := make([]task.ChannelRef, len(out.Targets))
+		for i, tg := range out.Targets {
+			if tg.Side < 0 || tg.Side > 1 || tg.Channel < 0 || tg.Channel >= tg.GateChannels {
+				return fmt.Errorf("submit %v: edge %d: channel %d of a %d-channel gate on side %d does not exist", d.ID, out.Edge, tg.Channel, tg.GateChannels, tg.Side)
+			}
+			cid := task.ExecutionAttemptID{JobID: d.ID.JobID, Attempt: d.ID.Attempt, Chain: tg.Chain, Subtask: tg.Subtask}
+			gate := x.shuffle.gate(x.shuffle.inputs(cid), tg.Side, st, tg.GateChannels, d.Knobs)
+			refs[i] = task.ChannelRef{Gate: gate, Index: tg.Channel}
+		}
+		dep.Outputs[out.Edge] = refs
+	}
+	if d.Knobs.Checkpointing {
+		dep.Checkpoints = responder{jm: reg.JobMaster, id: d.ID}
+		dep.Storage = reg.Storage
+	}
+	if r := d.Restore; r != nil {
+		fsys := reg.CheckpointFS
+		if r.FromSavepointPath {
+			fsys = reg.SavepointPathFS
+		}
+		read := checkpoint.StateReader(fsys, r.Dir)
+		dep.Restore = func(operatorID string) *state.Restored {
+			o, ok := r.Operator(operatorID)
+			if !ok {
+				return nil
+			}
+			return &state.Restored{CheckpointID: r.CheckpointID, Subtask: d.ID.Subtask, Parallelism: o.Parallelism,
+				OldParallelism: o.OldParallelism, Handles: o.Handles, Read: read}
+		}
+	}
+	t, err := task.Build(dep)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	rt := &runningTask{t: t, cancel: cancel, inputs: in, done: make(chan struct{})}
+	x.mu.Lock()
+	x.tasks[d.ID] = rt
+	x.mu.Unlock()
+	go x.run(ctx, d.ID, rt, reg.JobMaster)
+	return nil
+}
+
+// run runs a task and reports how it ended, once its asynchronous snapshot
+// writes are done too: a JobMaster that sees the final state may clean up.
+func (x *TaskExecutor) run(ctx context.Context, id task.ExecutionAttemptID, rt *runningTask, jm task.JobMasterGateway) {
+	defer close(rt.done)
+	err := rt.t.Run(ctx)
+	rt.t.WaitSnapshots()
+	s := task.Finished
+	switch {
+	case err != nil && ctx.Err() != nil:
+		s = task.Canceled
+	case err != nil:
+		s = task.Failed
+	}
+	jm.UpdateTaskExecutionState(id, s, err)
+}
+
+func (x *TaskExecutor) task(id task.ExecutionAttemptID) *runningTask {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.tasks[id]
+}
+
+// CancelTask stops a task and closes its input gates, so that neither it nor
+// its producers stay blocked. A task that already ended has its gates closed
+// all the same.
+func (x *TaskExecutor) CancelTask(id task.ExecutionAttemptID, cause error) {
+	rt := x.task(id)
+	if rt == nil {
+		return
+	}
+	rt.cancel()
+	rt.inputs.close(cause)
+}
+
+// TriggerCheckpoint injects a barrier at a source task; false when the task
+// cannot take it now (ended, or its mailbox is full).
+func (x *TaskExecutor) TriggerCheckpoint(id task.ExecutionAttemptID, checkpointID, timestamp int64, savepoint, stop, drain bool) bool {
+	rt := x.task(id)
+	return rt != nil && rt.t.TriggerCheckpoint(checkpointID, timestamp, savepoint, stop, drain)
+}
+
+// NotifyCheckpointComplete tells a task that a checkpoint completed.
+func (x *TaskExecutor) NotifyCheckpointComplete(id task.ExecutionAttemptID, checkpointID int64) {
+	if rt := x.task(id); rt != nil {
+		rt.t.NotifyCheckpointComplete(checkpointID)
+	}
+}
+
+// CommitAtJobEnd lets a finished task's sinks commit what they pre-committed
+// at the end of their input: the whole job has finished.
+func (x *TaskExecutor) CommitAtJobEnd(id task.ExecutionAttemptID) error {
+	rt := x.task(id)
+	if rt == nil {
+		return fmt.Errorf("commit %v: no such task on %s", id, x.name)
+	}
+	return rt.t.CommitAtJobEnd()
+}
+
+// TaskMetrics snapshots a task's counters and gate occupancy.
+func (x *TaskExecutor) TaskMetrics(id task.ExecutionAttemptID) task.TaskMetrics {
+	rt := x.task(id)
+	if rt == nil {
+		return task.TaskMetrics{}
+	}
+	m := task.TaskMetrics{Operators: map[int]task.OperatorCounts{}}
+	for ni, om := range rt.t.Metrics {
+		m.Operators[ni] = task.OperatorCounts{RecordsIn: om.RecordsIn.Load(), RecordsOut: om.RecordsOut.Load()}
+	}
+	for side, g := range rt.inputs.sides() {
+		st := g.Stats()
+		m.Gates = append(m.Gates, task.GateMetrics{Side: side, Channels: g.NumChannels(), Queued: st.Queued, MaxQueued: st.MaxQueued,
+			Credits: st.Credits, BlockedProducers: st.BlockedProducers})
+	}
+	return m
+}
+
+// ReleaseAttempt forgets every task of one attempt of a job, once they have
+// ended, and their gates.
+func (x *TaskExecutor) ReleaseAttempt(jobID string, attempt int) {
+	x.mu.Lock()
+	var rts []*runningTask
+	for id, rt := range x.tasks {
+		if id.JobID == jobID && id.Attempt == attempt {
+			rts = append(rts, rt)
+			delete(x.tasks, id)
+		}
+	}
+	x.mu.Unlock()
+	for _, rt := range rts {
+		rt.cancel()
+		rt.inputs.close(network.ErrGateClosed)
+	}
+	x.shuffle.release(jobID, attempt)
+}
+
+// responder forwards one task's checkpoint acknowledgements to its JobMaster.
+type responder struct {
+	jm task.JobMasterGateway
+	id task.ExecutionAttemptID
+}
+
+func (r responder) Acknowledge(checkpointID int64, _ string, _ int, handles []state.Handle) {
+	r.jm.AcknowledgeCheckpoint(r.id, checkpointID, handles)
+}
+
+func (r responder) Decline(checkpointID int64, _ string, _ int, err error) {
+	r.jm.DeclineCheckpoint(r.id, checkpointID, err)
+}
+
+// inputType is the record type arriving on one input side of node n.
+func inputType(g *graph.JobGraph, n *graph.Node, side int) task.StreamType {
+	for _, ei := range n.Inputs {
+		if e := g.Edges[ei]; e.Side == side {
+			return task.EdgeType(g, e)
+		}
+	}
+	return nil
+}
