@@ -198,13 +198,13 @@ func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 		initial, lineage = rp, rp.meta.LineageID()
 		initial.fromSavepointPath = true
 	}
-	slots, err := o.Slots.Allocate(g.MaxChainParallelism())
+	slots, err := o.Slots.Allocate(id, g.MaxChainParallelism())
 	if err != nil {
 		return fail(err)
 	}
 	for _, s := range slots {
 		if s.TaskManager >= len(o.TaskManagers) {
-			o.Slots.Release(slots)
+			o.Slots.Release(id)
 			return fail(errNoTaskManagers)
 		}
 	}
@@ -216,14 +216,14 @@ func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 		cp, err := newCheckpointer(j, o.Checkpointing, initial)
 		if err != nil {
 			cancel()
-			o.Slots.Release(slots)
+			o.Slots.Release(id)
 			return fail(err)
 		}
 		j.cp = cp
 	}
 	if err := j.registerJob(); err != nil {
 		cancel()
-		o.Slots.Release(slots)
+		o.Slots.Release(id)
 		return fail(err)
 	}
 	// Cancelling the job's context (Cancel, or the caller's) cancels the
@@ -237,7 +237,7 @@ func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 	if err != nil {
 		cancel()
 		j.unregisterJob()
-		o.Slots.Release(slots)
+		o.Slots.Release(id)
 		return fail(err)
 	}
 	j.start = time.Now()
@@ -482,7 +482,7 @@ func (j *Job) end(a *attempt, err error) {
 		j.lease.release()
 	}
 	j.cancel()
-	j.opts.Slots.Release(j.slots)
+	j.opts.Slots.Release(j.ID)
 	r := &Result{JobID: j.ID, JobName: j.graph.Name, Duration: time.Since(j.start), Operators: j.operatorResults(nil), Restarts: j.restarts}
 	j.mu.Lock()
 	j.result = r

@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // ErrNotEnoughSlots is returned by Allocate when the cluster has too few free slots.
 var ErrNotEnoughSlots = errors.New("not enough task slots")
 
-// SlotID names one slot of one TaskManager.
+// SlotID names one slot of one TaskManager, by the TaskManager's number.
 type SlotID struct {
 	TaskManager int
 	Slot        int
@@ -17,62 +18,58 @@ type SlotID struct {
 
 func (s SlotID) String() string { return fmt.Sprintf("tm-%d/slot-%d", s.TaskManager, s.Slot) }
 
-// SlotPool tracks the slots of a fixed set of TaskManagers. Safe for concurrent use.
+// SlotPool is the embedded driver's synchronous shell around a Manager: a
+// fixed set of TaskManagers, registered at once, and allocations that
+// succeed now or fail now. Safe for concurrent use.
 type SlotPool struct {
-	mu         sync.Mutex
-	slotsPerTM int
-	taken      []bool // by TaskManager*slotsPerTM + slot
+	mu sync.Mutex
+	m  *Manager
 }
 
-// NewSlotPool returns a pool of taskManagers × slotsPerTM free slots.
+// NewSlotPool returns a pool of taskManagers × slotsPerTM free slots; the
+// TaskManagers are numbered 0 to taskManagers-1.
 func NewSlotPool(taskManagers, slotsPerTM int) *SlotPool {
-	return &SlotPool{slotsPerTM: slotsPerTM, taken: make([]bool, taskManagers*slotsPerTM)}
+	m := NewManager(ManagerConfig{})
+	for i := range taskManagers {
+		m.RegisterTaskManager(time.Time{}, fmt.Sprintf("embedded-%d", i), slotsPerTM)
+	}
+	return &SlotPool{m: m}
 }
 
 // Total is the number of slots in the pool.
-func (p *SlotPool) Total() int { return len(p.taken) }
+func (p *SlotPool) Total() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	total, _ := p.m.Slots()
+	return total
+}
 
 // Free is the number of slots not allocated.
 func (p *SlotPool) Free() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := 0
-	for _, t := range p.taken {
-		if !t {
-			n++
-		}
-	}
-	return n
+	_, free := p.m.Slots()
+	return free
 }
 
-// Allocate takes n free slots, filling TaskManagers in order, or none at all.
-func (p *SlotPool) Allocate(n int) ([]SlotID, error) {
+// Allocate takes n free slots for job, filling TaskManagers in order, or
+// none at all.
+func (p *SlotPool) Allocate(job string, n int) ([]SlotID, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var ids []SlotID
-	for i, t := range p.taken {
-		if len(ids) == n {
-			break
-		}
-		if !t {
-			ids = append(ids, SlotID{TaskManager: i / p.slotsPerTM, Slot: i % p.slotsPerTM})
-		}
+	_, cmds := p.m.RequestSlots(time.Time{}, job, n, false)
+	switch c := cmds[0].(type) {
+	case SlotsAllocated:
+		return c.Slots, nil
+	case SlotRequestFailed:
+		return nil, fmt.Errorf("%w: %s", ErrNotEnoughSlots, c.Reason)
 	}
-	if len(ids) < n {
-		return nil, fmt.Errorf("%w: the job needs %d slots (its highest parallelism) but %d of %d are free; raise taskmanager.numberOfTaskSlots or the number of TaskManagers, or lower the parallelism",
-			ErrNotEnoughSlots, n, len(ids), len(p.taken))
-	}
-	for _, id := range ids {
-		p.taken[id.TaskManager*p.slotsPerTM+id.Slot] = true
-	}
-	return ids, nil
+	return nil, fmt.Errorf("slot request of %s: unexpected %T", job, cmds[0])
 }
 
-// Release returns slots to the pool.
-func (p *SlotPool) Release(ids []SlotID) {
+// Release returns the slots of job to the pool.
+func (p *SlotPool) Release(job string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, id := range ids {
-		p.taken[id.TaskManager*p.slotsPerTM+id.Slot] = false
-	}
+	p.m.ReleaseSlots(job)
 }
