@@ -157,7 +157,6 @@ func (r *Result) Operator(name string) (OperatorResult, bool) {
 	return OperatorResult{}, false
 }
 
-
 // Deploy builds the ExecutionGraph of a finalized graph and starts its tasks.
 // Errors of the first attempt's set-up (including a savepoint that cannot be
 // restored) are returned here; later attempts' errors go to Wait.
