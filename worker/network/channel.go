@@ -96,6 +96,10 @@ type Channel[T any] struct {
 	maxQueued  int         // high-water mark of queued, for tests and metrics
 	ended      bool        // EndOfPartition was received by the consumer
 	spaceAvail *sync.Cond  // producer waits here for a free buffer
+
+	// onRecycle, set for a channel whose producer is remote, announces the
+	// credit of each recycled buffer (see RemoteReceiver).
+	onRecycle func()
 }
 
 // Acquire returns an empty records slice with capacity for a batch, blocking

@@ -24,6 +24,14 @@
 // coalesced notification channel. Close fails every blocked producer and consumer
 // at once, which is how a failing job stops without leaving goroutines behind.
 //
-// Remote channels (Thrift transports between TaskManagers) will implement the same
-// producer and consumer sides; nothing above this package needs to change.
+// A RecordWriter writes through ChannelWriters: a local *Channel, or a
+// RemoteWriter to a consumer in another process (remote.go). A remote channel
+// carries each buffer as one message of Avro-encoded records (sdk/codec),
+// under credit-based flow control: the consumer's RemoteReceiver announces a
+// credit for each free buffer of its local Channel, the RemoteWriter sends a
+// data buffer only against a credit, and every recycled buffer announces one
+// more. Events take no credit. A receiver therefore always has room for what
+// arrives, and one slow channel of a multiplexed connection never blocks the
+// others. The link under a remote channel (worker/transport) moves bytes;
+// nothing above this package needs to know which kind a channel is.
 package network

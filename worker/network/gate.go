@@ -114,6 +114,9 @@ func (g *InputGate[T]) RecycleBuffer(channel int, b Buffer[T]) {
 	c.free = append(c.free, Buffer[T]{Records: b.Records[:0], Timestamps: b.Timestamps[:0]})
 	g.mu.Unlock()
 	c.spaceAvail.Signal()
+	if c.onRecycle != nil {
+		c.onRecycle()
+	}
 }
 
 // Finished reports whether every channel delivered EndOfPartition.
