@@ -3,8 +3,8 @@
 // per job (ExecutionGraph, scheduling, failover, checkpoints). Its parts live in
 // the subpackages; this package holds nothing yet but the map:
 //
-//	master/dispatcher  REST API and web UI (not built yet)
-//	master/resource    slot pool and drivers
-//	master/jobmaster   ExecutionGraph, deployment, job result
-//	master/checkpoint  checkpoint coordinator (a pure core; the shell that drives it is not wired yet)
+//	master/dispatcher  the REST API with Flink's paths and fields (web UI to come)
+//	master/resource    the ResourceManager core (a step function) and the embedded driver
+//	master/jobmaster   ExecutionGraph, deployment through TaskManagerGateways, failover, job result
+//	master/checkpoint  the checkpoint coordinator (a pure core), storage, leases, resume
 package master
