@@ -2,6 +2,7 @@
 # build.sh          builds bin/spate and every example into bin/, static (CGO_ENABLED=0)
 # build.sh test     lint (gofmt, go vet, staticcheck) and the whole test suite
 # build.sh bench    the Go benchmarks (not part of the test suite)
+# build.sh gen      regenerates the committed generated code (Thrift)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -44,8 +45,33 @@ bench)
 	build
 	go test -run '^$' -bench "${2:-.}" -benchmem ./...
 	;;
+gen)
+	# Regenerates the committed generated code; a build never needs the generators.
+	# Thrift: Debian's thrift-compiler 0.17.0 (recorded in worker/transport/spate.thrift);
+	# its output builds against github.com/apache/thrift v0.17.0, v0.22.0 and v0.25.0.
+	# gofmt -w because thrift's Go output is not gofmt-clean and lint checks every file.
+	THRIFT_VERSION=0.17.0
+	if ! command -v thrift >/dev/null 2>&1; then
+		sudo=""
+		[ "$(id -u)" -eq 0 ] || sudo=sudo
+		$sudo apt-get update
+		$sudo apt-get install -y thrift-compiler
+	fi
+	have=$(thrift --version | awk '{print $3}')
+	if [ "$have" != "$THRIFT_VERSION" ]; then
+		echo "gen: thrift $have found, want $THRIFT_VERSION (Debian's thrift-compiler)" >&2
+		exit 1
+	fi
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	thrift --gen go:package_prefix=github.com/spate-io/spate/,skip_remote -out "$tmp" worker/transport/spate.thrift
+	gofmt -w "$tmp"
+	rm -rf worker/transport/gen/wire
+	mkdir -p worker/transport/gen
+	mv "$tmp/worker/transport/gen/wire" worker/transport/gen/wire
+	;;
 *)
-	echo "usage: ./build.sh [build|test|bench [REGEXP]]" >&2
+	echo "usage: ./build.sh [build|test|bench [REGEXP]|gen]" >&2
 	exit 2
 	;;
 esac
