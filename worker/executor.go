@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/rs/zerolog"
+
 	"github.com/spate-io/spate/master/checkpoint"
 	"github.com/spate-io/spate/sdk/graph"
 	"github.com/spate-io/spate/state"
 	"github.com/spate-io/spate/worker/network"
 	"github.com/spate-io/spate/worker/task"
+	"github.com/spate-io/spate/worker/transport"
 )
 
 // ErrUnknownJob is returned by SubmitTask for a job that was not registered.
@@ -31,6 +34,7 @@ var ErrGraphMismatch = errors.New("job binary or arguments differ")
 type TaskExecutor struct {
 	name    string
 	shuffle *Shuffle
+	data    *DataPlane // nil: every consumer is in this process
 
 	mu    sync.Mutex
 	jobs  map[string]*task.JobRegistration
@@ -49,6 +53,40 @@ type runningTask struct {
 // records through shuffle.
 func NewTaskExecutor(name string, shuffle *Shuffle) *TaskExecutor {
 	return &TaskExecutor{name: name, shuffle: shuffle, jobs: map[string]*task.JobRegistration{}, tasks: map[task.ExecutionAttemptID]*runningTask{}}
+}
+
+// ServeData makes the TaskExecutor reachable by producers of other
+// processes: it listens for data connections through a DataPlane on addr,
+// and opens channels to consumers whose TaskManager is another address.
+func (x *TaskExecutor) ServeData(addr string, auth transport.Authenticator, opts transport.Options, log zerolog.Logger) error {
+	d, err := NewDataPlane(addr, auth, opts, x.shuffle, x.job, log)
+	if err != nil {
+		return err
+	}
+	x.data = d
+	return nil
+}
+
+// DataAddress is where producers of other processes reach this
+// TaskExecutor's gates; empty without ServeData.
+func (x *TaskExecutor) DataAddress() string {
+	if x.data == nil {
+		return ""
+	}
+	return x.data.Addr()
+}
+
+// Close stops serving data connections.
+func (x *TaskExecutor) Close() {
+	if x.data != nil {
+		x.data.Close()
+	}
+}
+
+func (x *TaskExecutor) job(jobID string) *task.JobRegistration {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.jobs[jobID]
 }
 
 // RegisterJob makes the TaskManager ready for the job's tasks.
@@ -107,6 +145,18 @@ func (x *TaskExecutor) SubmitTask(d task.TaskDeploymentDescriptor) error {
 				return fmt.Errorf("submit %v: edge %d: channel %d of a %d-channel gate on side %d does not exist", d.ID, out.Edge, tg.Channel, tg.GateChannels, tg.Side)
 			}
 			cid := task.ExecutionAttemptID{JobID: d.ID.JobID, Attempt: d.ID.Attempt, Chain: tg.Chain, Subtask: tg.Subtask}
+			if tg.TaskManager != "" && tg.TaskManager != x.DataAddress() {
+				if x.data == nil {
+					return fmt.Errorf("submit %v: a consumer runs on TaskManager %s, but this one serves no data connections", d.ID, tg.TaskManager)
+				}
+				rc, err := x.data.Open(context.Background(), tg.TaskManager, d.ID, channelKey{Consumer: cid, Side: tg.Side, Channel: tg.Channel,
+					GateChannels: tg.GateChannels, Edge: out.Edge, Credits: d.Knobs.Credits, BatchSize: d.Knobs.BatchSize}, st)
+				if err != nil {
+					return fmt.Errorf("submit %v: %w", d.ID, err)
+				}
+				refs[i] = task.ChannelRef{Remote: rc}
+				continue
+			}
 			gate := x.shuffle.gate(x.shuffle.inputs(cid), tg.Side, st, tg.GateChannels, d.Knobs)
 			refs[i] = task.ChannelRef{Gate: gate, Index: tg.Channel}
 		}
@@ -237,6 +287,9 @@ func (x *TaskExecutor) ReleaseAttempt(jobID string, attempt int) {
 		rt.inputs.close(network.ErrGateClosed)
 	}
 	x.shuffle.release(jobID, attempt)
+	if x.data != nil {
+		x.data.release(jobID, attempt)
+	}
 }
 
 // responder forwards one task's checkpoint acknowledgements to its JobMaster.

@@ -38,6 +38,9 @@ type TaskManagerGateway interface {
 	TaskMetrics(id task.ExecutionAttemptID) task.TaskMetrics
 	// ReleaseAttempt forgets an attempt's tasks once they have ended.
 	ReleaseAttempt(jobID string, attempt int)
+	// DataAddress is where producers of other processes reach the
+	// TaskManager's gates; empty for one in the JobMaster's process.
+	DataAddress() string
 }
 
 // attempt is one execution of the job's tasks.
@@ -106,6 +109,12 @@ func (j *Job) plan(a *attempt, rp *restorePoint) []task.TaskDeploymentDescriptor
 			restore = rp.taskRestore(j.graph, v.Chain)
 		}
 		d := j.eg.Descriptor(v, j.ID, a.n, knobs, restore)
+		for oi := range d.Outputs {
+			for ti := range d.Outputs[oi].Targets {
+				tg := &d.Outputs[oi].Targets[ti]
+				tg.TaskManager = o.TaskManagers[j.slots[tg.Subtask].TaskManager].DataAddress()
+			}
+		}
 		dt := &deployedTask{id: d.ID, chain: v.Chain, subtask: v.Subtask, slot: slot, tm: o.TaskManagers[slot.TaskManager]}
 		a.tasks = append(a.tasks, dt)
 		a.byID[dt.id] = dt

@@ -88,11 +88,15 @@ func (eg *ExecutionGraph) Vertices() []*ExecutionVertex { return eg.vertices }
 
 // Descriptor is the TaskDeploymentDescriptor of v in attempt attempt of job jobID.
 func (eg *ExecutionGraph) Descriptor(v *ExecutionVertex, jobID string, attempt int, knobs task.TaskKnobs, restore *task.TaskRestore) task.TaskDeploymentDescriptor {
+	outputs := make([]task.OutputDescriptor, len(v.Outputs))
+	for i, o := range v.Outputs { // copies: the caller fills in addresses
+		outputs[i] = task.OutputDescriptor{Edge: o.Edge, Targets: append([]task.ChannelTarget(nil), o.Targets...)}
+	}
 	return task.TaskDeploymentDescriptor{
 		ID:          task.ExecutionAttemptID{JobID: jobID, Attempt: attempt, Chain: v.Chain.Index, Subtask: v.Subtask},
 		Fingerprint: eg.fingerprint,
 		Inputs:      v.Inputs,
-		Outputs:     v.Outputs,
+		Outputs:     outputs,
 		Knobs:       knobs,
 		Restore:     restore,
 	}

@@ -99,6 +99,9 @@ type ChannelTarget struct {
 	Channel int `json:"channel"`
 	// GateChannels is the number of channels of that gate.
 	GateChannels int `json:"gateChannels"`
+	// TaskManager is the data address of the consumer's TaskManager; empty
+	// when it runs in the producer's process.
+	TaskManager string `json:"taskManager,omitempty"`
 }
 
 // TaskKnobs are the settings of the task loop and the exchanges.

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/spate-io/spate/sdk/codec"
 	"github.com/spate-io/spate/worker/network"
 )
 
@@ -24,6 +25,12 @@ type StreamType interface {
 	FanOut(outs []any) any
 	// Discard returns an Output[T] that drops records.
 	Discard() any
+	// NewRemoteWriter creates the producer's end of a channel to another
+	// process, sending buffers of up to batchSize records through link.
+	NewRemoteWriter(link network.Link, batchSize int) (RemoteChannel, error)
+	// AttachRemote makes channel ch of gate g receive from another process
+	// through link, and returns what delivers that channel's messages.
+	AttachRemote(g Gate, ch int, link network.Link) (deliver func(network.RemoteMessage) error, start func() error, err error)
 
 	newInput(g Gate, target any, input int, barriers *BarrierHandler) (inputProcessor, error)
 }
@@ -36,10 +43,19 @@ type WriterOptions struct {
 	StartAt        int // first round-robin channel: spreads producers over consumers
 }
 
-// ChannelRef names channel Index of a gate.
+// ChannelRef names channel Index of a local gate, or, when Remote is set, the
+// producer's end of a channel to another process.
 type ChannelRef struct {
-	Gate  Gate
-	Index int
+	Gate   Gate
+	Index  int
+	Remote RemoteChannel
+}
+
+// RemoteChannel is the untyped face of a network.RemoteWriter: what the
+// connection calls.
+type RemoteChannel interface {
+	AddCredit(n int)
+	Close(err error)
 }
 
 // Gate is the untyped face of a network.InputGate.
@@ -79,6 +95,14 @@ func (s streamType[T]) NewGate(channels, credits, batchSize int, notify chan str
 func (s streamType[T]) NewWriter(targets []ChannelRef, p network.Partitioning, keyHash any, o WriterOptions) (any, ResultWriter, error) {
 	chans := make([]network.ChannelWriter[T], len(targets))
 	for i, t := range targets {
+		if t.Remote != nil {
+			w, ok := t.Remote.(network.ChannelWriter[T])
+			if !ok {
+				return nil, nil, fmt.Errorf("edge type mismatch: writer of %s feeds a remote channel of another type (%T)", s.name, t.Remote)
+			}
+			chans[i] = w
+			continue
+		}
 		g, ok := t.Gate.(*network.InputGate[T])
 		if !ok {
 			return nil, nil, fmt.Errorf("edge type mismatch: writer of %s feeds a gate of another type (%T)", s.name, t.Gate)
@@ -108,6 +132,30 @@ func (s streamType[T]) FanOut(outs []any) any {
 }
 
 func (s streamType[T]) Discard() any { return Output[T](discard[T]{}) }
+
+func (s streamType[T]) NewRemoteWriter(link network.Link, batchSize int) (RemoteChannel, error) {
+	c, err := codec.For[T]()
+	if err != nil {
+		return nil, fmt.Errorf("records of type %s cannot cross processes: %w", s.name, err)
+	}
+	return network.NewRemoteWriter[T](link, c, batchSize), nil
+}
+
+func (s streamType[T]) AttachRemote(g Gate, ch int, link network.Link) (func(network.RemoteMessage) error, func() error, error) {
+	gate, ok := g.(*network.InputGate[T])
+	if !ok {
+		return nil, nil, fmt.Errorf("input gate %T does not carry %s", g, s.name)
+	}
+	if ch < 0 || ch >= gate.NumChannels() {
+		return nil, nil, fmt.Errorf("input gate of %d channels has no channel %d", gate.NumChannels(), ch)
+	}
+	c, err := codec.For[T]()
+	if err != nil {
+		return nil, nil, fmt.Errorf("records of type %s cannot cross processes: %w", s.name, err)
+	}
+	r := network.NewRemoteReceiver(gate.Channel(ch), c, link)
+	return r.Deliver, r.Start, nil
+}
 
 func (s streamType[T]) newInput(g Gate, target any, input int, barriers *BarrierHandler) (inputProcessor, error) {
 	gate, ok := g.(*network.InputGate[T])

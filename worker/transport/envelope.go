@@ -25,6 +25,7 @@ const (
 	KindCredit = wire.EnvelopeKind_CREDIT
 	KindClose  = wire.EnvelopeKind_CLOSE
 	KindError  = wire.EnvelopeKind_ERROR
+	KindOpen   = wire.EnvelopeKind_OPEN
 )
 
 // checkEnvelope enforces what the IDL says beyond its types: a known kind,
@@ -32,7 +33,7 @@ const (
 // negative.
 func checkEnvelope(e *Envelope) error {
 	switch e.Kind {
-	case KindBuffer, KindEvent, KindCredit, KindClose, KindError:
+	case KindBuffer, KindEvent, KindCredit, KindClose, KindError, KindOpen:
 	default:
 		return fmt.Errorf("unknown kind %d: %w", int64(e.Kind), ErrBadEnvelope)
 	}

@@ -201,6 +201,10 @@ enum EnvelopeKind {
   CLOSE = 4
   // The channel failed on the sender's side; payload is the UTF-8 reason.
   ERROR = 5
+  // The producer sets up a channel (producer → consumer): payload names the
+  // consumer's job, attempt, chain, subtask, input side and channel index
+  // (encoded by the worker package). The consumer answers with CREDIT.
+  OPEN = 6
 }
 
 struct Envelope {

@@ -159,6 +159,7 @@ const (
 	EnvelopeKind_CREDIT EnvelopeKind = 3
 	EnvelopeKind_CLOSE  EnvelopeKind = 4
 	EnvelopeKind_ERROR  EnvelopeKind = 5
+	EnvelopeKind_OPEN   EnvelopeKind = 6
 )
 
 func (p EnvelopeKind) String() string {
@@ -173,6 +174,8 @@ func (p EnvelopeKind) String() string {
 		return "CLOSE"
 	case EnvelopeKind_ERROR:
 		return "ERROR"
+	case EnvelopeKind_OPEN:
+		return "OPEN"
 	}
 	return "<UNSET>"
 }
@@ -189,6 +192,8 @@ func EnvelopeKindFromString(s string) (EnvelopeKind, error) {
 		return EnvelopeKind_CLOSE, nil
 	case "ERROR":
 		return EnvelopeKind_ERROR, nil
+	case "OPEN":
+		return EnvelopeKind_OPEN, nil
 	}
 	return EnvelopeKind(0), fmt.Errorf("not a valid EnvelopeKind string")
 }
