@@ -135,7 +135,7 @@ func (f *failOnce) ProcessElement(_ *sdk.KeyedContext[int64], v int64, out *sdk.
 }
 
 func (f *failOnce) OnTimer(*sdk.KeyedContext[int64], int64, *sdk.Collector[string]) error { return nil }
-func (f *failOnce) SnapshotState(int64) error                                            { return nil }
+func (f *failOnce) SnapshotState(int64) error                                             { return nil }
 func (f *failOnce) NotifyCheckpointComplete(int64) error {
 	f.completed = true
 	return nil
