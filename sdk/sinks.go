@@ -301,7 +301,15 @@ func newTxTextSink(ctx *task.OperatorContext, fsys hdfs.FileSystem, dir string) 
 		return []state.Part{p}, err
 	}
 	sink.Complete = w.Commit
-	sink.CommitAtEnd = func() error { return w.Commit(filesystem.EndOfInput) }
+	sink.CommitAtEnd = func() error {
+		if !finished {
+			// Stopped with a savepoint before the end of its input: what the
+			// savepoint covered was committed when it completed, and the rest
+			// belongs to the run that resumes from it.
+			return nil
+		}
+		return w.Commit(filesystem.EndOfInput)
+	}
 	return sink, nil
 }
 
