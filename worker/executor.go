@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/spate-io/spate/hdfs"
 	"github.com/spate-io/spate/master/checkpoint"
 	"github.com/spate-io/spate/sdk/graph"
 	"github.com/spate-io/spate/state"
@@ -250,6 +251,29 @@ func (x *TaskExecutor) CommitAtJobEnd(id task.ExecutionAttemptID) error {
 		return fmt.Errorf("commit %v: no such task on %s", id, x.name)
 	}
 	return rt.t.CommitAtJobEnd()
+}
+
+// StoreCheckpointIn makes the state files of checkpoint id (a savepoint) of
+// job go to dir, a path or URI: for a TaskExecutor in another process than
+// the JobMaster (in the embedded cluster both share one storage, which
+// knows already).
+func (x *TaskExecutor) StoreCheckpointIn(jobID string, id int64, dir string) error {
+	reg := x.job(jobID)
+	if reg == nil {
+		return fmt.Errorf("checkpoint %d of job %s: %w", id, jobID, ErrUnknownJob)
+	}
+	s, ok := reg.Storage.(interface {
+		SetDirectory(int64, hdfs.FileSystem, string)
+	})
+	if !ok {
+		return fmt.Errorf("checkpoint %d of job %s: the job's storage (%T) takes no directories", id, jobID, reg.Storage)
+	}
+	fsys, p, err := hdfs.Resolve(dir)
+	if err != nil {
+		return err
+	}
+	s.SetDirectory(id, fsys, p)
+	return nil
 }
 
 // TaskMetrics snapshots a task's counters and gate occupancy.

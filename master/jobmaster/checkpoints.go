@@ -508,10 +508,15 @@ func (j *Job) TriggerSavepoint(ctx context.Context, dir string, stop, drain bool
 		}
 		cp.storage.SetDirectory(id, fsys, target)
 		cp.savepoints[id] = r
+		errc <- nil
+		if err := cp.job.announceDirectory(id, target); err != nil {
+			// Abort it before any barrier: the request is answered with err.
+			cp.exec(cp.coord.Decline(time.Now(), id, checkpoint.TaskID{Vertex: "jobmaster"}, err.Error()))
+			return
+		}
 		if stop {
 			cp.stop = r
 		}
-		errc <- nil
 		cp.exec(cmds)
 	})
 	select {

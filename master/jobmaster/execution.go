@@ -252,5 +252,24 @@ func (a *attempt) metrics() (in, out map[int]int64) {
 	return in, out
 }
 
+// directoryAnnouncer is a TaskManagerGateway to another process, whose
+// storage must learn where a savepoint's files go before its barrier.
+type directoryAnnouncer interface {
+	SetCheckpointDirectory(jobID string, checkpointID int64, dir string) error
+}
+
+// announceDirectory tells the TaskManagers of other processes where the
+// files of checkpoint id go.
+func (j *Job) announceDirectory(id int64, dir string) error {
+	for _, tm := range j.opts.TaskManagers {
+		if a, ok := tm.(directoryAnnouncer); ok {
+			if err := a.SetCheckpointDirectory(j.ID, id, dir); err != nil {
+				return fmt.Errorf("savepoint %d: tell a TaskManager its directory: %w", id, err)
+			}
+		}
+	}
+	return nil
+}
+
 // errNoTaskManagers is Deploy's error when Options has no TaskManager for a slot.
 var errNoTaskManagers = errors.New("the slot pool's TaskManagers have no gateway (Options.TaskManagers)")

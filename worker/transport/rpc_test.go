@@ -174,11 +174,20 @@ func (te *fakeTaskExecutor) SubmitTask(_ context.Context, a *wire.ExecutionAttem
 	}
 	return te.record([]any{*a, tdd})
 }
-func (te *fakeTaskExecutor) CancelTask(_ context.Context, a *wire.ExecutionAttemptID) error {
-	return te.record(*a)
+func (te *fakeTaskExecutor) CancelTask(_ context.Context, a *wire.ExecutionAttemptID, cause string) error {
+	return te.record([]any{*a, cause})
 }
-func (te *fakeTaskExecutor) TriggerCheckpoint(_ context.Context, a *wire.ExecutionAttemptID, id, ts int64, kind wire.CheckpointKind, drain bool) error {
-	return te.record(triggerCall{*a, id, ts, kind, drain})
+func (te *fakeTaskExecutor) TriggerCheckpoint(_ context.Context, a *wire.ExecutionAttemptID, id, ts int64, kind wire.CheckpointKind, drain bool) (bool, error) {
+	return id%2 == 0, te.record(triggerCall{*a, id, ts, kind, drain})
+}
+func (te *fakeTaskExecutor) SetCheckpointDirectory(_ context.Context, job string, id int64, dir string) error {
+	return te.record([]any{job, id, dir})
+}
+func (te *fakeTaskExecutor) TaskMetrics(_ context.Context, a *wire.ExecutionAttemptID) ([]byte, error) {
+	return []byte(`{"operators":{}}`), te.record(*a)
+}
+func (te *fakeTaskExecutor) ReleaseAttempt(_ context.Context, job string, attempt int32) error {
+	return te.record([]any{job, attempt})
 }
 func (te *fakeTaskExecutor) NotifyCheckpointComplete(_ context.Context, a *wire.ExecutionAttemptID, id int64) error {
 	return te.record([]any{*a, id})
@@ -212,7 +221,16 @@ func TestRPCTaskExecutor(t *testing.T) {
 	if err := client.SubmitTask(call, &a, nil); !errors.As(err, &rejected) {
 		t.Fatalf("SubmitTask without a descriptor: %v, want TaskRejected", err)
 	}
-	if err := client.TriggerCheckpoint(call, &a, 42, 1700000000123, wire.CheckpointKind_STOP_WITH_SAVEPOINT, true); err != nil {
+	if ok, err := client.TriggerCheckpoint(call, &a, 42, 1700000000123, wire.CheckpointKind_STOP_WITH_SAVEPOINT, true); err != nil || !ok {
+		t.Fatalf("TriggerCheckpoint = %v, %v", ok, err)
+	}
+	if err := client.SetCheckpointDirectory(call, a.JobId, 43, "/sp/savepoint-a3f5c0-1"); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := client.TaskMetrics(call, &a); err != nil || string(m) != `{"operators":{}}` {
+		t.Fatalf("TaskMetrics = %q, %v", m, err)
+	}
+	if err := client.ReleaseAttempt(call, a.JobId, 2); err != nil {
 		t.Fatal(err)
 	}
 	if err := client.NotifyCheckpointComplete(call, &a, 42); err != nil {
@@ -221,15 +239,18 @@ func TestRPCTaskExecutor(t *testing.T) {
 	if err := client.CommitAtJobEnd(call, &a); err != nil {
 		t.Fatal(err)
 	}
-	if err := client.CancelTask(call, &a); err != nil {
+	if err := client.CancelTask(call, &a, "job failover"); err != nil {
 		t.Fatal(err)
 	}
 	want := []any{
 		[]any{a, []byte("tdd")},
 		triggerCall{a, 42, 1700000000123, wire.CheckpointKind_STOP_WITH_SAVEPOINT, true},
+		[]any{a.JobId, int64(43), "/sp/savepoint-a3f5c0-1"},
+		a,
+		[]any{a.JobId, int32(2)},
 		[]any{a, int64(42)},
 		a,
-		a,
+		[]any{a, "job failover"},
 	}
 	te.mu.Lock()
 	defer te.mu.Unlock()

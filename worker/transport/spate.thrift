@@ -117,6 +117,10 @@ enum CheckpointKind {
 // fingerprint in the descriptor is not this binary's.
 exception TaskRejected {
   1: required string reason
+  // How the JobMaster's restart logic classifies the failure (for example
+  // "incompatible-state" when a restore finds state of another type); empty
+  // for an ordinary one.
+  2: optional string errorClass
 }
 
 service TaskExecutorGateway {
@@ -126,23 +130,38 @@ service TaskExecutorGateway {
   void submitTask(1: ExecutionAttemptID attempt, 2: binary deploymentDescriptor)
     throws (1: TaskRejected rejected)
 
-  void cancelTask(1: ExecutionAttemptID attempt)
+  // cancelTask stops a task and closes its input gates (also of a task that
+  // ended); cause says why, for the task's error.
+  void cancelTask(1: ExecutionAttemptID attempt, 2: string cause)
 
   // triggerCheckpoint asks a source task to inject a barrier. drain applies to
   // STOP_WITH_SAVEPOINT only: the sources end their input first, so every
-  // operator finishes (final windows fire) before the savepoint.
-  void triggerCheckpoint(
+  // operator finishes (final windows fire) before the savepoint. false: the
+  // task cannot take the barrier now (it ended, or its mailbox is full).
+  bool triggerCheckpoint(
       1: ExecutionAttemptID attempt,
       2: i64 checkpointId,
       3: i64 timestampMs,
       4: CheckpointKind kind,
       5: bool drain)
 
+  // setCheckpointDirectory says where the state files of checkpointId (a
+  // savepoint) go, before its barrier is triggered.
+  void setCheckpointDirectory(1: string jobId, 2: i64 checkpointId, 3: string directory)
+
+  // taskMetrics returns a task's counters and gate occupancy (JSON, the
+  // worker/task TaskMetrics); empty for a task not known here.
+  binary taskMetrics(1: ExecutionAttemptID attempt)
+
+  // releaseAttempt forgets every task of one attempt of a job once they ended.
+  void releaseAttempt(1: string jobId, 2: i32 attempt)
+
   void notifyCheckpointComplete(1: ExecutionAttemptID attempt, 2: i64 checkpointId)
 
   // commitAtJobEnd lets the sinks of a task that ended with its bounded input
   // commit what they pre-committed on the final checkpoint.
   void commitAtJobEnd(1: ExecutionAttemptID attempt)
+    throws (1: TaskRejected rejected)
 }
 
 // ---------------------------------------------------------------------------
@@ -158,6 +177,18 @@ enum ExecutionState {
 }
 
 service JobMasterGateway {
+  // registerTaskExecutor: the job's process on a TaskManager is up, with its
+  // TaskExecutorGateway at rpcAddress and its data plane at dataAddress, and
+  // built the graph with this fingerprint. The JobMaster refuses another
+  // fingerprint ("job binary or arguments differ").
+  void registerTaskExecutor(
+      1: string jobId,
+      2: string taskManagerId,
+      3: string rpcAddress,
+      4: string dataAddress,
+      5: string fingerprint)
+    throws (1: TaskRejected rejected)
+
   // updateTaskExecutionState reports a task's transition. For FAILED,
   // errorMessage is the error's text, errorClass its classification (as the
   // restart strategy sees it) and userFrame the innermost user-code frame
@@ -182,7 +213,9 @@ service JobMasterGateway {
       1: ExecutionAttemptID attempt,
       2: i64 checkpointId,
       3: string reason,
-      4: bool unrecoverable)
+      4: bool unrecoverable,
+      // The failure's class, as for updateTaskExecutionState's errorClass.
+      5: string errorClass)
 }
 
 // ---------------------------------------------------------------------------

@@ -1245,8 +1245,10 @@ var _ thrift.TException = (*UnknownTaskManager)(nil)
 
 // Attributes:
 //   - Reason
+//   - ErrorClass
 type TaskRejected struct {
-	Reason string `thrift:"reason,1,required" db:"reason" json:"reason"`
+	Reason     string  `thrift:"reason,1,required" db:"reason" json:"reason"`
+	ErrorClass *string `thrift:"errorClass,2" db:"errorClass" json:"errorClass,omitempty"`
 }
 
 func NewTaskRejected() *TaskRejected {
@@ -1256,6 +1258,19 @@ func NewTaskRejected() *TaskRejected {
 func (p *TaskRejected) GetReason() string {
 	return p.Reason
 }
+
+var TaskRejected_ErrorClass_DEFAULT string
+
+func (p *TaskRejected) GetErrorClass() string {
+	if !p.IsSetErrorClass() {
+		return TaskRejected_ErrorClass_DEFAULT
+	}
+	return *p.ErrorClass
+}
+func (p *TaskRejected) IsSetErrorClass() bool {
+	return p.ErrorClass != nil
+}
+
 func (p *TaskRejected) Read(ctx context.Context, iprot thrift.TProtocol) error {
 	if _, err := iprot.ReadStructBegin(ctx); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
@@ -1278,6 +1293,16 @@ func (p *TaskRejected) Read(ctx context.Context, iprot thrift.TProtocol) error {
 					return err
 				}
 				issetReason = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
 			} else {
 				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
 					return err
@@ -1310,12 +1335,24 @@ func (p *TaskRejected) ReadField1(ctx context.Context, iprot thrift.TProtocol) e
 	return nil
 }
 
+func (p *TaskRejected) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.ErrorClass = &v
+	}
+	return nil
+}
+
 func (p *TaskRejected) Write(ctx context.Context, oprot thrift.TProtocol) error {
 	if err := oprot.WriteStructBegin(ctx, "TaskRejected"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
 	}
 	if p != nil {
 		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
 			return err
 		}
 	}
@@ -1341,6 +1378,21 @@ func (p *TaskRejected) writeField1(ctx context.Context, oprot thrift.TProtocol) 
 	return err
 }
 
+func (p *TaskRejected) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetErrorClass() {
+		if err := oprot.WriteFieldBegin(ctx, "errorClass", thrift.STRING, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:errorClass: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.ErrorClass)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.errorClass (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:errorClass: ", p), err)
+		}
+	}
+	return err
+}
+
 func (p *TaskRejected) Equals(other *TaskRejected) bool {
 	if p == other {
 		return true
@@ -1349,6 +1401,14 @@ func (p *TaskRejected) Equals(other *TaskRejected) bool {
 	}
 	if p.Reason != other.Reason {
 		return false
+	}
+	if p.ErrorClass != other.ErrorClass {
+		if p.ErrorClass == nil || other.ErrorClass == nil {
+			return false
+		}
+		if (*p.ErrorClass) != (*other.ErrorClass) {
+			return false
+		}
 	}
 	return true
 }
@@ -2781,14 +2841,27 @@ type TaskExecutorGateway interface {
 	SubmitTask(ctx context.Context, attempt *ExecutionAttemptID, deploymentDescriptor []byte) (_err error)
 	// Parameters:
 	//  - Attempt
-	CancelTask(ctx context.Context, attempt *ExecutionAttemptID) (_err error)
+	//  - Cause
+	CancelTask(ctx context.Context, attempt *ExecutionAttemptID, cause string) (_err error)
 	// Parameters:
 	//  - Attempt
 	//  - CheckpointId
 	//  - TimestampMs
 	//  - Kind
 	//  - Drain
-	TriggerCheckpoint(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64, timestampMs int64, kind CheckpointKind, drain bool) (_err error)
+	TriggerCheckpoint(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64, timestampMs int64, kind CheckpointKind, drain bool) (_r bool, _err error)
+	// Parameters:
+	//  - JobId
+	//  - CheckpointId
+	//  - Directory
+	SetCheckpointDirectory(ctx context.Context, jobId string, checkpointId int64, directory string) (_err error)
+	// Parameters:
+	//  - Attempt
+	TaskMetrics(ctx context.Context, attempt *ExecutionAttemptID) (_r []byte, _err error)
+	// Parameters:
+	//  - JobId
+	//  - Attempt
+	ReleaseAttempt(ctx context.Context, jobId string, attempt int32) (_err error)
 	// Parameters:
 	//  - Attempt
 	//  - CheckpointId
@@ -2857,9 +2930,11 @@ func (p *TaskExecutorGatewayClient) SubmitTask(ctx context.Context, attempt *Exe
 
 // Parameters:
 //   - Attempt
-func (p *TaskExecutorGatewayClient) CancelTask(ctx context.Context, attempt *ExecutionAttemptID) (_err error) {
+//   - Cause
+func (p *TaskExecutorGatewayClient) CancelTask(ctx context.Context, attempt *ExecutionAttemptID, cause string) (_err error) {
 	var _args18 TaskExecutorGatewayCancelTaskArgs
 	_args18.Attempt = attempt
+	_args18.Cause = cause
 	var _result20 TaskExecutorGatewayCancelTaskResult
 	var _meta19 thrift.ResponseMeta
 	_meta19, _err = p.Client_().Call(ctx, "cancelTask", &_args18, &_result20)
@@ -2876,7 +2951,7 @@ func (p *TaskExecutorGatewayClient) CancelTask(ctx context.Context, attempt *Exe
 //   - TimestampMs
 //   - Kind
 //   - Drain
-func (p *TaskExecutorGatewayClient) TriggerCheckpoint(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64, timestampMs int64, kind CheckpointKind, drain bool) (_err error) {
+func (p *TaskExecutorGatewayClient) TriggerCheckpoint(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64, timestampMs int64, kind CheckpointKind, drain bool) (_r bool, _err error) {
 	var _args21 TaskExecutorGatewayTriggerCheckpointArgs
 	_args21.Attempt = attempt
 	_args21.CheckpointId = checkpointId
@@ -2890,19 +2965,21 @@ func (p *TaskExecutorGatewayClient) TriggerCheckpoint(ctx context.Context, attem
 	if _err != nil {
 		return
 	}
-	return nil
+	return _result23.GetSuccess(), nil
 }
 
 // Parameters:
-//   - Attempt
+//   - JobId
 //   - CheckpointId
-func (p *TaskExecutorGatewayClient) NotifyCheckpointComplete(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64) (_err error) {
-	var _args24 TaskExecutorGatewayNotifyCheckpointCompleteArgs
-	_args24.Attempt = attempt
+//   - Directory
+func (p *TaskExecutorGatewayClient) SetCheckpointDirectory(ctx context.Context, jobId string, checkpointId int64, directory string) (_err error) {
+	var _args24 TaskExecutorGatewaySetCheckpointDirectoryArgs
+	_args24.JobId = jobId
 	_args24.CheckpointId = checkpointId
-	var _result26 TaskExecutorGatewayNotifyCheckpointCompleteResult
+	_args24.Directory = directory
+	var _result26 TaskExecutorGatewaySetCheckpointDirectoryResult
 	var _meta25 thrift.ResponseMeta
-	_meta25, _err = p.Client_().Call(ctx, "notifyCheckpointComplete", &_args24, &_result26)
+	_meta25, _err = p.Client_().Call(ctx, "setCheckpointDirectory", &_args24, &_result26)
 	p.SetLastResponseMeta_(_meta25)
 	if _err != nil {
 		return
@@ -2912,16 +2989,70 @@ func (p *TaskExecutorGatewayClient) NotifyCheckpointComplete(ctx context.Context
 
 // Parameters:
 //   - Attempt
-func (p *TaskExecutorGatewayClient) CommitAtJobEnd(ctx context.Context, attempt *ExecutionAttemptID) (_err error) {
-	var _args27 TaskExecutorGatewayCommitAtJobEndArgs
+func (p *TaskExecutorGatewayClient) TaskMetrics(ctx context.Context, attempt *ExecutionAttemptID) (_r []byte, _err error) {
+	var _args27 TaskExecutorGatewayTaskMetricsArgs
 	_args27.Attempt = attempt
-	var _result29 TaskExecutorGatewayCommitAtJobEndResult
+	var _result29 TaskExecutorGatewayTaskMetricsResult
 	var _meta28 thrift.ResponseMeta
-	_meta28, _err = p.Client_().Call(ctx, "commitAtJobEnd", &_args27, &_result29)
+	_meta28, _err = p.Client_().Call(ctx, "taskMetrics", &_args27, &_result29)
 	p.SetLastResponseMeta_(_meta28)
 	if _err != nil {
 		return
 	}
+	return _result29.GetSuccess(), nil
+}
+
+// Parameters:
+//   - JobId
+//   - Attempt
+func (p *TaskExecutorGatewayClient) ReleaseAttempt(ctx context.Context, jobId string, attempt int32) (_err error) {
+	var _args30 TaskExecutorGatewayReleaseAttemptArgs
+	_args30.JobId = jobId
+	_args30.Attempt = attempt
+	var _result32 TaskExecutorGatewayReleaseAttemptResult
+	var _meta31 thrift.ResponseMeta
+	_meta31, _err = p.Client_().Call(ctx, "releaseAttempt", &_args30, &_result32)
+	p.SetLastResponseMeta_(_meta31)
+	if _err != nil {
+		return
+	}
+	return nil
+}
+
+// Parameters:
+//   - Attempt
+//   - CheckpointId
+func (p *TaskExecutorGatewayClient) NotifyCheckpointComplete(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64) (_err error) {
+	var _args33 TaskExecutorGatewayNotifyCheckpointCompleteArgs
+	_args33.Attempt = attempt
+	_args33.CheckpointId = checkpointId
+	var _result35 TaskExecutorGatewayNotifyCheckpointCompleteResult
+	var _meta34 thrift.ResponseMeta
+	_meta34, _err = p.Client_().Call(ctx, "notifyCheckpointComplete", &_args33, &_result35)
+	p.SetLastResponseMeta_(_meta34)
+	if _err != nil {
+		return
+	}
+	return nil
+}
+
+// Parameters:
+//   - Attempt
+func (p *TaskExecutorGatewayClient) CommitAtJobEnd(ctx context.Context, attempt *ExecutionAttemptID) (_err error) {
+	var _args36 TaskExecutorGatewayCommitAtJobEndArgs
+	_args36.Attempt = attempt
+	var _result38 TaskExecutorGatewayCommitAtJobEndResult
+	var _meta37 thrift.ResponseMeta
+	_meta37, _err = p.Client_().Call(ctx, "commitAtJobEnd", &_args36, &_result38)
+	p.SetLastResponseMeta_(_meta37)
+	if _err != nil {
+		return
+	}
+	switch {
+	case _result38.Rejected != nil:
+		return _result38.Rejected
+	}
+
 	return nil
 }
 
@@ -2945,13 +3076,16 @@ func (p *TaskExecutorGatewayProcessor) ProcessorMap() map[string]thrift.TProcess
 
 func NewTaskExecutorGatewayProcessor(handler TaskExecutorGateway) *TaskExecutorGatewayProcessor {
 
-	self30 := &TaskExecutorGatewayProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self30.processorMap["submitTask"] = &taskExecutorGatewayProcessorSubmitTask{handler: handler}
-	self30.processorMap["cancelTask"] = &taskExecutorGatewayProcessorCancelTask{handler: handler}
-	self30.processorMap["triggerCheckpoint"] = &taskExecutorGatewayProcessorTriggerCheckpoint{handler: handler}
-	self30.processorMap["notifyCheckpointComplete"] = &taskExecutorGatewayProcessorNotifyCheckpointComplete{handler: handler}
-	self30.processorMap["commitAtJobEnd"] = &taskExecutorGatewayProcessorCommitAtJobEnd{handler: handler}
-	return self30
+	self39 := &TaskExecutorGatewayProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self39.processorMap["submitTask"] = &taskExecutorGatewayProcessorSubmitTask{handler: handler}
+	self39.processorMap["cancelTask"] = &taskExecutorGatewayProcessorCancelTask{handler: handler}
+	self39.processorMap["triggerCheckpoint"] = &taskExecutorGatewayProcessorTriggerCheckpoint{handler: handler}
+	self39.processorMap["setCheckpointDirectory"] = &taskExecutorGatewayProcessorSetCheckpointDirectory{handler: handler}
+	self39.processorMap["taskMetrics"] = &taskExecutorGatewayProcessorTaskMetrics{handler: handler}
+	self39.processorMap["releaseAttempt"] = &taskExecutorGatewayProcessorReleaseAttempt{handler: handler}
+	self39.processorMap["notifyCheckpointComplete"] = &taskExecutorGatewayProcessorNotifyCheckpointComplete{handler: handler}
+	self39.processorMap["commitAtJobEnd"] = &taskExecutorGatewayProcessorCommitAtJobEnd{handler: handler}
+	return self39
 }
 
 func (p *TaskExecutorGatewayProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -2964,12 +3098,12 @@ func (p *TaskExecutorGatewayProcessor) Process(ctx context.Context, iprot, oprot
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x31 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x40 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x31.Write(ctx, oprot)
+	x40.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x31
+	return false, x40
 
 }
 
@@ -2978,7 +3112,7 @@ type taskExecutorGatewayProcessorSubmitTask struct {
 }
 
 func (p *taskExecutorGatewayProcessorSubmitTask) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err32 error
+	var _write_err41 error
 	args := TaskExecutorGatewaySubmitTaskArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3028,40 +3162,40 @@ func (p *taskExecutorGatewayProcessorSubmitTask) Process(ctx context.Context, se
 			if errors.Is(err2, thrift.ErrAbandonRequest) {
 				return false, thrift.WrapTException(err2)
 			}
-			_exc33 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing submitTask: "+err2.Error())
+			_exc42 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing submitTask: "+err2.Error())
 			if err2 := oprot.WriteMessageBegin(ctx, "submitTask", thrift.EXCEPTION, seqId); err2 != nil {
-				_write_err32 = thrift.WrapTException(err2)
+				_write_err41 = thrift.WrapTException(err2)
 			}
-			if err2 := _exc33.Write(ctx, oprot); _write_err32 == nil && err2 != nil {
-				_write_err32 = thrift.WrapTException(err2)
+			if err2 := _exc42.Write(ctx, oprot); _write_err41 == nil && err2 != nil {
+				_write_err41 = thrift.WrapTException(err2)
 			}
-			if err2 := oprot.WriteMessageEnd(ctx); _write_err32 == nil && err2 != nil {
-				_write_err32 = thrift.WrapTException(err2)
+			if err2 := oprot.WriteMessageEnd(ctx); _write_err41 == nil && err2 != nil {
+				_write_err41 = thrift.WrapTException(err2)
 			}
-			if err2 := oprot.Flush(ctx); _write_err32 == nil && err2 != nil {
-				_write_err32 = thrift.WrapTException(err2)
+			if err2 := oprot.Flush(ctx); _write_err41 == nil && err2 != nil {
+				_write_err41 = thrift.WrapTException(err2)
 			}
-			if _write_err32 != nil {
-				return false, thrift.WrapTException(_write_err32)
+			if _write_err41 != nil {
+				return false, thrift.WrapTException(_write_err41)
 			}
 			return true, err
 		}
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "submitTask", thrift.REPLY, seqId); err2 != nil {
-		_write_err32 = thrift.WrapTException(err2)
+		_write_err41 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err32 == nil && err2 != nil {
-		_write_err32 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err41 == nil && err2 != nil {
+		_write_err41 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err32 == nil && err2 != nil {
-		_write_err32 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err41 == nil && err2 != nil {
+		_write_err41 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err32 == nil && err2 != nil {
-		_write_err32 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err41 == nil && err2 != nil {
+		_write_err41 = thrift.WrapTException(err2)
 	}
-	if _write_err32 != nil {
-		return false, thrift.WrapTException(_write_err32)
+	if _write_err41 != nil {
+		return false, thrift.WrapTException(_write_err41)
 	}
 	return true, err
 }
@@ -3071,7 +3205,7 @@ type taskExecutorGatewayProcessorCancelTask struct {
 }
 
 func (p *taskExecutorGatewayProcessorCancelTask) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err34 error
+	var _write_err43 error
 	args := TaskExecutorGatewayCancelTaskArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3111,45 +3245,45 @@ func (p *taskExecutorGatewayProcessorCancelTask) Process(ctx context.Context, se
 	}
 
 	result := TaskExecutorGatewayCancelTaskResult{}
-	if err2 := p.handler.CancelTask(ctx, args.Attempt); err2 != nil {
+	if err2 := p.handler.CancelTask(ctx, args.Attempt, args.Cause); err2 != nil {
 		tickerCancel()
 		err = thrift.WrapTException(err2)
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc35 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing cancelTask: "+err2.Error())
+		_exc44 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing cancelTask: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "cancelTask", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err34 = thrift.WrapTException(err2)
+			_write_err43 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc35.Write(ctx, oprot); _write_err34 == nil && err2 != nil {
-			_write_err34 = thrift.WrapTException(err2)
+		if err2 := _exc44.Write(ctx, oprot); _write_err43 == nil && err2 != nil {
+			_write_err43 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err34 == nil && err2 != nil {
-			_write_err34 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err43 == nil && err2 != nil {
+			_write_err43 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err34 == nil && err2 != nil {
-			_write_err34 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err43 == nil && err2 != nil {
+			_write_err43 = thrift.WrapTException(err2)
 		}
-		if _write_err34 != nil {
-			return false, thrift.WrapTException(_write_err34)
+		if _write_err43 != nil {
+			return false, thrift.WrapTException(_write_err43)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "cancelTask", thrift.REPLY, seqId); err2 != nil {
-		_write_err34 = thrift.WrapTException(err2)
+		_write_err43 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err34 == nil && err2 != nil {
-		_write_err34 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err43 == nil && err2 != nil {
+		_write_err43 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err34 == nil && err2 != nil {
-		_write_err34 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err43 == nil && err2 != nil {
+		_write_err43 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err34 == nil && err2 != nil {
-		_write_err34 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err43 == nil && err2 != nil {
+		_write_err43 = thrift.WrapTException(err2)
 	}
-	if _write_err34 != nil {
-		return false, thrift.WrapTException(_write_err34)
+	if _write_err43 != nil {
+		return false, thrift.WrapTException(_write_err43)
 	}
 	return true, err
 }
@@ -3159,7 +3293,7 @@ type taskExecutorGatewayProcessorTriggerCheckpoint struct {
 }
 
 func (p *taskExecutorGatewayProcessorTriggerCheckpoint) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err36 error
+	var _write_err45 error
 	args := TaskExecutorGatewayTriggerCheckpointArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3199,45 +3333,313 @@ func (p *taskExecutorGatewayProcessorTriggerCheckpoint) Process(ctx context.Cont
 	}
 
 	result := TaskExecutorGatewayTriggerCheckpointResult{}
-	if err2 := p.handler.TriggerCheckpoint(ctx, args.Attempt, args.CheckpointId, args.TimestampMs, args.Kind, args.Drain); err2 != nil {
+	if retval, err2 := p.handler.TriggerCheckpoint(ctx, args.Attempt, args.CheckpointId, args.TimestampMs, args.Kind, args.Drain); err2 != nil {
 		tickerCancel()
 		err = thrift.WrapTException(err2)
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc37 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing triggerCheckpoint: "+err2.Error())
+		_exc46 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing triggerCheckpoint: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "triggerCheckpoint", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err36 = thrift.WrapTException(err2)
+			_write_err45 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc37.Write(ctx, oprot); _write_err36 == nil && err2 != nil {
-			_write_err36 = thrift.WrapTException(err2)
+		if err2 := _exc46.Write(ctx, oprot); _write_err45 == nil && err2 != nil {
+			_write_err45 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err36 == nil && err2 != nil {
-			_write_err36 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err45 == nil && err2 != nil {
+			_write_err45 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err36 == nil && err2 != nil {
-			_write_err36 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err45 == nil && err2 != nil {
+			_write_err45 = thrift.WrapTException(err2)
 		}
-		if _write_err36 != nil {
-			return false, thrift.WrapTException(_write_err36)
+		if _write_err45 != nil {
+			return false, thrift.WrapTException(_write_err45)
+		}
+		return true, err
+	} else {
+		result.Success = &retval
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "triggerCheckpoint", thrift.REPLY, seqId); err2 != nil {
+		_write_err45 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err45 == nil && err2 != nil {
+		_write_err45 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err45 == nil && err2 != nil {
+		_write_err45 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err45 == nil && err2 != nil {
+		_write_err45 = thrift.WrapTException(err2)
+	}
+	if _write_err45 != nil {
+		return false, thrift.WrapTException(_write_err45)
+	}
+	return true, err
+}
+
+type taskExecutorGatewayProcessorSetCheckpointDirectory struct {
+	handler TaskExecutorGateway
+}
+
+func (p *taskExecutorGatewayProcessorSetCheckpointDirectory) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err47 error
+	args := TaskExecutorGatewaySetCheckpointDirectoryArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "setCheckpointDirectory", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := TaskExecutorGatewaySetCheckpointDirectoryResult{}
+	if err2 := p.handler.SetCheckpointDirectory(ctx, args.JobId, args.CheckpointId, args.Directory); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc48 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing setCheckpointDirectory: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "setCheckpointDirectory", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err47 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc48.Write(ctx, oprot); _write_err47 == nil && err2 != nil {
+			_write_err47 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err47 == nil && err2 != nil {
+			_write_err47 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err47 == nil && err2 != nil {
+			_write_err47 = thrift.WrapTException(err2)
+		}
+		if _write_err47 != nil {
+			return false, thrift.WrapTException(_write_err47)
 		}
 		return true, err
 	}
 	tickerCancel()
-	if err2 := oprot.WriteMessageBegin(ctx, "triggerCheckpoint", thrift.REPLY, seqId); err2 != nil {
-		_write_err36 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageBegin(ctx, "setCheckpointDirectory", thrift.REPLY, seqId); err2 != nil {
+		_write_err47 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err36 == nil && err2 != nil {
-		_write_err36 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err47 == nil && err2 != nil {
+		_write_err47 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err36 == nil && err2 != nil {
-		_write_err36 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err47 == nil && err2 != nil {
+		_write_err47 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err36 == nil && err2 != nil {
-		_write_err36 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err47 == nil && err2 != nil {
+		_write_err47 = thrift.WrapTException(err2)
 	}
-	if _write_err36 != nil {
-		return false, thrift.WrapTException(_write_err36)
+	if _write_err47 != nil {
+		return false, thrift.WrapTException(_write_err47)
+	}
+	return true, err
+}
+
+type taskExecutorGatewayProcessorTaskMetrics struct {
+	handler TaskExecutorGateway
+}
+
+func (p *taskExecutorGatewayProcessorTaskMetrics) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err49 error
+	args := TaskExecutorGatewayTaskMetricsArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "taskMetrics", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := TaskExecutorGatewayTaskMetricsResult{}
+	if retval, err2 := p.handler.TaskMetrics(ctx, args.Attempt); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc50 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing taskMetrics: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "taskMetrics", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err49 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc50.Write(ctx, oprot); _write_err49 == nil && err2 != nil {
+			_write_err49 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err49 == nil && err2 != nil {
+			_write_err49 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err49 == nil && err2 != nil {
+			_write_err49 = thrift.WrapTException(err2)
+		}
+		if _write_err49 != nil {
+			return false, thrift.WrapTException(_write_err49)
+		}
+		return true, err
+	} else {
+		result.Success = retval
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "taskMetrics", thrift.REPLY, seqId); err2 != nil {
+		_write_err49 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err49 == nil && err2 != nil {
+		_write_err49 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err49 == nil && err2 != nil {
+		_write_err49 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err49 == nil && err2 != nil {
+		_write_err49 = thrift.WrapTException(err2)
+	}
+	if _write_err49 != nil {
+		return false, thrift.WrapTException(_write_err49)
+	}
+	return true, err
+}
+
+type taskExecutorGatewayProcessorReleaseAttempt struct {
+	handler TaskExecutorGateway
+}
+
+func (p *taskExecutorGatewayProcessorReleaseAttempt) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err51 error
+	args := TaskExecutorGatewayReleaseAttemptArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "releaseAttempt", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := TaskExecutorGatewayReleaseAttemptResult{}
+	if err2 := p.handler.ReleaseAttempt(ctx, args.JobId, args.Attempt); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc52 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing releaseAttempt: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "releaseAttempt", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err51 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc52.Write(ctx, oprot); _write_err51 == nil && err2 != nil {
+			_write_err51 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err51 == nil && err2 != nil {
+			_write_err51 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err51 == nil && err2 != nil {
+			_write_err51 = thrift.WrapTException(err2)
+		}
+		if _write_err51 != nil {
+			return false, thrift.WrapTException(_write_err51)
+		}
+		return true, err
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "releaseAttempt", thrift.REPLY, seqId); err2 != nil {
+		_write_err51 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err51 == nil && err2 != nil {
+		_write_err51 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err51 == nil && err2 != nil {
+		_write_err51 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err51 == nil && err2 != nil {
+		_write_err51 = thrift.WrapTException(err2)
+	}
+	if _write_err51 != nil {
+		return false, thrift.WrapTException(_write_err51)
 	}
 	return true, err
 }
@@ -3247,7 +3649,7 @@ type taskExecutorGatewayProcessorNotifyCheckpointComplete struct {
 }
 
 func (p *taskExecutorGatewayProcessorNotifyCheckpointComplete) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err38 error
+	var _write_err53 error
 	args := TaskExecutorGatewayNotifyCheckpointCompleteArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3293,39 +3695,39 @@ func (p *taskExecutorGatewayProcessorNotifyCheckpointComplete) Process(ctx conte
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc39 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing notifyCheckpointComplete: "+err2.Error())
+		_exc54 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing notifyCheckpointComplete: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "notifyCheckpointComplete", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err38 = thrift.WrapTException(err2)
+			_write_err53 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc39.Write(ctx, oprot); _write_err38 == nil && err2 != nil {
-			_write_err38 = thrift.WrapTException(err2)
+		if err2 := _exc54.Write(ctx, oprot); _write_err53 == nil && err2 != nil {
+			_write_err53 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err38 == nil && err2 != nil {
-			_write_err38 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err53 == nil && err2 != nil {
+			_write_err53 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err38 == nil && err2 != nil {
-			_write_err38 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err53 == nil && err2 != nil {
+			_write_err53 = thrift.WrapTException(err2)
 		}
-		if _write_err38 != nil {
-			return false, thrift.WrapTException(_write_err38)
+		if _write_err53 != nil {
+			return false, thrift.WrapTException(_write_err53)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "notifyCheckpointComplete", thrift.REPLY, seqId); err2 != nil {
-		_write_err38 = thrift.WrapTException(err2)
+		_write_err53 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err38 == nil && err2 != nil {
-		_write_err38 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err53 == nil && err2 != nil {
+		_write_err53 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err38 == nil && err2 != nil {
-		_write_err38 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err53 == nil && err2 != nil {
+		_write_err53 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err38 == nil && err2 != nil {
-		_write_err38 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err53 == nil && err2 != nil {
+		_write_err53 = thrift.WrapTException(err2)
 	}
-	if _write_err38 != nil {
-		return false, thrift.WrapTException(_write_err38)
+	if _write_err53 != nil {
+		return false, thrift.WrapTException(_write_err53)
 	}
 	return true, err
 }
@@ -3335,7 +3737,7 @@ type taskExecutorGatewayProcessorCommitAtJobEnd struct {
 }
 
 func (p *taskExecutorGatewayProcessorCommitAtJobEnd) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err40 error
+	var _write_err55 error
 	args := TaskExecutorGatewayCommitAtJobEndArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3378,42 +3780,47 @@ func (p *taskExecutorGatewayProcessorCommitAtJobEnd) Process(ctx context.Context
 	if err2 := p.handler.CommitAtJobEnd(ctx, args.Attempt); err2 != nil {
 		tickerCancel()
 		err = thrift.WrapTException(err2)
-		if errors.Is(err2, thrift.ErrAbandonRequest) {
-			return false, thrift.WrapTException(err2)
+		switch v := err2.(type) {
+		case *TaskRejected:
+			result.Rejected = v
+		default:
+			if errors.Is(err2, thrift.ErrAbandonRequest) {
+				return false, thrift.WrapTException(err2)
+			}
+			_exc56 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing commitAtJobEnd: "+err2.Error())
+			if err2 := oprot.WriteMessageBegin(ctx, "commitAtJobEnd", thrift.EXCEPTION, seqId); err2 != nil {
+				_write_err55 = thrift.WrapTException(err2)
+			}
+			if err2 := _exc56.Write(ctx, oprot); _write_err55 == nil && err2 != nil {
+				_write_err55 = thrift.WrapTException(err2)
+			}
+			if err2 := oprot.WriteMessageEnd(ctx); _write_err55 == nil && err2 != nil {
+				_write_err55 = thrift.WrapTException(err2)
+			}
+			if err2 := oprot.Flush(ctx); _write_err55 == nil && err2 != nil {
+				_write_err55 = thrift.WrapTException(err2)
+			}
+			if _write_err55 != nil {
+				return false, thrift.WrapTException(_write_err55)
+			}
+			return true, err
 		}
-		_exc41 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing commitAtJobEnd: "+err2.Error())
-		if err2 := oprot.WriteMessageBegin(ctx, "commitAtJobEnd", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err40 = thrift.WrapTException(err2)
-		}
-		if err2 := _exc41.Write(ctx, oprot); _write_err40 == nil && err2 != nil {
-			_write_err40 = thrift.WrapTException(err2)
-		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err40 == nil && err2 != nil {
-			_write_err40 = thrift.WrapTException(err2)
-		}
-		if err2 := oprot.Flush(ctx); _write_err40 == nil && err2 != nil {
-			_write_err40 = thrift.WrapTException(err2)
-		}
-		if _write_err40 != nil {
-			return false, thrift.WrapTException(_write_err40)
-		}
-		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "commitAtJobEnd", thrift.REPLY, seqId); err2 != nil {
-		_write_err40 = thrift.WrapTException(err2)
+		_write_err55 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err40 == nil && err2 != nil {
-		_write_err40 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err55 == nil && err2 != nil {
+		_write_err55 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err40 == nil && err2 != nil {
-		_write_err40 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err55 == nil && err2 != nil {
+		_write_err55 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err40 == nil && err2 != nil {
-		_write_err40 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err55 == nil && err2 != nil {
+		_write_err55 = thrift.WrapTException(err2)
 	}
-	if _write_err40 != nil {
-		return false, thrift.WrapTException(_write_err40)
+	if _write_err55 != nil {
+		return false, thrift.WrapTException(_write_err55)
 	}
 	return true, err
 }
@@ -3679,8 +4086,10 @@ func (p *TaskExecutorGatewaySubmitTaskResult) String() string {
 
 // Attributes:
 //   - Attempt
+//   - Cause
 type TaskExecutorGatewayCancelTaskArgs struct {
 	Attempt *ExecutionAttemptID `thrift:"attempt,1" db:"attempt" json:"attempt"`
+	Cause   string              `thrift:"cause,2" db:"cause" json:"cause"`
 }
 
 func NewTaskExecutorGatewayCancelTaskArgs() *TaskExecutorGatewayCancelTaskArgs {
@@ -3694,6 +4103,10 @@ func (p *TaskExecutorGatewayCancelTaskArgs) GetAttempt() *ExecutionAttemptID {
 		return TaskExecutorGatewayCancelTaskArgs_Attempt_DEFAULT
 	}
 	return p.Attempt
+}
+
+func (p *TaskExecutorGatewayCancelTaskArgs) GetCause() string {
+	return p.Cause
 }
 func (p *TaskExecutorGatewayCancelTaskArgs) IsSetAttempt() bool {
 	return p.Attempt != nil
@@ -3716,6 +4129,16 @@ func (p *TaskExecutorGatewayCancelTaskArgs) Read(ctx context.Context, iprot thri
 		case 1:
 			if fieldTypeId == thrift.STRUCT {
 				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
 					return err
 				}
 			} else {
@@ -3746,12 +4169,24 @@ func (p *TaskExecutorGatewayCancelTaskArgs) ReadField1(ctx context.Context, ipro
 	return nil
 }
 
+func (p *TaskExecutorGatewayCancelTaskArgs) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Cause = v
+	}
+	return nil
+}
+
 func (p *TaskExecutorGatewayCancelTaskArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
 	if err := oprot.WriteStructBegin(ctx, "cancelTask_args"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
 	}
 	if p != nil {
 		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
 			return err
 		}
 	}
@@ -3773,6 +4208,19 @@ func (p *TaskExecutorGatewayCancelTaskArgs) writeField1(ctx context.Context, opr
 	}
 	if err := oprot.WriteFieldEnd(ctx); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:attempt: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskExecutorGatewayCancelTaskArgs) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "cause", thrift.STRING, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:cause: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Cause)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.cause (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:cause: ", p), err)
 	}
 	return err
 }
@@ -4111,14 +4559,305 @@ func (p *TaskExecutorGatewayTriggerCheckpointArgs) String() string {
 	return fmt.Sprintf("TaskExecutorGatewayTriggerCheckpointArgs(%+v)", *p)
 }
 
+// Attributes:
+//   - Success
 type TaskExecutorGatewayTriggerCheckpointResult struct {
+	Success *bool `thrift:"success,0" db:"success" json:"success,omitempty"`
 }
 
 func NewTaskExecutorGatewayTriggerCheckpointResult() *TaskExecutorGatewayTriggerCheckpointResult {
 	return &TaskExecutorGatewayTriggerCheckpointResult{}
 }
 
+var TaskExecutorGatewayTriggerCheckpointResult_Success_DEFAULT bool
+
+func (p *TaskExecutorGatewayTriggerCheckpointResult) GetSuccess() bool {
+	if !p.IsSetSuccess() {
+		return TaskExecutorGatewayTriggerCheckpointResult_Success_DEFAULT
+	}
+	return *p.Success
+}
+func (p *TaskExecutorGatewayTriggerCheckpointResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
 func (p *TaskExecutorGatewayTriggerCheckpointResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField0(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayTriggerCheckpointResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 0: ", err)
+	} else {
+		p.Success = &v
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayTriggerCheckpointResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "triggerCheckpoint_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField0(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayTriggerCheckpointResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSuccess() {
+		if err := oprot.WriteFieldBegin(ctx, "success", thrift.BOOL, 0); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(*p.Success)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.success (0) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *TaskExecutorGatewayTriggerCheckpointResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TaskExecutorGatewayTriggerCheckpointResult(%+v)", *p)
+}
+
+// Attributes:
+//   - JobId
+//   - CheckpointId
+//   - Directory
+type TaskExecutorGatewaySetCheckpointDirectoryArgs struct {
+	JobId        string `thrift:"jobId,1" db:"jobId" json:"jobId"`
+	CheckpointId int64  `thrift:"checkpointId,2" db:"checkpointId" json:"checkpointId"`
+	Directory    string `thrift:"directory,3" db:"directory" json:"directory"`
+}
+
+func NewTaskExecutorGatewaySetCheckpointDirectoryArgs() *TaskExecutorGatewaySetCheckpointDirectoryArgs {
+	return &TaskExecutorGatewaySetCheckpointDirectoryArgs{}
+}
+
+func (p *TaskExecutorGatewaySetCheckpointDirectoryArgs) GetJobId() string {
+	return p.JobId
+}
+
+func (p *TaskExecutorGatewaySetCheckpointDirectoryArgs) GetCheckpointId() int64 {
+	return p.CheckpointId
+}
+
+func (p *TaskExecutorGatewaySetCheckpointDirectoryArgs) GetDirectory() string {
+	return p.Directory
+}
+func (p *TaskExecutorGatewaySetCheckpointDirectoryArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewaySetCheckpointDirectoryArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.JobId = v
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewaySetCheckpointDirectoryArgs) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.CheckpointId = v
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewaySetCheckpointDirectoryArgs) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.Directory = v
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewaySetCheckpointDirectoryArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "setCheckpointDirectory_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewaySetCheckpointDirectoryArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "jobId", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:jobId: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.JobId)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.jobId (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:jobId: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskExecutorGatewaySetCheckpointDirectoryArgs) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "checkpointId", thrift.I64, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:checkpointId: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.CheckpointId)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.checkpointId (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:checkpointId: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskExecutorGatewaySetCheckpointDirectoryArgs) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "directory", thrift.STRING, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:directory: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Directory)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.directory (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:directory: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskExecutorGatewaySetCheckpointDirectoryArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TaskExecutorGatewaySetCheckpointDirectoryArgs(%+v)", *p)
+}
+
+type TaskExecutorGatewaySetCheckpointDirectoryResult struct {
+}
+
+func NewTaskExecutorGatewaySetCheckpointDirectoryResult() *TaskExecutorGatewaySetCheckpointDirectoryResult {
+	return &TaskExecutorGatewaySetCheckpointDirectoryResult{}
+}
+
+func (p *TaskExecutorGatewaySetCheckpointDirectoryResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
 	if _, err := iprot.ReadStructBegin(ctx); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
 	}
@@ -4144,8 +4883,8 @@ func (p *TaskExecutorGatewayTriggerCheckpointResult) Read(ctx context.Context, i
 	return nil
 }
 
-func (p *TaskExecutorGatewayTriggerCheckpointResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
-	if err := oprot.WriteStructBegin(ctx, "triggerCheckpoint_result"); err != nil {
+func (p *TaskExecutorGatewaySetCheckpointDirectoryResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "setCheckpointDirectory_result"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
 	}
 	if p != nil {
@@ -4159,11 +4898,420 @@ func (p *TaskExecutorGatewayTriggerCheckpointResult) Write(ctx context.Context, 
 	return nil
 }
 
-func (p *TaskExecutorGatewayTriggerCheckpointResult) String() string {
+func (p *TaskExecutorGatewaySetCheckpointDirectoryResult) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("TaskExecutorGatewayTriggerCheckpointResult(%+v)", *p)
+	return fmt.Sprintf("TaskExecutorGatewaySetCheckpointDirectoryResult(%+v)", *p)
+}
+
+// Attributes:
+//   - Attempt
+type TaskExecutorGatewayTaskMetricsArgs struct {
+	Attempt *ExecutionAttemptID `thrift:"attempt,1" db:"attempt" json:"attempt"`
+}
+
+func NewTaskExecutorGatewayTaskMetricsArgs() *TaskExecutorGatewayTaskMetricsArgs {
+	return &TaskExecutorGatewayTaskMetricsArgs{}
+}
+
+var TaskExecutorGatewayTaskMetricsArgs_Attempt_DEFAULT *ExecutionAttemptID
+
+func (p *TaskExecutorGatewayTaskMetricsArgs) GetAttempt() *ExecutionAttemptID {
+	if !p.IsSetAttempt() {
+		return TaskExecutorGatewayTaskMetricsArgs_Attempt_DEFAULT
+	}
+	return p.Attempt
+}
+func (p *TaskExecutorGatewayTaskMetricsArgs) IsSetAttempt() bool {
+	return p.Attempt != nil
+}
+
+func (p *TaskExecutorGatewayTaskMetricsArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayTaskMetricsArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Attempt = &ExecutionAttemptID{}
+	if err := p.Attempt.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Attempt), err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayTaskMetricsArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "taskMetrics_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayTaskMetricsArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "attempt", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:attempt: ", p), err)
+	}
+	if err := p.Attempt.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Attempt), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:attempt: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskExecutorGatewayTaskMetricsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TaskExecutorGatewayTaskMetricsArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Success
+type TaskExecutorGatewayTaskMetricsResult struct {
+	Success []byte `thrift:"success,0" db:"success" json:"success,omitempty"`
+}
+
+func NewTaskExecutorGatewayTaskMetricsResult() *TaskExecutorGatewayTaskMetricsResult {
+	return &TaskExecutorGatewayTaskMetricsResult{}
+}
+
+var TaskExecutorGatewayTaskMetricsResult_Success_DEFAULT []byte
+
+func (p *TaskExecutorGatewayTaskMetricsResult) GetSuccess() []byte {
+	return p.Success
+}
+func (p *TaskExecutorGatewayTaskMetricsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TaskExecutorGatewayTaskMetricsResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField0(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayTaskMetricsResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBinary(ctx); err != nil {
+		return thrift.PrependError("error reading field 0: ", err)
+	} else {
+		p.Success = v
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayTaskMetricsResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "taskMetrics_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField0(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayTaskMetricsResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSuccess() {
+		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRING, 0); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
+		}
+		if err := oprot.WriteBinary(ctx, p.Success); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.success (0) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *TaskExecutorGatewayTaskMetricsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TaskExecutorGatewayTaskMetricsResult(%+v)", *p)
+}
+
+// Attributes:
+//   - JobId
+//   - Attempt
+type TaskExecutorGatewayReleaseAttemptArgs struct {
+	JobId   string `thrift:"jobId,1" db:"jobId" json:"jobId"`
+	Attempt int32  `thrift:"attempt,2" db:"attempt" json:"attempt"`
+}
+
+func NewTaskExecutorGatewayReleaseAttemptArgs() *TaskExecutorGatewayReleaseAttemptArgs {
+	return &TaskExecutorGatewayReleaseAttemptArgs{}
+}
+
+func (p *TaskExecutorGatewayReleaseAttemptArgs) GetJobId() string {
+	return p.JobId
+}
+
+func (p *TaskExecutorGatewayReleaseAttemptArgs) GetAttempt() int32 {
+	return p.Attempt
+}
+func (p *TaskExecutorGatewayReleaseAttemptArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayReleaseAttemptArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.JobId = v
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayReleaseAttemptArgs) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Attempt = v
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayReleaseAttemptArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "releaseAttempt_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayReleaseAttemptArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "jobId", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:jobId: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.JobId)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.jobId (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:jobId: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskExecutorGatewayReleaseAttemptArgs) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "attempt", thrift.I32, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:attempt: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.Attempt)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.attempt (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:attempt: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskExecutorGatewayReleaseAttemptArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TaskExecutorGatewayReleaseAttemptArgs(%+v)", *p)
+}
+
+type TaskExecutorGatewayReleaseAttemptResult struct {
+}
+
+func NewTaskExecutorGatewayReleaseAttemptResult() *TaskExecutorGatewayReleaseAttemptResult {
+	return &TaskExecutorGatewayReleaseAttemptResult{}
+}
+
+func (p *TaskExecutorGatewayReleaseAttemptResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+			return err
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayReleaseAttemptResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "releaseAttempt_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayReleaseAttemptResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TaskExecutorGatewayReleaseAttemptResult(%+v)", *p)
 }
 
 // Attributes:
@@ -4476,11 +5624,26 @@ func (p *TaskExecutorGatewayCommitAtJobEndArgs) String() string {
 	return fmt.Sprintf("TaskExecutorGatewayCommitAtJobEndArgs(%+v)", *p)
 }
 
+// Attributes:
+//   - Rejected
 type TaskExecutorGatewayCommitAtJobEndResult struct {
+	Rejected *TaskRejected `thrift:"rejected,1" db:"rejected" json:"rejected,omitempty"`
 }
 
 func NewTaskExecutorGatewayCommitAtJobEndResult() *TaskExecutorGatewayCommitAtJobEndResult {
 	return &TaskExecutorGatewayCommitAtJobEndResult{}
+}
+
+var TaskExecutorGatewayCommitAtJobEndResult_Rejected_DEFAULT *TaskRejected
+
+func (p *TaskExecutorGatewayCommitAtJobEndResult) GetRejected() *TaskRejected {
+	if !p.IsSetRejected() {
+		return TaskExecutorGatewayCommitAtJobEndResult_Rejected_DEFAULT
+	}
+	return p.Rejected
+}
+func (p *TaskExecutorGatewayCommitAtJobEndResult) IsSetRejected() bool {
+	return p.Rejected != nil
 }
 
 func (p *TaskExecutorGatewayCommitAtJobEndResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
@@ -4496,8 +5659,21 @@ func (p *TaskExecutorGatewayCommitAtJobEndResult) Read(ctx context.Context, ipro
 		if fieldTypeId == thrift.STOP {
 			break
 		}
-		if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-			return err
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
 		}
 		if err := iprot.ReadFieldEnd(ctx); err != nil {
 			return err
@@ -4509,11 +5685,22 @@ func (p *TaskExecutorGatewayCommitAtJobEndResult) Read(ctx context.Context, ipro
 	return nil
 }
 
+func (p *TaskExecutorGatewayCommitAtJobEndResult) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Rejected = &TaskRejected{}
+	if err := p.Rejected.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Rejected), err)
+	}
+	return nil
+}
+
 func (p *TaskExecutorGatewayCommitAtJobEndResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
 	if err := oprot.WriteStructBegin(ctx, "commitAtJobEnd_result"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
 	}
 	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
 	}
 	if err := oprot.WriteFieldStop(ctx); err != nil {
 		return thrift.PrependError("write field stop error: ", err)
@@ -4524,6 +5711,21 @@ func (p *TaskExecutorGatewayCommitAtJobEndResult) Write(ctx context.Context, opr
 	return nil
 }
 
+func (p *TaskExecutorGatewayCommitAtJobEndResult) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetRejected() {
+		if err := oprot.WriteFieldBegin(ctx, "rejected", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:rejected: ", p), err)
+		}
+		if err := p.Rejected.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Rejected), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:rejected: ", p), err)
+		}
+	}
+	return err
+}
+
 func (p *TaskExecutorGatewayCommitAtJobEndResult) String() string {
 	if p == nil {
 		return "<nil>"
@@ -4532,6 +5734,13 @@ func (p *TaskExecutorGatewayCommitAtJobEndResult) String() string {
 }
 
 type JobMasterGateway interface {
+	// Parameters:
+	//  - JobId
+	//  - TaskManagerId
+	//  - RpcAddress
+	//  - DataAddress
+	//  - Fingerprint
+	RegisterTaskExecutor(ctx context.Context, jobId string, taskManagerId string, rpcAddress string, dataAddress string, fingerprint string) (_err error)
 	// Parameters:
 	//  - Attempt
 	//  - State
@@ -4549,7 +5758,8 @@ type JobMasterGateway interface {
 	//  - CheckpointId
 	//  - Reason
 	//  - Unrecoverable
-	DeclineCheckpoint(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64, reason string, unrecoverable bool) (_err error)
+	//  - ErrorClass
+	DeclineCheckpoint(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64, reason string, unrecoverable bool, errorClass string) (_err error)
 }
 
 type JobMasterGatewayClient struct {
@@ -4588,22 +5798,50 @@ func (p *JobMasterGatewayClient) SetLastResponseMeta_(meta thrift.ResponseMeta) 
 }
 
 // Parameters:
+//   - JobId
+//   - TaskManagerId
+//   - RpcAddress
+//   - DataAddress
+//   - Fingerprint
+func (p *JobMasterGatewayClient) RegisterTaskExecutor(ctx context.Context, jobId string, taskManagerId string, rpcAddress string, dataAddress string, fingerprint string) (_err error) {
+	var _args57 JobMasterGatewayRegisterTaskExecutorArgs
+	_args57.JobId = jobId
+	_args57.TaskManagerId = taskManagerId
+	_args57.RpcAddress = rpcAddress
+	_args57.DataAddress = dataAddress
+	_args57.Fingerprint = fingerprint
+	var _result59 JobMasterGatewayRegisterTaskExecutorResult
+	var _meta58 thrift.ResponseMeta
+	_meta58, _err = p.Client_().Call(ctx, "registerTaskExecutor", &_args57, &_result59)
+	p.SetLastResponseMeta_(_meta58)
+	if _err != nil {
+		return
+	}
+	switch {
+	case _result59.Rejected != nil:
+		return _result59.Rejected
+	}
+
+	return nil
+}
+
+// Parameters:
 //   - Attempt
 //   - State
 //   - ErrorMessage
 //   - ErrorClass
 //   - UserFrame
 func (p *JobMasterGatewayClient) UpdateTaskExecutionState(ctx context.Context, attempt *ExecutionAttemptID, state ExecutionState, errorMessage string, errorClass string, userFrame string) (_err error) {
-	var _args42 JobMasterGatewayUpdateTaskExecutionStateArgs
-	_args42.Attempt = attempt
-	_args42.State = state
-	_args42.ErrorMessage = errorMessage
-	_args42.ErrorClass = errorClass
-	_args42.UserFrame = userFrame
-	var _result44 JobMasterGatewayUpdateTaskExecutionStateResult
-	var _meta43 thrift.ResponseMeta
-	_meta43, _err = p.Client_().Call(ctx, "updateTaskExecutionState", &_args42, &_result44)
-	p.SetLastResponseMeta_(_meta43)
+	var _args60 JobMasterGatewayUpdateTaskExecutionStateArgs
+	_args60.Attempt = attempt
+	_args60.State = state
+	_args60.ErrorMessage = errorMessage
+	_args60.ErrorClass = errorClass
+	_args60.UserFrame = userFrame
+	var _result62 JobMasterGatewayUpdateTaskExecutionStateResult
+	var _meta61 thrift.ResponseMeta
+	_meta61, _err = p.Client_().Call(ctx, "updateTaskExecutionState", &_args60, &_result62)
+	p.SetLastResponseMeta_(_meta61)
 	if _err != nil {
 		return
 	}
@@ -4615,14 +5853,14 @@ func (p *JobMasterGatewayClient) UpdateTaskExecutionState(ctx context.Context, a
 //   - CheckpointId
 //   - StateHandles
 func (p *JobMasterGatewayClient) AcknowledgeCheckpoint(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64, stateHandles []byte) (_err error) {
-	var _args45 JobMasterGatewayAcknowledgeCheckpointArgs
-	_args45.Attempt = attempt
-	_args45.CheckpointId = checkpointId
-	_args45.StateHandles = stateHandles
-	var _result47 JobMasterGatewayAcknowledgeCheckpointResult
-	var _meta46 thrift.ResponseMeta
-	_meta46, _err = p.Client_().Call(ctx, "acknowledgeCheckpoint", &_args45, &_result47)
-	p.SetLastResponseMeta_(_meta46)
+	var _args63 JobMasterGatewayAcknowledgeCheckpointArgs
+	_args63.Attempt = attempt
+	_args63.CheckpointId = checkpointId
+	_args63.StateHandles = stateHandles
+	var _result65 JobMasterGatewayAcknowledgeCheckpointResult
+	var _meta64 thrift.ResponseMeta
+	_meta64, _err = p.Client_().Call(ctx, "acknowledgeCheckpoint", &_args63, &_result65)
+	p.SetLastResponseMeta_(_meta64)
 	if _err != nil {
 		return
 	}
@@ -4634,16 +5872,18 @@ func (p *JobMasterGatewayClient) AcknowledgeCheckpoint(ctx context.Context, atte
 //   - CheckpointId
 //   - Reason
 //   - Unrecoverable
-func (p *JobMasterGatewayClient) DeclineCheckpoint(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64, reason string, unrecoverable bool) (_err error) {
-	var _args48 JobMasterGatewayDeclineCheckpointArgs
-	_args48.Attempt = attempt
-	_args48.CheckpointId = checkpointId
-	_args48.Reason = reason
-	_args48.Unrecoverable = unrecoverable
-	var _result50 JobMasterGatewayDeclineCheckpointResult
-	var _meta49 thrift.ResponseMeta
-	_meta49, _err = p.Client_().Call(ctx, "declineCheckpoint", &_args48, &_result50)
-	p.SetLastResponseMeta_(_meta49)
+//   - ErrorClass
+func (p *JobMasterGatewayClient) DeclineCheckpoint(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64, reason string, unrecoverable bool, errorClass string) (_err error) {
+	var _args66 JobMasterGatewayDeclineCheckpointArgs
+	_args66.Attempt = attempt
+	_args66.CheckpointId = checkpointId
+	_args66.Reason = reason
+	_args66.Unrecoverable = unrecoverable
+	_args66.ErrorClass = errorClass
+	var _result68 JobMasterGatewayDeclineCheckpointResult
+	var _meta67 thrift.ResponseMeta
+	_meta67, _err = p.Client_().Call(ctx, "declineCheckpoint", &_args66, &_result68)
+	p.SetLastResponseMeta_(_meta67)
 	if _err != nil {
 		return
 	}
@@ -4670,11 +5910,12 @@ func (p *JobMasterGatewayProcessor) ProcessorMap() map[string]thrift.TProcessorF
 
 func NewJobMasterGatewayProcessor(handler JobMasterGateway) *JobMasterGatewayProcessor {
 
-	self51 := &JobMasterGatewayProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self51.processorMap["updateTaskExecutionState"] = &jobMasterGatewayProcessorUpdateTaskExecutionState{handler: handler}
-	self51.processorMap["acknowledgeCheckpoint"] = &jobMasterGatewayProcessorAcknowledgeCheckpoint{handler: handler}
-	self51.processorMap["declineCheckpoint"] = &jobMasterGatewayProcessorDeclineCheckpoint{handler: handler}
-	return self51
+	self69 := &JobMasterGatewayProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self69.processorMap["registerTaskExecutor"] = &jobMasterGatewayProcessorRegisterTaskExecutor{handler: handler}
+	self69.processorMap["updateTaskExecutionState"] = &jobMasterGatewayProcessorUpdateTaskExecutionState{handler: handler}
+	self69.processorMap["acknowledgeCheckpoint"] = &jobMasterGatewayProcessorAcknowledgeCheckpoint{handler: handler}
+	self69.processorMap["declineCheckpoint"] = &jobMasterGatewayProcessorDeclineCheckpoint{handler: handler}
+	return self69
 }
 
 func (p *JobMasterGatewayProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -4687,13 +5928,106 @@ func (p *JobMasterGatewayProcessor) Process(ctx context.Context, iprot, oprot th
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x52 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x70 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x52.Write(ctx, oprot)
+	x70.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x52
+	return false, x70
 
+}
+
+type jobMasterGatewayProcessorRegisterTaskExecutor struct {
+	handler JobMasterGateway
+}
+
+func (p *jobMasterGatewayProcessorRegisterTaskExecutor) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err71 error
+	args := JobMasterGatewayRegisterTaskExecutorArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "registerTaskExecutor", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := JobMasterGatewayRegisterTaskExecutorResult{}
+	if err2 := p.handler.RegisterTaskExecutor(ctx, args.JobId, args.TaskManagerId, args.RpcAddress, args.DataAddress, args.Fingerprint); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		switch v := err2.(type) {
+		case *TaskRejected:
+			result.Rejected = v
+		default:
+			if errors.Is(err2, thrift.ErrAbandonRequest) {
+				return false, thrift.WrapTException(err2)
+			}
+			_exc72 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing registerTaskExecutor: "+err2.Error())
+			if err2 := oprot.WriteMessageBegin(ctx, "registerTaskExecutor", thrift.EXCEPTION, seqId); err2 != nil {
+				_write_err71 = thrift.WrapTException(err2)
+			}
+			if err2 := _exc72.Write(ctx, oprot); _write_err71 == nil && err2 != nil {
+				_write_err71 = thrift.WrapTException(err2)
+			}
+			if err2 := oprot.WriteMessageEnd(ctx); _write_err71 == nil && err2 != nil {
+				_write_err71 = thrift.WrapTException(err2)
+			}
+			if err2 := oprot.Flush(ctx); _write_err71 == nil && err2 != nil {
+				_write_err71 = thrift.WrapTException(err2)
+			}
+			if _write_err71 != nil {
+				return false, thrift.WrapTException(_write_err71)
+			}
+			return true, err
+		}
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "registerTaskExecutor", thrift.REPLY, seqId); err2 != nil {
+		_write_err71 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err71 == nil && err2 != nil {
+		_write_err71 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err71 == nil && err2 != nil {
+		_write_err71 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err71 == nil && err2 != nil {
+		_write_err71 = thrift.WrapTException(err2)
+	}
+	if _write_err71 != nil {
+		return false, thrift.WrapTException(_write_err71)
+	}
+	return true, err
 }
 
 type jobMasterGatewayProcessorUpdateTaskExecutionState struct {
@@ -4701,7 +6035,7 @@ type jobMasterGatewayProcessorUpdateTaskExecutionState struct {
 }
 
 func (p *jobMasterGatewayProcessorUpdateTaskExecutionState) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err53 error
+	var _write_err73 error
 	args := JobMasterGatewayUpdateTaskExecutionStateArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -4747,39 +6081,39 @@ func (p *jobMasterGatewayProcessorUpdateTaskExecutionState) Process(ctx context.
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc54 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing updateTaskExecutionState: "+err2.Error())
+		_exc74 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing updateTaskExecutionState: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "updateTaskExecutionState", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err53 = thrift.WrapTException(err2)
+			_write_err73 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc54.Write(ctx, oprot); _write_err53 == nil && err2 != nil {
-			_write_err53 = thrift.WrapTException(err2)
+		if err2 := _exc74.Write(ctx, oprot); _write_err73 == nil && err2 != nil {
+			_write_err73 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err53 == nil && err2 != nil {
-			_write_err53 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err73 == nil && err2 != nil {
+			_write_err73 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err53 == nil && err2 != nil {
-			_write_err53 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err73 == nil && err2 != nil {
+			_write_err73 = thrift.WrapTException(err2)
 		}
-		if _write_err53 != nil {
-			return false, thrift.WrapTException(_write_err53)
+		if _write_err73 != nil {
+			return false, thrift.WrapTException(_write_err73)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "updateTaskExecutionState", thrift.REPLY, seqId); err2 != nil {
-		_write_err53 = thrift.WrapTException(err2)
+		_write_err73 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err53 == nil && err2 != nil {
-		_write_err53 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err73 == nil && err2 != nil {
+		_write_err73 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err53 == nil && err2 != nil {
-		_write_err53 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err73 == nil && err2 != nil {
+		_write_err73 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err53 == nil && err2 != nil {
-		_write_err53 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err73 == nil && err2 != nil {
+		_write_err73 = thrift.WrapTException(err2)
 	}
-	if _write_err53 != nil {
-		return false, thrift.WrapTException(_write_err53)
+	if _write_err73 != nil {
+		return false, thrift.WrapTException(_write_err73)
 	}
 	return true, err
 }
@@ -4789,7 +6123,7 @@ type jobMasterGatewayProcessorAcknowledgeCheckpoint struct {
 }
 
 func (p *jobMasterGatewayProcessorAcknowledgeCheckpoint) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err55 error
+	var _write_err75 error
 	args := JobMasterGatewayAcknowledgeCheckpointArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -4835,39 +6169,39 @@ func (p *jobMasterGatewayProcessorAcknowledgeCheckpoint) Process(ctx context.Con
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc56 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing acknowledgeCheckpoint: "+err2.Error())
+		_exc76 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing acknowledgeCheckpoint: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "acknowledgeCheckpoint", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err55 = thrift.WrapTException(err2)
+			_write_err75 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc56.Write(ctx, oprot); _write_err55 == nil && err2 != nil {
-			_write_err55 = thrift.WrapTException(err2)
+		if err2 := _exc76.Write(ctx, oprot); _write_err75 == nil && err2 != nil {
+			_write_err75 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err55 == nil && err2 != nil {
-			_write_err55 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err75 == nil && err2 != nil {
+			_write_err75 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err55 == nil && err2 != nil {
-			_write_err55 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err75 == nil && err2 != nil {
+			_write_err75 = thrift.WrapTException(err2)
 		}
-		if _write_err55 != nil {
-			return false, thrift.WrapTException(_write_err55)
+		if _write_err75 != nil {
+			return false, thrift.WrapTException(_write_err75)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "acknowledgeCheckpoint", thrift.REPLY, seqId); err2 != nil {
-		_write_err55 = thrift.WrapTException(err2)
+		_write_err75 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err55 == nil && err2 != nil {
-		_write_err55 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err75 == nil && err2 != nil {
+		_write_err75 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err55 == nil && err2 != nil {
-		_write_err55 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err75 == nil && err2 != nil {
+		_write_err75 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err55 == nil && err2 != nil {
-		_write_err55 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err75 == nil && err2 != nil {
+		_write_err75 = thrift.WrapTException(err2)
 	}
-	if _write_err55 != nil {
-		return false, thrift.WrapTException(_write_err55)
+	if _write_err75 != nil {
+		return false, thrift.WrapTException(_write_err75)
 	}
 	return true, err
 }
@@ -4877,7 +6211,7 @@ type jobMasterGatewayProcessorDeclineCheckpoint struct {
 }
 
 func (p *jobMasterGatewayProcessorDeclineCheckpoint) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err57 error
+	var _write_err77 error
 	args := JobMasterGatewayDeclineCheckpointArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -4917,50 +6251,422 @@ func (p *jobMasterGatewayProcessorDeclineCheckpoint) Process(ctx context.Context
 	}
 
 	result := JobMasterGatewayDeclineCheckpointResult{}
-	if err2 := p.handler.DeclineCheckpoint(ctx, args.Attempt, args.CheckpointId, args.Reason, args.Unrecoverable); err2 != nil {
+	if err2 := p.handler.DeclineCheckpoint(ctx, args.Attempt, args.CheckpointId, args.Reason, args.Unrecoverable, args.ErrorClass); err2 != nil {
 		tickerCancel()
 		err = thrift.WrapTException(err2)
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc58 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing declineCheckpoint: "+err2.Error())
+		_exc78 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing declineCheckpoint: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "declineCheckpoint", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err57 = thrift.WrapTException(err2)
+			_write_err77 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc58.Write(ctx, oprot); _write_err57 == nil && err2 != nil {
-			_write_err57 = thrift.WrapTException(err2)
+		if err2 := _exc78.Write(ctx, oprot); _write_err77 == nil && err2 != nil {
+			_write_err77 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err57 == nil && err2 != nil {
-			_write_err57 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err77 == nil && err2 != nil {
+			_write_err77 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err57 == nil && err2 != nil {
-			_write_err57 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err77 == nil && err2 != nil {
+			_write_err77 = thrift.WrapTException(err2)
 		}
-		if _write_err57 != nil {
-			return false, thrift.WrapTException(_write_err57)
+		if _write_err77 != nil {
+			return false, thrift.WrapTException(_write_err77)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "declineCheckpoint", thrift.REPLY, seqId); err2 != nil {
-		_write_err57 = thrift.WrapTException(err2)
+		_write_err77 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err57 == nil && err2 != nil {
-		_write_err57 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err77 == nil && err2 != nil {
+		_write_err77 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err57 == nil && err2 != nil {
-		_write_err57 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err77 == nil && err2 != nil {
+		_write_err77 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err57 == nil && err2 != nil {
-		_write_err57 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err77 == nil && err2 != nil {
+		_write_err77 = thrift.WrapTException(err2)
 	}
-	if _write_err57 != nil {
-		return false, thrift.WrapTException(_write_err57)
+	if _write_err77 != nil {
+		return false, thrift.WrapTException(_write_err77)
 	}
 	return true, err
 }
 
 // HELPER FUNCTIONS AND STRUCTURES
+
+// Attributes:
+//   - JobId
+//   - TaskManagerId
+//   - RpcAddress
+//   - DataAddress
+//   - Fingerprint
+type JobMasterGatewayRegisterTaskExecutorArgs struct {
+	JobId         string `thrift:"jobId,1" db:"jobId" json:"jobId"`
+	TaskManagerId string `thrift:"taskManagerId,2" db:"taskManagerId" json:"taskManagerId"`
+	RpcAddress    string `thrift:"rpcAddress,3" db:"rpcAddress" json:"rpcAddress"`
+	DataAddress   string `thrift:"dataAddress,4" db:"dataAddress" json:"dataAddress"`
+	Fingerprint   string `thrift:"fingerprint,5" db:"fingerprint" json:"fingerprint"`
+}
+
+func NewJobMasterGatewayRegisterTaskExecutorArgs() *JobMasterGatewayRegisterTaskExecutorArgs {
+	return &JobMasterGatewayRegisterTaskExecutorArgs{}
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) GetJobId() string {
+	return p.JobId
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) GetTaskManagerId() string {
+	return p.TaskManagerId
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) GetRpcAddress() string {
+	return p.RpcAddress
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) GetDataAddress() string {
+	return p.DataAddress
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) GetFingerprint() string {
+	return p.Fingerprint
+}
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.JobId = v
+	}
+	return nil
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.TaskManagerId = v
+	}
+	return nil
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.RpcAddress = v
+	}
+	return nil
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.DataAddress = v
+	}
+	return nil
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 5: ", err)
+	} else {
+		p.Fingerprint = v
+	}
+	return nil
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "registerTaskExecutor_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "jobId", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:jobId: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.JobId)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.jobId (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:jobId: ", p), err)
+	}
+	return err
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "taskManagerId", thrift.STRING, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:taskManagerId: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.TaskManagerId)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.taskManagerId (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:taskManagerId: ", p), err)
+	}
+	return err
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "rpcAddress", thrift.STRING, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:rpcAddress: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.RpcAddress)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.rpcAddress (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:rpcAddress: ", p), err)
+	}
+	return err
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "dataAddress", thrift.STRING, 4); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:dataAddress: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.DataAddress)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.dataAddress (4) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:dataAddress: ", p), err)
+	}
+	return err
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "fingerprint", thrift.STRING, 5); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:fingerprint: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Fingerprint)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.fingerprint (5) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 5:fingerprint: ", p), err)
+	}
+	return err
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("JobMasterGatewayRegisterTaskExecutorArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Rejected
+type JobMasterGatewayRegisterTaskExecutorResult struct {
+	Rejected *TaskRejected `thrift:"rejected,1" db:"rejected" json:"rejected,omitempty"`
+}
+
+func NewJobMasterGatewayRegisterTaskExecutorResult() *JobMasterGatewayRegisterTaskExecutorResult {
+	return &JobMasterGatewayRegisterTaskExecutorResult{}
+}
+
+var JobMasterGatewayRegisterTaskExecutorResult_Rejected_DEFAULT *TaskRejected
+
+func (p *JobMasterGatewayRegisterTaskExecutorResult) GetRejected() *TaskRejected {
+	if !p.IsSetRejected() {
+		return JobMasterGatewayRegisterTaskExecutorResult_Rejected_DEFAULT
+	}
+	return p.Rejected
+}
+func (p *JobMasterGatewayRegisterTaskExecutorResult) IsSetRejected() bool {
+	return p.Rejected != nil
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorResult) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Rejected = &TaskRejected{}
+	if err := p.Rejected.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Rejected), err)
+	}
+	return nil
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "registerTaskExecutor_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorResult) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetRejected() {
+		if err := oprot.WriteFieldBegin(ctx, "rejected", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:rejected: ", p), err)
+		}
+		if err := p.Rejected.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Rejected), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:rejected: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *JobMasterGatewayRegisterTaskExecutorResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("JobMasterGatewayRegisterTaskExecutorResult(%+v)", *p)
+}
 
 // Attributes:
 //   - Attempt
@@ -5538,11 +7244,13 @@ func (p *JobMasterGatewayAcknowledgeCheckpointResult) String() string {
 //   - CheckpointId
 //   - Reason
 //   - Unrecoverable
+//   - ErrorClass
 type JobMasterGatewayDeclineCheckpointArgs struct {
 	Attempt       *ExecutionAttemptID `thrift:"attempt,1" db:"attempt" json:"attempt"`
 	CheckpointId  int64               `thrift:"checkpointId,2" db:"checkpointId" json:"checkpointId"`
 	Reason        string              `thrift:"reason,3" db:"reason" json:"reason"`
 	Unrecoverable bool                `thrift:"unrecoverable,4" db:"unrecoverable" json:"unrecoverable"`
+	ErrorClass    string              `thrift:"errorClass,5" db:"errorClass" json:"errorClass"`
 }
 
 func NewJobMasterGatewayDeclineCheckpointArgs() *JobMasterGatewayDeclineCheckpointArgs {
@@ -5568,6 +7276,10 @@ func (p *JobMasterGatewayDeclineCheckpointArgs) GetReason() string {
 
 func (p *JobMasterGatewayDeclineCheckpointArgs) GetUnrecoverable() bool {
 	return p.Unrecoverable
+}
+
+func (p *JobMasterGatewayDeclineCheckpointArgs) GetErrorClass() string {
+	return p.ErrorClass
 }
 func (p *JobMasterGatewayDeclineCheckpointArgs) IsSetAttempt() bool {
 	return p.Attempt != nil
@@ -5627,6 +7339,16 @@ func (p *JobMasterGatewayDeclineCheckpointArgs) Read(ctx context.Context, iprot 
 					return err
 				}
 			}
+		case 5:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
 		default:
 			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
 				return err
@@ -5677,6 +7399,15 @@ func (p *JobMasterGatewayDeclineCheckpointArgs) ReadField4(ctx context.Context, 
 	return nil
 }
 
+func (p *JobMasterGatewayDeclineCheckpointArgs) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 5: ", err)
+	} else {
+		p.ErrorClass = v
+	}
+	return nil
+}
+
 func (p *JobMasterGatewayDeclineCheckpointArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
 	if err := oprot.WriteStructBegin(ctx, "declineCheckpoint_args"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
@@ -5692,6 +7423,9 @@ func (p *JobMasterGatewayDeclineCheckpointArgs) Write(ctx context.Context, oprot
 			return err
 		}
 		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
 			return err
 		}
 	}
@@ -5752,6 +7486,19 @@ func (p *JobMasterGatewayDeclineCheckpointArgs) writeField4(ctx context.Context,
 	}
 	if err := oprot.WriteFieldEnd(ctx); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:unrecoverable: ", p), err)
+	}
+	return err
+}
+
+func (p *JobMasterGatewayDeclineCheckpointArgs) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "errorClass", thrift.STRING, 5); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:errorClass: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.ErrorClass)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.errorClass (5) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 5:errorClass: ", p), err)
 	}
 	return err
 }
