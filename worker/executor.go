@@ -223,6 +223,12 @@ func (x *TaskExecutor) task(id task.ExecutionAttemptID) *runningTask {
 func (x *TaskExecutor) CancelTask(id task.ExecutionAttemptID, cause error) {
 	rt := x.task(id)
 	if rt == nil {
+		// Never submitted (its submission failed, or came after the
+		// failure), but a producer may have created its gates and be
+		// blocked on them.
+		if in := x.shuffle.existing(id); in != nil {
+			in.close(cause)
+		}
 		return
 	}
 	rt.cancel()

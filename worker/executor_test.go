@@ -10,6 +10,7 @@ import (
 
 	"github.com/spate-io/spate/sdk/graph"
 	"github.com/spate-io/spate/state"
+	"github.com/spate-io/spate/worker/network"
 	"github.com/spate-io/spate/worker/task"
 )
 
@@ -73,4 +74,31 @@ func TestSubmitTaskRefusals(t *testing.T) {
 	if m := x.TaskMetrics(ok.ID); m.Operators != nil {
 		t.Fatalf("metrics of no task: %+v", m)
 	}
+}
+
+// TestCancelUnsubmittedTaskClosesItsGates: a consumer whose submission failed
+// never runs, but its producer may already block on the gate it created;
+// cancelling the consumer must close that gate (the job hung on a failed
+// restore before).
+func TestCancelUnsubmittedTaskClosesItsGates(t *testing.T) {
+	s := NewShuffle()
+	x := NewTaskExecutor("tm-0", s)
+	consumer := task.ExecutionAttemptID{JobID: "j", Attempt: 1, Chain: 1}
+	g := s.gate(s.inputs(consumer), 0, task.TypeOf[int](), 1, task.TaskKnobs{Credits: 1, BatchSize: 1})
+	cause := errors.New("the consumer's restore failed")
+	x.CancelTask(consumer, cause)
+	if !gateClosed(g) {
+		t.Fatal("the gate of a never-submitted task is still open")
+	}
+	// A task nobody created gates for: nothing to do, and nothing created.
+	x.CancelTask(task.ExecutionAttemptID{JobID: "j", Attempt: 1, Chain: 2}, cause)
+	if s.existing(task.ExecutionAttemptID{JobID: "j", Attempt: 1, Chain: 2}) != nil {
+		t.Fatal("CancelTask created inputs")
+	}
+}
+
+// gateClosed reports whether a producer on g would fail rather than block.
+func gateClosed(g task.Gate) bool {
+	_, err := g.(*network.InputGate[int]).Channel(0).AcquireBuffer()
+	return err != nil
 }

@@ -37,6 +37,14 @@ func (s *Shuffle) inputs(id task.ExecutionAttemptID) *taskInputs {
 	return in
 }
 
+// existing returns the inputs of the task id if a producer or the task
+// created them, else nil.
+func (s *Shuffle) existing(id task.ExecutionAttemptID) *taskInputs {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tasks[id]
+}
+
 // gate returns in's gate of side, creating it of type st with channels
 // channels if needed.
 func (s *Shuffle) gate(in *taskInputs, side int, st task.StreamType, channels int, k task.TaskKnobs) task.Gate {
