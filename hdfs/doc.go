@@ -15,12 +15,50 @@
 //	/abs/path, rel/path     a path on the local filesystem (relative to the working directory)
 //	file:///abs/path        the same, as a URI (file://localhost/abs/path is accepted too)
 //	file:/abs/path          the same, in Hadoop's short form
-//	hdfs://namenode/path    reserved: returns an error wrapping ErrUnsupportedScheme until the
-//	                        Hadoop integration (colinmarc/hdfs) is built
+//	hdfs://host:port/path   HDFS, the NameNode at host:port (8020 if no port)
+//	hdfs://nameservice/path HDFS, an HA nameservice of the Hadoop configuration
+//	hdfs:///path, hdfs:/path HDFS, the NameNodes of fs.defaultFS
 //
 // Any other scheme is an error wrapping ErrUnsupportedScheme. As with Hadoop's
-// Path, a file URI is taken literally: no percent-decoding, and '?' and '#'
-// are part of the file name.
+// Path, a URI is taken literally: no percent-decoding, and '?' and '#' are
+// part of the file name. A path without a scheme is always local, even when
+// fs.defaultFS is hdfs://: resolving those against fs.defaultFS, as Hadoop
+// does, would change what every existing local path means, and waits until
+// the commands that take paths can say which they want.
+//
+// # HDFS
+//
+// hdfs:// goes through github.com/colinmarc/hdfs/v2 (type HDFS; see its
+// documentation for where HDFS differs from a local disk). The clients live
+// in a Hadoop: one per authority, made on first use and cached. Resolve uses
+// a process-wide one, configured from the environment:
+//
+//   - the Hadoop configuration: core-site.xml then hdfs-site.xml from
+//     $HADOOP_CONF_DIR, else $YARN_CONF_DIR, else $HADOOP_HOME/etc/hadoop,
+//     read by this package's own parser (HadoopConf: <final>, ${var} and
+//     ${env.VAR}, deprecated names). fs.defaultFS, dfs.nameservices,
+//     dfs.ha.namenodes.NS and dfs.namenode.rpc-address.NS.NN give the
+//     NameNodes, tried in order (the library fails over between them);
+//     dfs.replication, dfs.blocksize and fs.permissions.umask-mode shape new
+//     files, as in Hadoop's client.
+//   - hadoop.security.authentication=kerberos: a gokrb5 client from the
+//     keytab of SetKerberosLogin (security.kerberos.login.keytab and
+//     .principal, _HOST replaced by the host name), else from the ticket
+//     cache ($KRB5CCNAME, FILE: only; default /tmp/krb5cc_UID); krb5.conf
+//     from $KRB5_CONFIG (default /etc/krb5.conf); the NameNode's principal
+//     from dfs.namenode.kerberos.principal. The login and a ticket for each
+//     NameNode are fetched before connecting, so a bad credential fails with
+//     a *KerberosError whose one line says what to change.
+//   - dfs.data.transfer.protection: authentication is used when offered;
+//     integrity or privacy alone (or dfs.encrypt.data.transfer) is refused
+//     with ErrDataTransferProtection, because colinmarc/hdfs v2.4.0 writes
+//     under them but cannot read back.
+//   - simple authentication: the user is $HADOOP_USER_NAME, else the OS user.
+//
+// Not yet: re-login before a ticket expires (gokrb5 renews a keytab login's
+// TGT itself; a ticket-cache login lasts as long as its ticket), delegation
+// tokens (containers log in with a shipped keytab), and retrying a
+// NameNode that is down beyond the library's one pass over the list.
 //
 // Paths handed back by a FileSystem (FileInfo.Path) can be passed to the same
 // FileSystem again; they are not URIs.

@@ -10,7 +10,7 @@ import (
 )
 
 // ErrUnsupportedScheme is wrapped by Resolve's error when a URI's scheme has no
-// FileSystem in this build (hdfs:// for now, and anything other than file://).
+// FileSystem in this build (anything other than file: and hdfs:).
 var ErrUnsupportedScheme = errors.New("unsupported filesystem scheme")
 
 // FileInfo describes one file or directory.
@@ -87,20 +87,11 @@ func Resolve(uri string) (FileSystem, string, error) {
 		}
 		return Local{}, p, nil
 	case "hdfs":
-		return nil, "", &hadoopNotBuiltError{uri: uri}
+		return defaultHadoopClients().Resolve(uri)
 	default:
-		return nil, "", fmt.Errorf("%w %q in %q; use a local path or file://", ErrUnsupportedScheme, scheme, uri)
+		return nil, "", fmt.Errorf("%w %q in %q; use a local path, file:// or hdfs://", ErrUnsupportedScheme, scheme, uri)
 	}
 }
-
-// hadoopNotBuiltError is Resolve's error for hdfs:// URIs.
-type hadoopNotBuiltError struct{ uri string }
-
-func (e *hadoopNotBuiltError) Error() string {
-	return fmt.Sprintf("cannot use %q: hdfs:// paths need the Hadoop integration, which is not built yet", e.uri)
-}
-
-func (e *hadoopNotBuiltError) Unwrap() error { return ErrUnsupportedScheme }
 
 // splitScheme splits "scheme:rest" as RFC 3986 defines a scheme (a letter, then
 // letters, digits, '+', '-' or '.'). Like Hadoop's Path, a colon before the

@@ -46,10 +46,9 @@ func TestResolveErrors(t *testing.T) {
 		unsupported bool
 		msg         string
 	}{
-		{"hdfs://nn:8020/data", true, `cannot use "hdfs://nn:8020/data": hdfs:// paths need the Hadoop integration, which is not built yet`},
-		{"HDFS:///data", true, `cannot use "HDFS:///data": hdfs:// paths need the Hadoop integration, which is not built yet`},
-		{"s3://b/k", true, `unsupported filesystem scheme "s3" in "s3://b/k"; use a local path or file://`},
-		{"gs:bucket", true, `unsupported filesystem scheme "gs" in "gs:bucket"; use a local path or file://`},
+		{"hdfs:rel/x", false, `hdfs URI "hdfs:rel/x" is not absolute: use hdfs://namenode/absolute/path or hdfs:///absolute/path`},
+		{"s3://b/k", true, `unsupported filesystem scheme "s3" in "s3://b/k"; use a local path, file:// or hdfs://`},
+		{"gs:bucket", true, `unsupported filesystem scheme "gs" in "gs:bucket"; use a local path, file:// or hdfs://`},
 		{"", false, `empty path: give a local path or a file:// URI`},
 		{"file://host/x", false, `file URI "file://host/x" names host "host", but file:// paths are local to each machine: use file:///path`},
 		{"file://", false, `file URI "file://" has no path: use file:///absolute/path`},
