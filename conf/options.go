@@ -37,6 +37,25 @@ var (
 	Target = Enum("execution.target", "embedded", []string{"embedded"},
 		"Where Execute runs the job; only the embedded cluster, inside the job's own process, exists so far.")
 
+	// Standalone and application-mode clusters.
+
+	JobManagerRPCAddress = String("jobmanager.rpc.address", "127.0.0.1",
+		"Host of the JobManager's RPC endpoint, which TaskManagers register with and report to.")
+	JobManagerRPCPort = Int("jobmanager.rpc.port", 6123,
+		"Port of the JobManager's RPC endpoint.").Min(0).Max(65535)
+	TaskManagerHost = String("taskmanager.host", "127.0.0.1",
+		"Address a TaskManager binds its RPC and data endpoints to (on ports the system picks) and announces to the JobManager.")
+	ClusterSecretFile = String("security.cluster.secret-file", "",
+		"File (mode 0600) holding the cluster's shared secret, with which JobManager and TaskManagers authenticate each other; required in the jobmanager and taskmanager roles.")
+	TaskManagerRegistrationTimeout = Duration("taskmanager.registration.timeout", 5*time.Minute,
+		"How long a TaskManager keeps trying to register with the JobManager before it gives up.")
+	HeartbeatInterval = Duration("heartbeat.interval", 10*time.Second,
+		"Time between a TaskManager's heartbeats to the JobManager.")
+	HeartbeatTimeout = Duration("heartbeat.timeout", 50*time.Second,
+		"Time without a heartbeat after which the JobManager considers a TaskManager lost and fails over the jobs that ran on it.")
+	SlotRequestTimeout = Duration("slot.request.timeout", 5*time.Minute,
+		"Longest time a job waits for TaskManagers to offer the slots it needs.")
+
 	// Sources.
 
 	SourceTextMaxLineBytes = Int("source.text.max-line-bytes", 64<<20,

@@ -19,6 +19,7 @@ import (
 	"github.com/spate-io/spate/conf"
 	"github.com/spate-io/spate/hdfs"
 	"github.com/spate-io/spate/master/checkpoint"
+	"github.com/spate-io/spate/master/jobmanager"
 	"github.com/spate-io/spate/master/jobmaster"
 	"github.com/spate-io/spate/master/resource"
 	"github.com/spate-io/spate/sdk/graph"
@@ -43,6 +44,10 @@ const EnvRole = "SPATE_ROLE"
 const (
 	RoleClient = "client"
 	RoleInfo   = "info"
+	// RoleJobManager and RoleTaskManager run the job on a cluster of this
+	// binary's processes (application mode, as YARN will start them).
+	RoleJobManager  = "jobmanager"
+	RoleTaskManager = "taskmanager"
 )
 
 // SuppressRestarts marks err as a failure a restart cannot mend: the job fails
@@ -64,6 +69,9 @@ type Env struct {
 	logSet bool
 	used   bool
 	deploy func(*jobmaster.Options)
+	// onTaskManager: this process is a TaskManager of the job
+	// (SPATE_ROLE=taskmanager), where factories plan but do not check.
+	onTaskManager bool
 }
 
 // Option configures NewEnv.
@@ -197,9 +205,12 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (JobClient, error) 
 	case RoleInfo:
 		_, _ = os.Stdout.Write(e.graph.Plan().JSON())
 		os.Exit(0)
-	case "", RoleClient:
+	case "", RoleClient, RoleJobManager:
+	case RoleTaskManager:
+		e.used = true
+		e.runTaskManager(ctx) // never returns
 	default:
-		return nil, fmt.Errorf("%s=%q is not a role this build supports; use %q or %q", EnvRole, role, RoleClient, RoleInfo)
+		return nil, fmt.Errorf("%s=%q is not a role this build supports; use %q, %q, %q or %q", EnvRole, role, RoleClient, RoleInfo, RoleJobManager, RoleTaskManager)
 	}
 	e.used = true
 	need := e.graph.MaxChainParallelism()
@@ -229,12 +240,25 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (JobClient, error) 
 	if err := e.checkpointOptions(&opts); err != nil {
 		return nil, err
 	}
+	var jm *jobmanager.JobManager
+	if os.Getenv(EnvRole) == RoleJobManager {
+		var err error
+		if jm, err = e.jobManager(ctx, &opts); err != nil {
+			return nil, err
+		}
+	}
 	if e.deploy != nil {
 		e.deploy(&opts)
 	}
 	job, err := jobmaster.Deploy(ctx, e.graph, opts)
 	if err != nil {
+		if jm != nil {
+			jm.Close()
+		}
 		return nil, err
+	}
+	if jm != nil {
+		return clusterClient{embeddedClient{job}, jm}, nil
 	}
 	return embeddedClient{job}, nil
 }

@@ -40,6 +40,19 @@ type TaskExecutor struct {
 	mu    sync.Mutex
 	jobs  map[string]*task.JobRegistration
 	tasks map[task.ExecutionAttemptID]*runningTask
+	// adopt, when set, registers a job the TaskExecutor is first asked to
+	// run a task of (see AdoptJobs).
+	adopt func(jobID string) (task.JobRegistration, error)
+}
+
+// AdoptJobs makes the TaskExecutor register, with reg, a job it gets a task
+// of without a RegisterJob first: a job binary started as a TaskManager
+// (application mode) runs the one job it built, whatever id its JobManager
+// gives it.
+func (x *TaskExecutor) AdoptJobs(reg func(jobID string) (task.JobRegistration, error)) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.adopt = reg
 }
 
 // runningTask is a submitted task, until its attempt is released.
@@ -85,9 +98,32 @@ func (x *TaskExecutor) Close() {
 }
 
 func (x *TaskExecutor) job(jobID string) *task.JobRegistration {
+	reg, _ := x.jobOrAdopt(jobID)
+	return reg
+}
+
+// jobOrAdopt returns the registration of jobID, adopting the job if the
+// TaskExecutor adopts jobs.
+func (x *TaskExecutor) jobOrAdopt(jobID string) (*task.JobRegistration, error) {
+	x.mu.Lock()
+	reg, adopt := x.jobs[jobID], x.adopt
+	x.mu.Unlock()
+	if reg != nil {
+		return reg, nil
+	}
+	if adopt == nil {
+		return nil, ErrUnknownJob
+	}
+	r, err := adopt(jobID) // may wait: not under the lock
+	if err != nil {
+		return nil, err
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return x.jobs[jobID]
+	if x.jobs[jobID] == nil {
+		x.jobs[jobID] = &r
+	}
+	return x.jobs[jobID], nil
 }
 
 // RegisterJob makes the TaskManager ready for the job's tasks.
@@ -108,11 +144,9 @@ func (x *TaskExecutor) UnregisterJob(jobID string) {
 // SubmitTask binds and starts one subtask. An error means it never ran: no
 // state is reported for it.
 func (x *TaskExecutor) SubmitTask(d task.TaskDeploymentDescriptor) error {
-	x.mu.Lock()
-	reg := x.jobs[d.ID.JobID]
-	x.mu.Unlock()
-	if reg == nil {
-		return fmt.Errorf("submit %v: %w", d.ID, ErrUnknownJob)
+	reg, err := x.jobOrAdopt(d.ID.JobID)
+	if err != nil {
+		return fmt.Errorf("submit %v: %w", d.ID, err)
 	}
 	g := reg.Graph
 	if d.Fingerprint != g.Fingerprint() {
@@ -264,9 +298,9 @@ func (x *TaskExecutor) CommitAtJobEnd(id task.ExecutionAttemptID) error {
 // the JobMaster (in the embedded cluster both share one storage, which
 // knows already).
 func (x *TaskExecutor) StoreCheckpointIn(jobID string, id int64, dir string) error {
-	reg := x.job(jobID)
-	if reg == nil {
-		return fmt.Errorf("checkpoint %d of job %s: %w", id, jobID, ErrUnknownJob)
+	reg, err := x.jobOrAdopt(jobID)
+	if err != nil {
+		return fmt.Errorf("checkpoint %d of job %s: %w", id, jobID, err)
 	}
 	s, ok := reg.Storage.(interface {
 		SetDirectory(int64, hdfs.FileSystem, string)

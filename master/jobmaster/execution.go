@@ -271,5 +271,20 @@ func (j *Job) announceDirectory(id int64, dir string) error {
 	return nil
 }
 
+// TaskManagerLost fails the tasks of the running attempt that ran on
+// TaskManager tm (by its number) and have not ended: they will never report.
+// The job then restarts or fails per its restart strategy.
+func (j *Job) TaskManagerLost(tm int, reason string) {
+	a := j.currentAttempt()
+	if a == nil {
+		return
+	}
+	for _, dt := range a.tasks {
+		if dt.slot.TaskManager == tm && !dt.ended.Load() {
+			j.UpdateTaskExecutionState(dt.id, task.Failed, errors.New(reason))
+		}
+	}
+}
+
 // errNoTaskManagers is Deploy's error when Options has no TaskManager for a slot.
 var errNoTaskManagers = errors.New("the slot pool's TaskManagers have no gateway (Options.TaskManagers)")

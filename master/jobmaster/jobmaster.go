@@ -20,7 +20,13 @@ import (
 
 // Options configure one deployment.
 type Options struct {
-	Slots *resource.SlotPool
+	Slots SlotAllocator
+	// JobID, when set, is the job's id (else Deploy makes one).
+	JobID string
+	// Registered, when set, is called with the Job before any task is
+	// submitted: where a JobManager makes it reachable for the reports of
+	// TaskManagers in other processes.
+	Registered func(*Job)
 	// TaskManagers are the gateways of the slot pool's TaskManagers, by
 	// SlotID.TaskManager.
 	TaskManagers  []TaskManagerGateway
@@ -40,6 +46,13 @@ type Options struct {
 	// starts from.
 	Restore *RestoreOptions
 	Log     zerolog.Logger
+}
+
+// SlotAllocator hands a job its slots and takes them back.
+// *resource.SlotPool is the embedded cluster's.
+type SlotAllocator interface {
+	Allocate(job string, n int) ([]resource.SlotID, error)
+	Release(job string)
 }
 
 // CheckpointOptions configure a job's checkpoints.
@@ -164,7 +177,10 @@ func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 	if !g.Finalized() {
 		return nil, fmt.Errorf("deploy %q: the job graph is not finalized", g.Name)
 	}
-	id := newJobID()
+	id := o.JobID
+	if id == "" {
+		id = newJobID()
+	}
 	log := o.Log.With().Str("job", id).Logger()
 	var lease *leaseKeeper
 	if c := o.Checkpointing; c != nil {
@@ -219,6 +235,9 @@ func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 			return fail(err)
 		}
 		j.cp = cp
+	}
+	if o.Registered != nil {
+		o.Registered(j)
 	}
 	if err := j.registerJob(); err != nil {
 		cancel()

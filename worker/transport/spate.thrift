@@ -57,6 +57,9 @@ struct RegistrationSuccess {
   // Identifies this registration; every heartbeat carries it. A ResourceManager
   // that restarted does not know it and answers UnknownTaskManager.
   1: required string registrationId
+  // Where the JobManager serves its JobMasterGateway (host:port), which the
+  // TaskManager's tasks report to.
+  2: optional string jobMasterAddress
 }
 
 // RegistrationRejected: the ResourceManager refuses this TaskManager (for

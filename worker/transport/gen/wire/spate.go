@@ -874,8 +874,10 @@ func (p *SlotReport) String() string {
 
 // Attributes:
 //   - RegistrationId
+//   - JobMasterAddress
 type RegistrationSuccess struct {
-	RegistrationId string `thrift:"registrationId,1,required" db:"registrationId" json:"registrationId"`
+	RegistrationId   string  `thrift:"registrationId,1,required" db:"registrationId" json:"registrationId"`
+	JobMasterAddress *string `thrift:"jobMasterAddress,2" db:"jobMasterAddress" json:"jobMasterAddress,omitempty"`
 }
 
 func NewRegistrationSuccess() *RegistrationSuccess {
@@ -885,6 +887,19 @@ func NewRegistrationSuccess() *RegistrationSuccess {
 func (p *RegistrationSuccess) GetRegistrationId() string {
 	return p.RegistrationId
 }
+
+var RegistrationSuccess_JobMasterAddress_DEFAULT string
+
+func (p *RegistrationSuccess) GetJobMasterAddress() string {
+	if !p.IsSetJobMasterAddress() {
+		return RegistrationSuccess_JobMasterAddress_DEFAULT
+	}
+	return *p.JobMasterAddress
+}
+func (p *RegistrationSuccess) IsSetJobMasterAddress() bool {
+	return p.JobMasterAddress != nil
+}
+
 func (p *RegistrationSuccess) Read(ctx context.Context, iprot thrift.TProtocol) error {
 	if _, err := iprot.ReadStructBegin(ctx); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
@@ -907,6 +922,16 @@ func (p *RegistrationSuccess) Read(ctx context.Context, iprot thrift.TProtocol) 
 					return err
 				}
 				issetRegistrationId = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
 			} else {
 				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
 					return err
@@ -939,12 +964,24 @@ func (p *RegistrationSuccess) ReadField1(ctx context.Context, iprot thrift.TProt
 	return nil
 }
 
+func (p *RegistrationSuccess) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.JobMasterAddress = &v
+	}
+	return nil
+}
+
 func (p *RegistrationSuccess) Write(ctx context.Context, oprot thrift.TProtocol) error {
 	if err := oprot.WriteStructBegin(ctx, "RegistrationSuccess"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
 	}
 	if p != nil {
 		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
 			return err
 		}
 	}
@@ -970,6 +1007,21 @@ func (p *RegistrationSuccess) writeField1(ctx context.Context, oprot thrift.TPro
 	return err
 }
 
+func (p *RegistrationSuccess) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetJobMasterAddress() {
+		if err := oprot.WriteFieldBegin(ctx, "jobMasterAddress", thrift.STRING, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:jobMasterAddress: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.JobMasterAddress)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.jobMasterAddress (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:jobMasterAddress: ", p), err)
+		}
+	}
+	return err
+}
+
 func (p *RegistrationSuccess) Equals(other *RegistrationSuccess) bool {
 	if p == other {
 		return true
@@ -978,6 +1030,14 @@ func (p *RegistrationSuccess) Equals(other *RegistrationSuccess) bool {
 	}
 	if p.RegistrationId != other.RegistrationId {
 		return false
+	}
+	if p.JobMasterAddress != other.JobMasterAddress {
+		if p.JobMasterAddress == nil || other.JobMasterAddress == nil {
+			return false
+		}
+		if (*p.JobMasterAddress) != (*other.JobMasterAddress) {
+			return false
+		}
 	}
 	return true
 }

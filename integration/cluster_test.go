@@ -1,0 +1,106 @@
+package integration
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/spate-io/spate/worker/transport"
+)
+
+// Application mode across processes: a job binary started as the JobManager
+// and the same binary started as TaskManagers, talking over authenticated
+// Thrift RPC and exchanging records over the data plane.
+
+// appCluster runs name with args as one JobManager and n TaskManagers (one
+// slot each) with the extra properties, and returns the JobManager's result
+// and what the TaskManagers printed (print sinks run there, as in Flink).
+func appCluster(t *testing.T, n int, props []string, name string, args ...string) (jm result, tmOut string) {
+	t.Helper()
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	if err := transport.GenerateSecretFile(secret); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	all := append([]string{
+		"security.cluster.secret-file=" + secret,
+		"jobmanager.rpc.port=" + strconv.Itoa(port),
+		"taskmanager.numberOfTaskSlots=1",
+		"heartbeat.interval=100 ms",
+		"heartbeat.timeout=5 s",
+		"slot.request.timeout=30 s",
+	}, props...)
+	env := func(role string, i int) []string {
+		return []string{"SPATE_PROPERTIES=" + strings.Join(all, "\n"), "SPATE_ROLE=" + role, fmt.Sprintf("SPATE_TASKMANAGER_NAME=tm-%d", i)}
+	}
+	j := start(t, env("jobmanager", 0), name, args...)
+	var tms []*running
+	for i := range n {
+		tms = append(tms, start(t, env("taskmanager", i), name, args...))
+	}
+	code := j.wait(t)
+	for i, tm := range tms {
+		if c := tm.wait(t); c != 0 {
+			t.Errorf("TaskManager %d: exit %d\n%s", i, c, tm.stderr.String())
+		}
+		tmOut += tm.stdout.String()
+	}
+	return result{code: code, stdout: j.stdout.String(), stderr: j.stderr.String()}, tmOut
+}
+
+// TestWordCountOnAppCluster: WordCount on a JobManager and TaskManager
+// processes prints exactly what the embedded run prints, at p=1, 2 and 4.
+func TestWordCountOnAppCluster(t *testing.T) {
+	input := filepath.Join("..", "examples", "wordcount", "testdata", "words.txt")
+	for _, p := range []int{1, 2, 4} {
+		t.Run(fmt.Sprintf("p=%d", p), func(t *testing.T) {
+			args := []string{"--input", input, "--parallelism", strconv.Itoa(p)}
+			want := runBin(t, nil, "wordcount", args...)
+			if want.code != 0 {
+				t.Fatalf("embedded: exit %d\n%s", want.code, want.stderr)
+			}
+			got, printed := appCluster(t, p, nil, "wordcount", args...)
+			if got.code != 0 || got.stdout != "" {
+				t.Fatalf("cluster: exit %d, JobManager stdout %q\n%s", got.code, got.stdout, got.stderr)
+			}
+			if sortedLines(printed) != sortedLines(want.stdout) {
+				t.Fatalf("cluster output differs from the embedded run's: %d vs %d lines", strings.Count(printed, "\n"), strings.Count(want.stdout, "\n"))
+			}
+		})
+	}
+}
+
+// TestExactlyOnceOnAppCluster: exactlyonce on a JobManager and two
+// TaskManager processes, checkpoints on local disk written by the
+// TaskManagers: every key,seq exactly once. (Its failure injector counts per
+// process, so failures are injected by killing processes instead, once a
+// lost TaskManager's slots can be replaced.)
+func TestExactlyOnceOnAppCluster(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	const keys, perKey, failures = 5, 2000, 0
+	r, _ := appCluster(t, 2, []string{"state.checkpoints.dir=" + filepath.Join(dir, "ckpt")}, "exactlyonce",
+		"--keys", strconv.Itoa(keys), "--per-key", strconv.Itoa(perKey), "--failures", strconv.Itoa(failures),
+		"--checkpoint-interval", "50", "--output", out, "--parallelism", "2")
+	want := fmt.Sprintf("exactlyonce: %d records, %d failures injected, %d recoveries\n", keys*perKey, failures, failures)
+	if r.code != 0 || r.stdout != want {
+		t.Fatalf("exit %d, stdout %q, want %q\n%s", r.code, r.stdout, want, r.stderr)
+	}
+	checkExact(t, out, keys, perKey)
+}
+
+func sortedLines(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}

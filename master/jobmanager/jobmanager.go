@@ -1,0 +1,310 @@
+// Package jobmanager is the JobManager process's shell: it serves the
+// ResourceManagerGateway that TaskManagers register with and heartbeat to,
+// and the JobMasterGateway their tasks report to, drives the
+// ResourceManager core (master/resource.Manager) with the clock, and hands a
+// JobMaster the slots and TaskManagerGateways of the registered TaskManagers.
+//
+// It serves application mode today: the job binary started with
+// SPATE_ROLE=jobmanager runs its one job on the TaskManagers that register
+// (the same binary started with SPATE_ROLE=taskmanager). Session mode (the
+// generic spate binary, jobs submitted through the REST API) will add the
+// Dispatcher in front.
+//
+//	TaskManager ──registerTaskManager(id, data, slots, rpc)──▶ ResourceManager core
+//	            ◀── registrationId, JobMaster address ───────┘ (dials the TaskExecutor)
+//	            ──heartbeat every heartbeat.interval───────▶ lost after heartbeat.timeout
+//	JobMaster   ──AwaitSlots(n)──▶ SlotsAllocated ──▶ Deploy over TaskExecutorClients
+//
+// # What this package must never do
+//
+// It makes no scheduling or restart decision (the core and the JobMaster
+// do) and runs no user code.
+package jobmanager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/spate-io/spate/master/jobmaster"
+	"github.com/spate-io/spate/master/resource"
+	"github.com/spate-io/spate/worker/rpc"
+	"github.com/spate-io/spate/worker/task"
+	"github.com/spate-io/spate/worker/transport"
+	"github.com/spate-io/spate/worker/transport/gen/wire"
+)
+
+// Config configures a JobManager.
+type Config struct {
+	// Address is host:port of the ResourceManager's RPC endpoint
+	// (jobmanager.rpc.address, jobmanager.rpc.port); the JobMasterGateway
+	// listens on the same host, on a port the system picks.
+	Address          string
+	Auth             transport.Authenticator
+	HeartbeatTimeout time.Duration
+	// SlotRequestTimeout bounds AwaitSlots.
+	SlotRequestTimeout time.Duration
+	Log                zerolog.Logger
+}
+
+// JobManager is a running JobManager shell.
+type JobManager struct {
+	cfg    Config
+	jms    *rpc.JobMasterServer
+	rmLn   *transport.Listener
+	jmLn   *transport.Listener
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu       sync.Mutex
+	rm       *resource.Manager
+	gateways []jobmaster.TaskManagerGateway // by TaskManager number; nil once lost
+	clients  []*rpc.TaskExecutorClient
+	waiting  map[int64]chan resource.Command
+	jobs     map[string]*jobmaster.Job
+}
+
+// Start listens and serves until Close.
+func Start(cfg Config) (*JobManager, error) {
+	rmLn, err := transport.Listen(cfg.Address, cfg.Auth, transport.Options{Log: cfg.Log})
+	if err != nil {
+		return nil, fmt.Errorf("jobmanager: listen on %s (jobmanager.rpc.address, jobmanager.rpc.port): %w", cfg.Address, err)
+	}
+	host := cfg.Address[:strings.LastIndexByte(cfg.Address, ':')]
+	jmLn, err := transport.Listen(host+":0", cfg.Auth, transport.Options{Log: cfg.Log})
+	if err != nil {
+		rmLn.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &JobManager{cfg: cfg, jms: rpc.NewJobMasterServer(), rmLn: rmLn, jmLn: jmLn, cancel: cancel, done: make(chan struct{}),
+		rm:      resource.NewManager(resource.ManagerConfig{HeartbeatTimeout: cfg.HeartbeatTimeout, SlotRequestTimeout: cfg.SlotRequestTimeout}),
+		waiting: map[int64]chan resource.Command{}, jobs: map[string]*jobmaster.Job{}}
+	go transport.ServeRPC(ctx, rmLn, wire.NewResourceManagerGatewayProcessor(resourceManager{m}))
+	go transport.ServeRPC(ctx, jmLn, m.jms.Processor())
+	go m.tick(ctx)
+	return m, nil
+}
+
+// Addr is the ResourceManager's address.
+func (m *JobManager) Addr() string { return m.rmLn.Addr().String() }
+
+// Close stops serving and closes the connections to the TaskManagers, which
+// end when they notice.
+func (m *JobManager) Close() {
+	m.cancel()
+	m.mu.Lock()
+	clients := m.clients
+	m.clients = nil
+	m.mu.Unlock()
+	for _, c := range clients {
+		c.Close()
+	}
+}
+
+// tick drives the core's timeouts once a second.
+func (m *JobManager) tick(ctx context.Context) {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			m.mu.Lock()
+			cmds := m.rm.Tick(now)
+			m.mu.Unlock()
+			m.exec(cmds)
+		}
+	}
+}
+
+// exec carries out the core's commands.
+func (m *JobManager) exec(cmds []resource.Command) {
+	for _, c := range cmds {
+		switch c := c.(type) {
+		case resource.SlotsAllocated:
+			m.answer(c.Request, c)
+		case resource.SlotRequestFailed:
+			m.answer(c.Request, c)
+		case resource.TaskManagerLost:
+			m.cfg.Log.Warn().Str("taskmanager", c.Name).Str("reason", c.Reason).Strs("jobs", c.Jobs).Msg("TaskManager lost")
+			m.mu.Lock()
+			if c.TaskManager < len(m.gateways) {
+				m.gateways[c.TaskManager] = lostTaskManager{}
+			}
+			var jobs []*jobmaster.Job
+			for _, id := range c.Jobs {
+				if j := m.jobs[id]; j != nil {
+					jobs = append(jobs, j)
+				}
+			}
+			m.mu.Unlock()
+			for _, j := range jobs {
+				j.TaskManagerLost(c.TaskManager, fmt.Sprintf("TaskManager %s lost: %s", c.Name, c.Reason))
+			}
+		case resource.StartTaskManagers:
+			m.cfg.Log.Info().Int("slots", c.Slots).Msg("waiting for TaskManagers to register")
+		}
+	}
+}
+
+func (m *JobManager) answer(req int64, c resource.Command) {
+	m.mu.Lock()
+	ch := m.waiting[req]
+	delete(m.waiting, req)
+	m.mu.Unlock()
+	if ch != nil {
+		ch <- c
+	}
+}
+
+// AwaitSlots waits until n slots are allocated to job, or the request fails
+// (slot.request.timeout) or ctx ends.
+func (m *JobManager) AwaitSlots(ctx context.Context, job string, n int) ([]resource.SlotID, error) {
+	ch := make(chan resource.Command, 1)
+	m.mu.Lock()
+	req, cmds := m.rm.RequestSlots(time.Now(), job, n, true)
+	m.waiting[req] = ch
+	m.mu.Unlock()
+	m.exec(cmds)
+	select {
+	case c := <-ch:
+		switch c := c.(type) {
+		case resource.SlotsAllocated:
+			return c.Slots, nil
+		case resource.SlotRequestFailed:
+			return nil, fmt.Errorf("%w: %s", resource.ErrNotEnoughSlots, c.Reason)
+		}
+		return nil, fmt.Errorf("slot request: unexpected %T", c)
+	case <-ctx.Done():
+		m.mu.Lock()
+		delete(m.waiting, req)
+		m.mu.Unlock()
+		m.ReleaseSlots(job)
+		return nil, ctx.Err()
+	}
+}
+
+// Slots is the SlotAllocator that hands job the slots AwaitSlots got.
+func (m *JobManager) Slots(slots []resource.SlotID) jobmaster.SlotAllocator {
+	return allocated{m: m, slots: slots}
+}
+
+type allocated struct {
+	m     *JobManager
+	slots []resource.SlotID
+}
+
+func (a allocated) Allocate(job string, n int) ([]resource.SlotID, error) {
+	if n > len(a.slots) {
+		return nil, fmt.Errorf("%w: the job needs %d slots, it was given %d", resource.ErrNotEnoughSlots, n, len(a.slots))
+	}
+	return a.slots[:n], nil
+}
+
+func (a allocated) Release(job string) { a.m.ReleaseSlots(job) }
+
+// ReleaseSlots gives job's slots back to the core.
+func (m *JobManager) ReleaseSlots(job string) {
+	m.mu.Lock()
+	cmds := m.rm.ReleaseSlots(job)
+	m.mu.Unlock()
+	m.exec(cmds)
+}
+
+// Gateways are the TaskManagerGateways by TaskManager number, for
+// jobmaster.Options.TaskManagers.
+func (m *JobManager) Gateways() []jobmaster.TaskManagerGateway {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]jobmaster.TaskManagerGateway(nil), m.gateways...)
+}
+
+// Serve makes the TaskManagers' reports about job reach it, and a lost
+// TaskManager fail it over; for jobmaster.Options.Registered.
+func (m *JobManager) Serve(j *jobmaster.Job) {
+	m.mu.Lock()
+	m.jobs[j.ID] = j
+	m.mu.Unlock()
+	m.jms.Serve(j.ID, rpc.ServedJob{Gateway: j})
+}
+
+// resourceManager serves the ResourceManagerGateway.
+type resourceManager struct{ m *JobManager }
+
+func (r resourceManager) RegisterTaskManager(ctx context.Context, tm, dataAddr string, slots int32, hostname, rpcAddr string) (*wire.RegistrationSuccess, error) {
+	m := r.m
+	if slots < 1 {
+		return nil, &wire.RegistrationRejected{Reason: fmt.Sprintf("TaskManager %s offers %d slots: set taskmanager.numberOfTaskSlots to at least 1", tm, slots)}
+	}
+	c, err := transport.Dial(ctx, rpcAddr, m.cfg.Auth, transport.Options{})
+	if err != nil {
+		return nil, &wire.RegistrationRejected{Reason: fmt.Sprintf("the JobManager cannot reach TaskManager %s at %s: %v", tm, rpcAddr, err)}
+	}
+	gw := rpc.NewTaskExecutorClient(c, dataAddr, nil, m.cfg.Log.With().Str("taskmanager", tm).Logger())
+	m.mu.Lock()
+	n, cmds := m.rm.RegisterTaskManager(time.Now(), tm, int(slots))
+	for len(m.gateways) <= n {
+		m.gateways = append(m.gateways, nil)
+	}
+	m.gateways[n] = gw
+	m.clients = append(m.clients, gw)
+	m.mu.Unlock()
+	m.cfg.Log.Info().Str("taskmanager", tm).Str("host", hostname).Int32("slots", slots).Int("number", n).Msg("TaskManager registered")
+	m.exec(cmds)
+	addr := m.jmLn.Addr().String()
+	return &wire.RegistrationSuccess{RegistrationId: strconv.Itoa(n), JobMasterAddress: &addr}, nil
+}
+
+func (r resourceManager) Heartbeat(_ context.Context, tm, registration string, _ *wire.SlotReport, _ []byte) error {
+	n, err := strconv.Atoi(registration)
+	m := r.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil || !m.known(n, tm) {
+		return &wire.UnknownTaskManager{TaskManagerId: tm}
+	}
+	m.rm.Heartbeat(time.Now(), n)
+	return nil
+}
+
+// known reports whether TaskManager number n is tm and alive.
+func (m *JobManager) known(n int, tm string) bool {
+	for _, info := range m.rm.TaskManagers() {
+		if info.ID == n {
+			return info.Name == tm
+		}
+	}
+	return false
+}
+
+// errLost is the error of every call to a lost TaskManager.
+var errLost = errors.New("the TaskManager is lost")
+
+// lostTaskManager stands for a TaskManager that is gone: every call fails
+// or does nothing.
+type lostTaskManager struct{}
+
+var _ jobmaster.TaskManagerGateway = lostTaskManager{}
+
+func (lostTaskManager) RegisterJob(task.JobRegistration) error         { return errLost }
+func (lostTaskManager) UnregisterJob(string)                           {}
+func (lostTaskManager) SubmitTask(task.TaskDeploymentDescriptor) error { return errLost }
+func (lostTaskManager) CancelTask(task.ExecutionAttemptID, error)      {}
+func (lostTaskManager) TriggerCheckpoint(task.ExecutionAttemptID, int64, int64, bool, bool, bool) bool {
+	return false
+}
+func (lostTaskManager) NotifyCheckpointComplete(task.ExecutionAttemptID, int64) {}
+func (lostTaskManager) CommitAtJobEnd(task.ExecutionAttemptID) error            { return errLost }
+func (lostTaskManager) TaskMetrics(task.ExecutionAttemptID) task.TaskMetrics {
+	return task.TaskMetrics{}
+}
+func (lostTaskManager) ReleaseAttempt(string, int) {}
+func (lostTaskManager) DataAddress() string        { return "" }

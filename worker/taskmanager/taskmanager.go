@@ -1,0 +1,165 @@
+// Package taskmanager is the TaskManager process's shell in application
+// mode: the job binary, started with SPATE_ROLE=taskmanager, serves a
+// worker.TaskExecutor (its TaskExecutorGateway over RPC and its data
+// plane), registers its slots with the JobManager's ResourceManager,
+// heartbeats, and runs the tasks of the one job it built, under whatever id
+// its JobManager gives it. It ends when the JobManager goes away.
+//
+//	taskmanager ──registerTaskManager──▶ ResourceManager ──▶ dials TaskExecutorGateway
+//	            ◀── JobMaster address ──┘
+//	            ──heartbeat every heartbeat.interval──▶
+//	tasks       ──states, acknowledgements──▶ JobMasterGateway
+//
+// # What this package must never do
+//
+// It decides nothing about the job; it carries out what the JobMaster asks.
+package taskmanager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/spate-io/spate/hdfs"
+	"github.com/spate-io/spate/master/checkpoint"
+	"github.com/spate-io/spate/sdk/graph"
+	"github.com/spate-io/spate/worker"
+	"github.com/spate-io/spate/worker/rpc"
+	"github.com/spate-io/spate/worker/task"
+	"github.com/spate-io/spate/worker/transport"
+	"github.com/spate-io/spate/worker/transport/gen/wire"
+)
+
+// Config configures a TaskManager.
+type Config struct {
+	// Name identifies the TaskManager to the ResourceManager.
+	Name string
+	// Graph is the job this binary built.
+	Graph *graph.JobGraph
+	// JobManager is the ResourceManager's host:port.
+	JobManager string
+	// Host is the address the RPC and data endpoints bind to.
+	Host  string
+	Slots int
+	Auth  transport.Authenticator
+	// HeartbeatInterval is heartbeat.interval.
+	HeartbeatInterval time.Duration
+	// RegistrationTimeout bounds the attempts to reach the JobManager
+	// (taskmanager.registration.timeout): it may start after the TaskManager.
+	RegistrationTimeout time.Duration
+	// CheckpointFS and CheckpointsDir are state.checkpoints.dir (nil: no
+	// checkpointing); SavepointPathFS reads execution.savepoint.path.
+	CheckpointFS    hdfs.FileSystem
+	CheckpointsDir  string
+	SavepointPathFS hdfs.FileSystem
+	Log             zerolog.Logger
+}
+
+// ErrRegistration wraps the error of a TaskManager that could not register.
+var ErrRegistration = errors.New("taskmanager: could not register with the JobManager")
+
+// Run serves until ctx ends or the JobManager goes away (nil: the job's
+// JobManager ended, as it does when the job has), or fails to register.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Log.With().Str("taskmanager", cfg.Name).Logger()
+	x := worker.NewTaskExecutor(cfg.Name, worker.NewShuffle())
+	if err := x.ServeData(net.JoinHostPort(cfg.Host, "0"), cfg.Auth, transport.Options{Log: log}, log); err != nil {
+		return err
+	}
+	defer x.Close()
+	ln, err := transport.Listen(net.JoinHostPort(cfg.Host, "0"), cfg.Auth, transport.Options{Log: log})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go transport.ServeRPC(ctx, ln, rpc.TaskExecutorServer{X: x}.Processor())
+
+	c, err := dialRetrying(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("%w at %s (jobmanager.rpc.address, jobmanager.rpc.port) within %s (taskmanager.registration.timeout): %w",
+			ErrRegistration, cfg.JobManager, cfg.RegistrationTimeout, err)
+	}
+	rc := transport.NewRPCClient(c)
+	defer rc.Close()
+	rm := func() *wire.ResourceManagerGatewayClient { return wire.NewResourceManagerGatewayClient(rc) }
+	// The JobManager may deploy the moment it has our slots, before the
+	// registration's answer (the JobMaster's address) has arrived here: a job
+	// adopted then waits for it.
+	var jm *rpc.JobMasterClient
+	ready := make(chan struct{})
+	x.AdoptJobs(func(jobID string) (task.JobRegistration, error) {
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return task.JobRegistration{}, ctx.Err()
+		}
+		r := task.JobRegistration{JobID: jobID, Graph: cfg.Graph, JobMaster: jm, Log: cfg.Log.With().Str("job", jobID).Logger(),
+			CheckpointFS: cfg.CheckpointFS, SavepointPathFS: cfg.SavepointPathFS}
+		if cfg.CheckpointFS != nil {
+			r.Storage = checkpoint.NewStorage(cfg.CheckpointFS, cfg.CheckpointsDir, jobID)
+		}
+		return r, nil
+	})
+	host, _ := os.Hostname()
+	reg, err := rm().RegisterTaskManager(ctx, cfg.Name, x.DataAddress(), int32(cfg.Slots), host, ln.Addr().String())
+	if err != nil {
+		var rej *wire.RegistrationRejected
+		if errors.As(err, &rej) {
+			return fmt.Errorf("%w: %s", ErrRegistration, rej.Reason)
+		}
+		return fmt.Errorf("%w: %w", ErrRegistration, err)
+	}
+	jc, err := transport.Dial(ctx, reg.GetJobMasterAddress(), cfg.Auth, transport.Options{})
+	if err != nil {
+		return fmt.Errorf("%w: the JobMaster at %s: %w", ErrRegistration, reg.GetJobMasterAddress(), err)
+	}
+	jm = rpc.NewJobMasterClient(jc, log)
+	defer jm.Close()
+	close(ready)
+	log.Info().Str("jobmanager", cfg.JobManager).Str("registration", reg.RegistrationId).Int("slots", cfg.Slots).Msg("registered")
+
+	every := max(cfg.HeartbeatInterval, 10*time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			hctx, hcancel := context.WithTimeout(ctx, max(every, time.Second))
+			err := rm().Heartbeat(hctx, cfg.Name, reg.RegistrationId, &wire.SlotReport{}, nil)
+			hcancel()
+			if err != nil {
+				// The JobManager of an application ends with its job.
+				log.Info().Err(err).Msg("the JobManager is gone; stopping")
+				return nil
+			}
+		}
+	}
+}
+
+// dialRetrying connects to the JobManager, retrying with a growing pause
+// until RegistrationTimeout: it may not be listening yet. A refused
+// handshake (wrong secret) is not retried.
+func dialRetrying(ctx context.Context, cfg Config) (*transport.Conn, error) {
+	deadline := time.Now().Add(cfg.RegistrationTimeout)
+	pause := 50 * time.Millisecond
+	for {
+		c, err := transport.Dial(ctx, cfg.JobManager, cfg.Auth, transport.Options{})
+		if err == nil || errors.Is(err, transport.ErrAuthFailed) || time.Now().Add(pause).After(deadline) {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 2*time.Second)
+	}
+}
