@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,4 +104,69 @@ func sortedLines(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
+}
+
+// TestTaskManagerKilledOnAppCluster: kill -9 of a TaskManager process in the
+// middle of exactlyonce, with a spare TaskManager registered: the JobManager
+// declares it lost after heartbeat.timeout, the job restarts on the spare
+// from its latest checkpoint, reports one recovery, and every key,seq is
+// written exactly once.
+func TestTaskManagerKilledOnAppCluster(t *testing.T) {
+	dir := t.TempDir()
+	out, ckpt := filepath.Join(dir, "out"), filepath.Join(dir, "ckpt")
+	secret := filepath.Join(dir, "secret")
+	if err := transport.GenerateSecretFile(secret); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	props := strings.Join([]string{"security.cluster.secret-file=" + secret, "jobmanager.rpc.port=" + strconv.Itoa(port),
+		"taskmanager.numberOfTaskSlots=1", "heartbeat.interval=100 ms", "heartbeat.timeout=2 s", "slot.request.timeout=30 s",
+		"state.checkpoints.dir=" + ckpt, "log.level=info", "log.format=json"}, "\n")
+	args := eoArgs(out)
+	env := func(role string, i int) []string {
+		return []string{"SPATE_PROPERTIES=" + props, "SPATE_ROLE=" + role, fmt.Sprintf("SPATE_TASKMANAGER_NAME=tm-%d", i)}
+	}
+	jm := start(t, env("jobmanager", 0), "exactlyonce", args...)
+	tms := map[string]*running{}
+	for i := range 3 {
+		tms[fmt.Sprintf("tm-%d", i)] = start(t, env("taskmanager", i), "exactlyonce", args...)
+	}
+	// The first TaskManager to register gets slot 0; the third is the spare.
+	first := regexp.MustCompile(`"taskmanager":"(tm-\d)".*"number":0,`)
+	var victim string
+	poll(t, "the first registration", func() bool {
+		m := first.FindStringSubmatch(jm.stderr.String())
+		if m != nil {
+			victim = m[1]
+		}
+		return m != nil
+	})
+	poll(t, "two checkpoints", func() bool { ids := completedCheckpoints(ckpt); return len(ids) > 0 && ids[len(ids)-1] >= 2 })
+	if err := tms[victim].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if code := jm.wait(t); code != 0 {
+		t.Fatalf("JobManager: exit %d\n%s", code, jm.stderr.String())
+	}
+	want := fmt.Sprintf("exactlyonce: %d records, 0 failures injected, 1 recoveries\n", eoKeys*eoPerKey)
+	if jm.stdout.String() != want {
+		t.Fatalf("stdout %q, want %q\n%s", jm.stdout.String(), want, jm.stderr.String())
+	}
+	if !strings.Contains(jm.stderr.String(), `"message":"TaskManager lost"`) {
+		t.Fatalf("the JobManager did not report the loss:\n%s", jm.stderr.String())
+	}
+	for name, tm := range tms {
+		if name == victim {
+			continue
+		}
+		if c := tm.wait(t); c != 0 {
+			t.Errorf("%s: exit %d\n%s", name, c, tm.stderr.String())
+		}
+	}
+	checkExact(t, out, eoKeys, eoPerKey)
 }

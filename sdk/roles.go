@@ -58,14 +58,11 @@ func (e *Env) jobManager(ctx context.Context, opts *jobmaster.Options) (*jobmana
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
 	e.log.Info().Str("address", jm.Addr()).Int("slots", e.graph.MaxChainParallelism()).Msg("JobManager waiting for TaskManagers")
-	slots, err := jm.AwaitSlots(ctx, id, e.graph.MaxChainParallelism())
-	if err != nil {
-		jm.Close()
-		return nil, err
-	}
-	opts.JobID, opts.Slots, opts.TaskManagers, opts.Registered = id, jm.Slots(slots), jm.Gateways(), jm.Serve
+	// Deploy waits for the slots; a restart after a lost TaskManager waits
+	// for new ones.
+	opts.JobID, opts.Slots, opts.Gateway, opts.Registered = hex.EncodeToString(b[:]), jm.Slots(), jm.Gateway, jm.Serve
+	opts.TaskManagers = nil
 	return jm, nil
 }
 

@@ -192,24 +192,28 @@ func (m *JobManager) AwaitSlots(ctx context.Context, job string, n int) ([]resou
 	}
 }
 
-// Slots is the SlotAllocator that hands job the slots AwaitSlots got.
-func (m *JobManager) Slots(slots []resource.SlotID) jobmaster.SlotAllocator {
-	return allocated{m: m, slots: slots}
+// Slots is the jobmaster.SlotAllocator of the registered TaskManagers: an
+// allocation waits for their slots (AwaitSlots).
+func (m *JobManager) Slots() jobmaster.SlotAllocator { return allocator{m} }
+
+type allocator struct{ m *JobManager }
+
+func (a allocator) Allocate(job string, n int) ([]resource.SlotID, error) {
+	return a.m.AwaitSlots(context.Background(), job, n)
 }
 
-type allocated struct {
-	m     *JobManager
-	slots []resource.SlotID
-}
+func (a allocator) Release(job string) { a.m.ReleaseSlots(job) }
 
-func (a allocated) Allocate(job string, n int) ([]resource.SlotID, error) {
-	if n > len(a.slots) {
-		return nil, fmt.Errorf("%w: the job needs %d slots, it was given %d", resource.ErrNotEnoughSlots, n, len(a.slots))
+// Gateway is the gateway of TaskManager number tm (jobmaster.Options.Gateway):
+// nil for one never registered, a gateway whose calls fail for a lost one.
+func (m *JobManager) Gateway(tm int) jobmaster.TaskManagerGateway {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if tm < 0 || tm >= len(m.gateways) {
+		return nil
 	}
-	return a.slots[:n], nil
+	return m.gateways[tm]
 }
-
-func (a allocated) Release(job string) { a.m.ReleaseSlots(job) }
 
 // ReleaseSlots gives job's slots back to the core.
 func (m *JobManager) ReleaseSlots(job string) {

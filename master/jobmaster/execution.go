@@ -112,10 +112,10 @@ func (j *Job) plan(a *attempt, rp *restorePoint) []task.TaskDeploymentDescriptor
 		for oi := range d.Outputs {
 			for ti := range d.Outputs[oi].Targets {
 				tg := &d.Outputs[oi].Targets[ti]
-				tg.TaskManager = o.TaskManagers[j.slots[tg.Subtask].TaskManager].DataAddress()
+				tg.TaskManager = gatewayOf(o, j.slots[tg.Subtask].TaskManager).DataAddress()
 			}
 		}
-		dt := &deployedTask{id: d.ID, chain: v.Chain, subtask: v.Subtask, slot: slot, tm: o.TaskManagers[slot.TaskManager]}
+		dt := &deployedTask{id: d.ID, chain: v.Chain, subtask: v.Subtask, slot: slot, tm: gatewayOf(o, slot.TaskManager)}
 		a.tasks = append(a.tasks, dt)
 		a.byID[dt.id] = dt
 		ds = append(ds, d)
@@ -271,10 +271,51 @@ func (j *Job) announceDirectory(id int64, dir string) error {
 	return nil
 }
 
+// gatewayOf is the gateway of TaskManager tm, or nil.
+func gatewayOf(o Options, tm int) TaskManagerGateway {
+	if o.Gateway != nil {
+		return o.Gateway(tm)
+	}
+	if tm < 0 || tm >= len(o.TaskManagers) {
+		return nil
+	}
+	return o.TaskManagers[tm]
+}
+
+// replaceLostSlots gives the job new slots before a restart when a
+// TaskManager it had slots on was lost: it releases them all and allocates
+// again (waiting, with the JobManager's allocator, for a spare or restarted
+// TaskManager). Called by supervise between attempts.
+func (j *Job) replaceLostSlots() error {
+	j.mu.Lock()
+	lost := false
+	for _, s := range j.slots {
+		lost = lost || j.lostTMs[s.TaskManager]
+	}
+	j.mu.Unlock()
+	if !lost {
+		return nil
+	}
+	j.opts.Slots.Release(j.ID)
+	slots, err := j.opts.Slots.Allocate(j.ID, len(j.slots))
+	if err != nil {
+		return err
+	}
+	j.log.Warn().Str("slots", fmt.Sprint(slots)).Msg("restarting on new slots: a TaskManager was lost")
+	j.slots = slots
+	return nil
+}
+
 // TaskManagerLost fails the tasks of the running attempt that ran on
 // TaskManager tm (by its number) and have not ended: they will never report.
-// The job then restarts or fails per its restart strategy.
+// The job then restarts (on new slots) or fails per its restart strategy.
 func (j *Job) TaskManagerLost(tm int, reason string) {
+	j.mu.Lock()
+	if j.lostTMs == nil {
+		j.lostTMs = map[int]bool{}
+	}
+	j.lostTMs[tm] = true
+	j.mu.Unlock()
 	a := j.currentAttempt()
 	if a == nil {
 		return

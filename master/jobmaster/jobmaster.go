@@ -28,8 +28,10 @@ type Options struct {
 	// TaskManagers in other processes.
 	Registered func(*Job)
 	// TaskManagers are the gateways of the slot pool's TaskManagers, by
-	// SlotID.TaskManager.
+	// SlotID.TaskManager. Gateway, when set, is asked instead: TaskManagers
+	// that register while the job runs (a spare, a restarted one) join.
 	TaskManagers  []TaskManagerGateway
+	Gateway       func(tm int) TaskManagerGateway
 	BatchSize     int
 	Credits       int // buffers per channel
 	BufferTimeout time.Duration
@@ -124,6 +126,7 @@ type Job struct {
 	mu        sync.Mutex
 	current   *attempt
 	attempts  map[int]*attempt // not yet released, by number
+	lostTMs   map[int]bool     // TaskManagers lost while the job ran
 	err       error
 	cancelled bool
 	fatal     error // set by failForGood: no restart after it
@@ -218,7 +221,7 @@ func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 		return fail(err)
 	}
 	for _, s := range slots {
-		if s.TaskManager >= len(o.TaskManagers) {
+		if gatewayOf(o, s.TaskManager) == nil {
 			o.Slots.Release(id)
 			return fail(errNoTaskManagers)
 		}
@@ -403,6 +406,10 @@ func (j *Job) supervise(ctx context.Context, a *attempt, initial *restorePoint) 
 		}
 		if f := j.fatalErr(); f != nil {
 			err = f
+			break
+		}
+		if aerr := j.replaceLostSlots(); aerr != nil {
+			err = fmt.Errorf("%w (and no slots to restart on: %w)", err, aerr)
 			break
 		}
 		rp := initial
