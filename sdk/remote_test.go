@@ -23,7 +23,7 @@ import (
 // serving data connections on loopback with one cluster secret: every
 // exchange between them crosses a real authenticated TCP connection as
 // Avro-encoded buffers under credit-based flow control.
-func remoteTaskManagers(t *testing.T, n int) []jobmaster.TaskManagerGateway {
+func remoteTaskManagers(t testing.TB, n int) []jobmaster.TaskManagerGateway {
 	t.Helper()
 	auth, err := transport.NewSharedSecret([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
