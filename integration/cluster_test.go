@@ -170,3 +170,15 @@ func TestTaskManagerKilledOnAppCluster(t *testing.T) {
 	}
 	checkExact(t, out, eoKeys, eoPerKey)
 }
+
+// TestPanicOnAppCluster: a panic in user code on a TaskManager process fails
+// the job with the user's message and frame on the JobManager, never a hang.
+func TestPanicOnAppCluster(t *testing.T) {
+	dir := t.TempDir()
+	r, _ := appCluster(t, 2, []string{"state.checkpoints.dir=" + filepath.Join(dir, "ckpt"), "restart-strategy.type=none"}, "exactlyonce",
+		"--keys", "3", "--per-key", "3000", "--failures", "1", "--checkpoint-interval", "50", "--output", filepath.Join(dir, "out"), "--parallelism", "2")
+	want := regexp.MustCompile(`exactlyonce: operator "Check sequences" \(subtask \d of 2\) failed: panic: injected failure while processing key \d, sequence number \d+ \(at exactlyonce/main\.go:\d+\)`)
+	if r.code != 1 || !want.MatchString(r.stderr) {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
