@@ -1,7 +1,10 @@
 package integration
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -181,4 +184,62 @@ func TestPanicOnAppCluster(t *testing.T) {
 	if r.code != 1 || !want.MatchString(r.stderr) {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
+}
+
+// TestIntrudersOnAppCluster: while exactlyonce runs, peers without the
+// secret, with a wrong one, or sending garbage connect to the JobManager;
+// each is refused and logged with its address, and the job finishes exactly.
+func TestIntrudersOnAppCluster(t *testing.T) {
+	dir := t.TempDir()
+	out, ckpt := filepath.Join(dir, "out"), filepath.Join(dir, "ckpt")
+	secret := filepath.Join(dir, "secret")
+	if err := transport.GenerateSecretFile(secret); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	props := strings.Join([]string{"security.cluster.secret-file=" + secret, "jobmanager.rpc.port=" + strconv.Itoa(port),
+		"taskmanager.numberOfTaskSlots=1", "heartbeat.interval=100 ms", "state.checkpoints.dir=" + ckpt, "log.level=warn", "log.format=json"}, "\n")
+	env := func(role string, i int) []string {
+		return []string{"SPATE_PROPERTIES=" + props, "SPATE_ROLE=" + role, fmt.Sprintf("SPATE_TASKMANAGER_NAME=tm-%d", i)}
+	}
+	jm := start(t, env("jobmanager", 0), "exactlyonce", eoArgs(out)...)
+	tm0 := start(t, env("taskmanager", 0), "exactlyonce", eoArgs(out)...)
+	tm1 := start(t, env("taskmanager", 1), "exactlyonce", eoArgs(out)...)
+	poll(t, "a checkpoint", func() bool { return len(completedCheckpoints(ckpt)) > 0 })
+	other, err := transport.NewSharedSecret([]byte("not the cluster's secret, not at all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := transport.Dial(context.Background(), addr, other, transport.Options{}); !errors.Is(err, transport.ErrAuthFailed) {
+		t.Fatalf("dial with a wrong secret: %v", err)
+	}
+	for _, junk := range [][]byte{[]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), {0, 0, 0, 16, 1, 2, 3}, nil} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = c.Write(junk)
+		c.(*net.TCPConn).CloseWrite()
+		_, _ = io.ReadAll(c) // the JobManager closes it
+		c.Close()
+	}
+	if code := jm.wait(t); code != 0 {
+		t.Fatalf("JobManager: exit %d\n%s", code, jm.stderr.String())
+	}
+	for _, tm := range []*running{tm0, tm1} {
+		if c := tm.wait(t); c != 0 {
+			t.Fatalf("TaskManager: exit %d\n%s", c, tm.stderr.String())
+		}
+	}
+	refused := regexp.MustCompile(`"remote":"127\.0\.0\.1:\d+".*"message":"transport: refused unauthenticated connection"`)
+	if n := len(refused.FindAllString(jm.stderr.String(), -1)); n != 4 {
+		t.Fatalf("%d refusals logged with the peer's address, want 4:\n%s", n, jm.stderr.String())
+	}
+	checkExact(t, out, eoKeys, eoPerKey)
 }
