@@ -243,3 +243,34 @@ func TestIntrudersOnAppCluster(t *testing.T) {
 	}
 	checkExact(t, out, eoKeys, eoPerKey)
 }
+
+// TestWindowCountOnAppCluster: event-time windows on a JobManager and two
+// TaskManager processes give exactly the reference windows. (The count of
+// malformed lines is kept in the job's memory, so on a cluster it is kept on
+// each TaskManager and not reported by the JobManager: accumulators that
+// reach the JobManager are still to come.)
+func TestWindowCountOnAppCluster(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "events.csv")
+	const ooo = 300
+	evs := writeEvents(t, input, 20000, ooo, 7)
+	for _, tc := range []struct {
+		spec             string
+		kind             string
+		size, slide, gap int64
+	}{
+		{"tumbling:1000", "tumbling", 1000, 0, 0},
+		{"session:150", "session", 0, 0, 150},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			r, printed := appCluster(t, 2, nil, "windowcount", "--input", input, "--window", tc.spec,
+				"--out-of-orderness", fmt.Sprint(ooo), "--parallelism", "2")
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			if d := diffLines(sortedOutput(printed), referenceWindows(evs, tc.kind, tc.size, tc.slide, tc.gap)); d != "" {
+				t.Fatal(d)
+			}
+		})
+	}
+}
