@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -469,7 +470,7 @@ func TestPlanString(t *testing.T) {
 	if p.Fingerprint != g.Fingerprint() || p.Job != "test" || p.MaxParallelism != 128 || !p.Bounded {
 		t.Errorf("Plan header = %+v", p)
 	}
-	if got := p.Operators[2].Inputs; len(got) != 1 || got[0] != (PlanInput{Operator: idOf(g, "map"), Partitioner: Hash}) {
+	if got := p.Operators[2].Inputs; len(got) != 1 || got[0] != (PlanInput{Edge: 1, Operator: idOf(g, "map"), Partitioner: Hash}) {
 		t.Errorf("sum's plan inputs = %+v", got)
 	}
 }
@@ -577,5 +578,43 @@ func TestFinalizeRejectsInvalidGraphs(t *testing.T) {
 				t.Errorf("Finalized() = true after a failed Finalize")
 			}
 		})
+	}
+}
+
+// TestFromPlan: a graph rebuilt from its plan has the same structure (nodes,
+// edges by index, chains, ids) and so the same plan and fingerprint; plans
+// whose parts do not fit are refused.
+func TestFromPlan(t *testing.T) {
+	g := buildPipeline(t, pipelineSpec{mapName: "map"})
+	p := g.Plan()
+	r, err := FromPlan(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(r.Plan(), p) || !r.Finalized() || r.MaxChainParallelism() != g.MaxChainParallelism() {
+		t.Fatalf("rebuilt plan %+v\nwant %+v", r.Plan(), p)
+	}
+	for i, e := range g.Edges {
+		re := r.Edges[i]
+		if re.Source != e.Source || re.Target != e.Target || re.Side != e.Side || re.Partitioner != e.Partitioner || re.Chained != e.Chained {
+			t.Fatalf("edge %d: %+v, want %+v", i, re, e)
+		}
+	}
+	for i, c := range g.Chains {
+		if rc := r.Chains[i]; rc.Head != c.Head || !slices.Equal(rc.Nodes, c.Nodes) || rc.Parallelism != c.Parallelism || rc.Name != c.Name {
+			t.Fatalf("chain %d: %+v, want %+v", i, rc, c)
+		}
+	}
+	broken := p
+	broken.Operators = slices.Clone(p.Operators)
+	broken.Operators[1].Parallelism = 7
+	if _, err := FromPlan(broken); !errors.Is(err, ErrInvalidGraph) || !strings.Contains(err.Error(), "fingerprint") {
+		t.Fatalf("a plan edited after its fingerprint: %v", err)
+	}
+	broken = p
+	broken.Operators = slices.Clone(p.Operators)
+	broken.Operators[2].Inputs = []PlanInput{{Edge: 9, Operator: p.Operators[1].ID}}
+	if _, err := FromPlan(broken); !errors.Is(err, ErrInvalidGraph) || !strings.Contains(err.Error(), "names edge 9") {
+		t.Fatalf("an edge out of range: %v", err)
 	}
 }

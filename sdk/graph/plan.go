@@ -54,6 +54,8 @@ type PlanOperator struct {
 
 // PlanInput is one incoming edge of an operator.
 type PlanInput struct {
+	// Edge is the edge's index in the graph: descriptors name edges by it.
+	Edge        int         `json:"edge"`
 	Operator    string      `json:"operator"`
 	Side        int         `json:"side,omitempty"`
 	Partitioner Partitioner `json:"partitioner"`
@@ -77,7 +79,7 @@ func (g *JobGraph) Plan() Plan {
 			OutType: n.OutType, ChainingDisabled: n.ChainingDisabled, Task: n.Chain}
 		for _, ei := range n.Inputs {
 			e := g.Edges[ei]
-			op.Inputs = append(op.Inputs, PlanInput{Operator: g.Nodes[e.Source].ID, Side: e.Side, Partitioner: e.Partitioner, SideOutput: e.Tag, Chained: e.Chained})
+			op.Inputs = append(op.Inputs, PlanInput{Edge: ei, Operator: g.Nodes[e.Source].ID, Side: e.Side, Partitioner: e.Partitioner, SideOutput: e.Tag, Chained: e.Chained})
 		}
 		p.Operators = append(p.Operators, op)
 	}
@@ -116,4 +118,71 @@ func (p Plan) String() string {
 		fmt.Fprintf(&sb, "task %d (parallelism %d): %s\n", t.Index, t.Parallelism, t.Name)
 	}
 	return sb.String()
+}
+
+// FromPlan rebuilds the structure of a finalized JobGraph from its plan:
+// nodes, edges (with their indices), chains and ids, without the operators'
+// factories or key functions. It is what a JobManager that never runs the
+// job's code schedules from. The result's plan must be p itself: a plan
+// whose parts do not fit together is an error.
+func FromPlan(p Plan) (*JobGraph, error) {
+	bad := func(format string, a ...any) (*JobGraph, error) {
+		return nil, fmt.Errorf("%w: plan of %q: "+format, append([]any{ErrInvalidGraph, p.Job}, a...)...)
+	}
+	g := &JobGraph{Name: p.Job, MaxParallelism: p.MaxParallelism}
+	byID := map[string]int{}
+	nEdges := 0
+	for i, op := range p.Operators {
+		if _, dup := byID[op.ID]; dup || op.ID == "" {
+			return bad("operator %d has id %q, empty or already used", i, op.ID)
+		}
+		byID[op.ID] = i
+		g.AddNode(&Node{ID: op.ID, UID: op.UID, Name: op.Name, Kind: op.Kind, Parallelism: op.Parallelism, MaxParallelism: p.MaxParallelism,
+			ChainingDisabled: op.ChainingDisabled, OutType: op.OutType, Chain: op.Task, Bounded: p.Bounded})
+		nEdges += len(op.Inputs)
+	}
+	g.Edges = make([]*Edge, nEdges)
+	for i, op := range p.Operators {
+		n := g.Nodes[i]
+		for _, in := range op.Inputs {
+			src, ok := byID[in.Operator]
+			if !ok || src >= i {
+				return bad("operator %q reads %q, which does not come before it", op.Name, in.Operator)
+			}
+			if in.Edge < 0 || in.Edge >= nEdges || g.Edges[in.Edge] != nil {
+				return bad("operator %q names edge %d, out of range or used twice", op.Name, in.Edge)
+			}
+			g.Edges[in.Edge] = &Edge{Index: in.Edge, Source: src, Target: i, Side: in.Side, Partitioner: in.Partitioner, Tag: in.SideOutput, Chained: in.Chained}
+			n.Inputs = append(n.Inputs, in.Edge)
+			n.InputSides = max(n.InputSides, in.Side+1)
+		}
+	}
+	for _, e := range g.Edges { // outputs in edge order, as Connect appends them
+		g.Nodes[e.Source].Outputs = append(g.Nodes[e.Source].Outputs, e.Index)
+	}
+	for i, t := range p.Tasks {
+		if t.Index != i || len(t.Operators) == 0 {
+			return bad("task %d is numbered %d or has no operators", i, t.Index)
+		}
+		c := &Chain{Index: i, Name: t.Name, Parallelism: t.Parallelism}
+		for _, id := range t.Operators {
+			ni, ok := byID[id]
+			if !ok || g.Nodes[ni].Chain != i {
+				return bad("task %d lists operator %q, which is not one of its own", i, id)
+			}
+			c.Nodes = append(c.Nodes, ni)
+		}
+		c.Head = c.Nodes[0]
+		g.Chains = append(g.Chains, c)
+	}
+	for _, n := range g.Nodes {
+		if n.Chain < 0 || n.Chain >= len(g.Chains) {
+			return bad("operator %q runs in task %d, which does not exist", n.Name, n.Chain)
+		}
+	}
+	g.finalized = true
+	if got := g.Plan(); got.Fingerprint != p.Fingerprint {
+		return bad("the rebuilt graph's fingerprint %s is not the plan's %s", got.Fingerprint, p.Fingerprint)
+	}
+	return g, nil
 }
