@@ -12,7 +12,10 @@ import (
 
 type planCo struct{}
 
-func (planCo) ProcessElement1(_ *CoContext, v int64, out *Collector[int64]) error { out.Collect(v); return nil }
+func (planCo) ProcessElement1(_ *CoContext, v int64, out *Collector[int64]) error {
+	out.Collect(v)
+	return nil
+}
 func (planCo) ProcessElement2(_ *CoContext, v string, out *Collector[int64]) error {
 	out.Collect(int64(len(v)))
 	return nil
