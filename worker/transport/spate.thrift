@@ -168,6 +168,42 @@ service TaskExecutorGateway {
 }
 
 // ---------------------------------------------------------------------------
+// JobManager → TaskManager (session mode: served by the generic spate
+// taskmanager at the rpcAddress it registered)
+//
+// A session TaskManager runs no user code itself: for each job it starts a
+// child process from the job's own binary, which serves that job's
+// TaskExecutorGateway and data plane.
+
+// JobEndpoints are where a job's child process on a TaskManager serves.
+struct JobEndpoints {
+  1: required string rpcAddress
+  2: required string dataAddress
+}
+
+service TaskManagerGateway {
+  // startJob starts the child process of jobId from jobBinary (the job's own
+  // executable, checked against binarySha256; it travels on this
+  // authenticated connection, so it is bounded by the control plane's frame
+  // size), run with arguments and the job's configuration (properties, as
+  // SPATE_PROPERTIES), whose graph must have this fingerprint; its tasks
+  // report to the JobMaster at jobMasterAddress. Returns once the child
+  // serves.
+  JobEndpoints startJob(
+      1: string jobId,
+      2: binary jobBinary,
+      3: string binarySha256,
+      4: list<string> arguments,
+      5: string properties,
+      6: string fingerprint,
+      7: string jobMasterAddress)
+    throws (1: TaskRejected rejected)
+
+  // stopJob ends the child process of jobId.
+  void stopJob(1: string jobId)
+}
+
+// ---------------------------------------------------------------------------
 // TaskExecutor → JobMaster
 
 // ExecutionState is what a TaskManager reports about a task. The JobMaster's

@@ -1491,6 +1491,172 @@ func (TaskRejected) TExceptionType() thrift.TExceptionType {
 var _ thrift.TException = (*TaskRejected)(nil)
 
 // Attributes:
+//   - RpcAddress
+//   - DataAddress
+type JobEndpoints struct {
+	RpcAddress  string `thrift:"rpcAddress,1,required" db:"rpcAddress" json:"rpcAddress"`
+	DataAddress string `thrift:"dataAddress,2,required" db:"dataAddress" json:"dataAddress"`
+}
+
+func NewJobEndpoints() *JobEndpoints {
+	return &JobEndpoints{}
+}
+
+func (p *JobEndpoints) GetRpcAddress() string {
+	return p.RpcAddress
+}
+
+func (p *JobEndpoints) GetDataAddress() string {
+	return p.DataAddress
+}
+func (p *JobEndpoints) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	var issetRpcAddress bool = false
+	var issetDataAddress bool = false
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+				issetRpcAddress = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+				issetDataAddress = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	if !issetRpcAddress {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field RpcAddress is not set"))
+	}
+	if !issetDataAddress {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field DataAddress is not set"))
+	}
+	return nil
+}
+
+func (p *JobEndpoints) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.RpcAddress = v
+	}
+	return nil
+}
+
+func (p *JobEndpoints) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.DataAddress = v
+	}
+	return nil
+}
+
+func (p *JobEndpoints) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "JobEndpoints"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *JobEndpoints) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "rpcAddress", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:rpcAddress: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.RpcAddress)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.rpcAddress (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:rpcAddress: ", p), err)
+	}
+	return err
+}
+
+func (p *JobEndpoints) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "dataAddress", thrift.STRING, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:dataAddress: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.DataAddress)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.dataAddress (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:dataAddress: ", p), err)
+	}
+	return err
+}
+
+func (p *JobEndpoints) Equals(other *JobEndpoints) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.RpcAddress != other.RpcAddress {
+		return false
+	}
+	if p.DataAddress != other.DataAddress {
+		return false
+	}
+	return true
+}
+
+func (p *JobEndpoints) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("JobEndpoints(%+v)", *p)
+}
+
+// Attributes:
 //   - ChannelId
 //   - Kind
 //   - Credits
@@ -5793,6 +5959,1016 @@ func (p *TaskExecutorGatewayCommitAtJobEndResult) String() string {
 	return fmt.Sprintf("TaskExecutorGatewayCommitAtJobEndResult(%+v)", *p)
 }
 
+type TaskManagerGateway interface {
+	// Parameters:
+	//  - JobId
+	//  - JobBinary
+	//  - BinarySha256
+	//  - Arguments
+	//  - Properties
+	//  - Fingerprint
+	//  - JobMasterAddress
+	StartJob(ctx context.Context, jobId string, jobBinary []byte, binarySha256 string, arguments []string, properties string, fingerprint string, jobMasterAddress string) (_r *JobEndpoints, _err error)
+	// Parameters:
+	//  - JobId
+	StopJob(ctx context.Context, jobId string) (_err error)
+}
+
+type TaskManagerGatewayClient struct {
+	c    thrift.TClient
+	meta thrift.ResponseMeta
+}
+
+func NewTaskManagerGatewayClientFactory(t thrift.TTransport, f thrift.TProtocolFactory) *TaskManagerGatewayClient {
+	return &TaskManagerGatewayClient{
+		c: thrift.NewTStandardClient(f.GetProtocol(t), f.GetProtocol(t)),
+	}
+}
+
+func NewTaskManagerGatewayClientProtocol(t thrift.TTransport, iprot thrift.TProtocol, oprot thrift.TProtocol) *TaskManagerGatewayClient {
+	return &TaskManagerGatewayClient{
+		c: thrift.NewTStandardClient(iprot, oprot),
+	}
+}
+
+func NewTaskManagerGatewayClient(c thrift.TClient) *TaskManagerGatewayClient {
+	return &TaskManagerGatewayClient{
+		c: c,
+	}
+}
+
+func (p *TaskManagerGatewayClient) Client_() thrift.TClient {
+	return p.c
+}
+
+func (p *TaskManagerGatewayClient) LastResponseMeta_() thrift.ResponseMeta {
+	return p.meta
+}
+
+func (p *TaskManagerGatewayClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
+	p.meta = meta
+}
+
+// Parameters:
+//   - JobId
+//   - JobBinary
+//   - BinarySha256
+//   - Arguments
+//   - Properties
+//   - Fingerprint
+//   - JobMasterAddress
+func (p *TaskManagerGatewayClient) StartJob(ctx context.Context, jobId string, jobBinary []byte, binarySha256 string, arguments []string, properties string, fingerprint string, jobMasterAddress string) (_r *JobEndpoints, _err error) {
+	var _args57 TaskManagerGatewayStartJobArgs
+	_args57.JobId = jobId
+	_args57.JobBinary = jobBinary
+	_args57.BinarySha256 = binarySha256
+	_args57.Arguments = arguments
+	_args57.Properties = properties
+	_args57.Fingerprint = fingerprint
+	_args57.JobMasterAddress = jobMasterAddress
+	var _result59 TaskManagerGatewayStartJobResult
+	var _meta58 thrift.ResponseMeta
+	_meta58, _err = p.Client_().Call(ctx, "startJob", &_args57, &_result59)
+	p.SetLastResponseMeta_(_meta58)
+	if _err != nil {
+		return
+	}
+	switch {
+	case _result59.Rejected != nil:
+		return _r, _result59.Rejected
+	}
+
+	if _ret60 := _result59.GetSuccess(); _ret60 != nil {
+		return _ret60, nil
+	}
+	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "startJob failed: unknown result")
+}
+
+// Parameters:
+//   - JobId
+func (p *TaskManagerGatewayClient) StopJob(ctx context.Context, jobId string) (_err error) {
+	var _args61 TaskManagerGatewayStopJobArgs
+	_args61.JobId = jobId
+	var _result63 TaskManagerGatewayStopJobResult
+	var _meta62 thrift.ResponseMeta
+	_meta62, _err = p.Client_().Call(ctx, "stopJob", &_args61, &_result63)
+	p.SetLastResponseMeta_(_meta62)
+	if _err != nil {
+		return
+	}
+	return nil
+}
+
+type TaskManagerGatewayProcessor struct {
+	processorMap map[string]thrift.TProcessorFunction
+	handler      TaskManagerGateway
+}
+
+func (p *TaskManagerGatewayProcessor) AddToProcessorMap(key string, processor thrift.TProcessorFunction) {
+	p.processorMap[key] = processor
+}
+
+func (p *TaskManagerGatewayProcessor) GetProcessorFunction(key string) (processor thrift.TProcessorFunction, ok bool) {
+	processor, ok = p.processorMap[key]
+	return processor, ok
+}
+
+func (p *TaskManagerGatewayProcessor) ProcessorMap() map[string]thrift.TProcessorFunction {
+	return p.processorMap
+}
+
+func NewTaskManagerGatewayProcessor(handler TaskManagerGateway) *TaskManagerGatewayProcessor {
+
+	self64 := &TaskManagerGatewayProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self64.processorMap["startJob"] = &taskManagerGatewayProcessorStartJob{handler: handler}
+	self64.processorMap["stopJob"] = &taskManagerGatewayProcessorStopJob{handler: handler}
+	return self64
+}
+
+func (p *TaskManagerGatewayProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	name, _, seqId, err2 := iprot.ReadMessageBegin(ctx)
+	if err2 != nil {
+		return false, thrift.WrapTException(err2)
+	}
+	if processor, ok := p.GetProcessorFunction(name); ok {
+		return processor.Process(ctx, seqId, iprot, oprot)
+	}
+	iprot.Skip(ctx, thrift.STRUCT)
+	iprot.ReadMessageEnd(ctx)
+	x65 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
+	x65.Write(ctx, oprot)
+	oprot.WriteMessageEnd(ctx)
+	oprot.Flush(ctx)
+	return false, x65
+
+}
+
+type taskManagerGatewayProcessorStartJob struct {
+	handler TaskManagerGateway
+}
+
+func (p *taskManagerGatewayProcessorStartJob) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err66 error
+	args := TaskManagerGatewayStartJobArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "startJob", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := TaskManagerGatewayStartJobResult{}
+	if retval, err2 := p.handler.StartJob(ctx, args.JobId, args.JobBinary, args.BinarySha256, args.Arguments, args.Properties, args.Fingerprint, args.JobMasterAddress); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		switch v := err2.(type) {
+		case *TaskRejected:
+			result.Rejected = v
+		default:
+			if errors.Is(err2, thrift.ErrAbandonRequest) {
+				return false, thrift.WrapTException(err2)
+			}
+			_exc67 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing startJob: "+err2.Error())
+			if err2 := oprot.WriteMessageBegin(ctx, "startJob", thrift.EXCEPTION, seqId); err2 != nil {
+				_write_err66 = thrift.WrapTException(err2)
+			}
+			if err2 := _exc67.Write(ctx, oprot); _write_err66 == nil && err2 != nil {
+				_write_err66 = thrift.WrapTException(err2)
+			}
+			if err2 := oprot.WriteMessageEnd(ctx); _write_err66 == nil && err2 != nil {
+				_write_err66 = thrift.WrapTException(err2)
+			}
+			if err2 := oprot.Flush(ctx); _write_err66 == nil && err2 != nil {
+				_write_err66 = thrift.WrapTException(err2)
+			}
+			if _write_err66 != nil {
+				return false, thrift.WrapTException(_write_err66)
+			}
+			return true, err
+		}
+	} else {
+		result.Success = retval
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "startJob", thrift.REPLY, seqId); err2 != nil {
+		_write_err66 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err66 == nil && err2 != nil {
+		_write_err66 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err66 == nil && err2 != nil {
+		_write_err66 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err66 == nil && err2 != nil {
+		_write_err66 = thrift.WrapTException(err2)
+	}
+	if _write_err66 != nil {
+		return false, thrift.WrapTException(_write_err66)
+	}
+	return true, err
+}
+
+type taskManagerGatewayProcessorStopJob struct {
+	handler TaskManagerGateway
+}
+
+func (p *taskManagerGatewayProcessorStopJob) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err68 error
+	args := TaskManagerGatewayStopJobArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "stopJob", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := TaskManagerGatewayStopJobResult{}
+	if err2 := p.handler.StopJob(ctx, args.JobId); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc69 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing stopJob: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "stopJob", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err68 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc69.Write(ctx, oprot); _write_err68 == nil && err2 != nil {
+			_write_err68 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err68 == nil && err2 != nil {
+			_write_err68 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err68 == nil && err2 != nil {
+			_write_err68 = thrift.WrapTException(err2)
+		}
+		if _write_err68 != nil {
+			return false, thrift.WrapTException(_write_err68)
+		}
+		return true, err
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "stopJob", thrift.REPLY, seqId); err2 != nil {
+		_write_err68 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err68 == nil && err2 != nil {
+		_write_err68 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err68 == nil && err2 != nil {
+		_write_err68 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err68 == nil && err2 != nil {
+		_write_err68 = thrift.WrapTException(err2)
+	}
+	if _write_err68 != nil {
+		return false, thrift.WrapTException(_write_err68)
+	}
+	return true, err
+}
+
+// HELPER FUNCTIONS AND STRUCTURES
+
+// Attributes:
+//   - JobId
+//   - JobBinary
+//   - BinarySha256
+//   - Arguments
+//   - Properties
+//   - Fingerprint
+//   - JobMasterAddress
+type TaskManagerGatewayStartJobArgs struct {
+	JobId            string   `thrift:"jobId,1" db:"jobId" json:"jobId"`
+	JobBinary        []byte   `thrift:"jobBinary,2" db:"jobBinary" json:"jobBinary"`
+	BinarySha256     string   `thrift:"binarySha256,3" db:"binarySha256" json:"binarySha256"`
+	Arguments        []string `thrift:"arguments,4" db:"arguments" json:"arguments"`
+	Properties       string   `thrift:"properties,5" db:"properties" json:"properties"`
+	Fingerprint      string   `thrift:"fingerprint,6" db:"fingerprint" json:"fingerprint"`
+	JobMasterAddress string   `thrift:"jobMasterAddress,7" db:"jobMasterAddress" json:"jobMasterAddress"`
+}
+
+func NewTaskManagerGatewayStartJobArgs() *TaskManagerGatewayStartJobArgs {
+	return &TaskManagerGatewayStartJobArgs{}
+}
+
+func (p *TaskManagerGatewayStartJobArgs) GetJobId() string {
+	return p.JobId
+}
+
+func (p *TaskManagerGatewayStartJobArgs) GetJobBinary() []byte {
+	return p.JobBinary
+}
+
+func (p *TaskManagerGatewayStartJobArgs) GetBinarySha256() string {
+	return p.BinarySha256
+}
+
+func (p *TaskManagerGatewayStartJobArgs) GetArguments() []string {
+	return p.Arguments
+}
+
+func (p *TaskManagerGatewayStartJobArgs) GetProperties() string {
+	return p.Properties
+}
+
+func (p *TaskManagerGatewayStartJobArgs) GetFingerprint() string {
+	return p.Fingerprint
+}
+
+func (p *TaskManagerGatewayStartJobArgs) GetJobMasterAddress() string {
+	return p.JobMasterAddress
+}
+func (p *TaskManagerGatewayStartJobArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 6:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField6(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 7:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField7(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStartJobArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.JobId = v
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStartJobArgs) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBinary(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.JobBinary = v
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStartJobArgs) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.BinarySha256 = v
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStartJobArgs) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]string, 0, size)
+	p.Arguments = tSlice
+	for i := 0; i < size; i++ {
+		var _elem70 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_elem70 = v
+		}
+		p.Arguments = append(p.Arguments, _elem70)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStartJobArgs) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 5: ", err)
+	} else {
+		p.Properties = v
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStartJobArgs) ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 6: ", err)
+	} else {
+		p.Fingerprint = v
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStartJobArgs) ReadField7(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 7: ", err)
+	} else {
+		p.JobMasterAddress = v
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStartJobArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "startJob_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField6(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField7(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStartJobArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "jobId", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:jobId: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.JobId)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.jobId (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:jobId: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskManagerGatewayStartJobArgs) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "jobBinary", thrift.STRING, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:jobBinary: ", p), err)
+	}
+	if err := oprot.WriteBinary(ctx, p.JobBinary); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.jobBinary (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:jobBinary: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskManagerGatewayStartJobArgs) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "binarySha256", thrift.STRING, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:binarySha256: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.BinarySha256)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.binarySha256 (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:binarySha256: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskManagerGatewayStartJobArgs) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "arguments", thrift.LIST, 4); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:arguments: ", p), err)
+	}
+	if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.Arguments)); err != nil {
+		return thrift.PrependError("error writing list begin: ", err)
+	}
+	for _, v := range p.Arguments {
+		if err := oprot.WriteString(ctx, string(v)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+		}
+	}
+	if err := oprot.WriteListEnd(ctx); err != nil {
+		return thrift.PrependError("error writing list end: ", err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:arguments: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskManagerGatewayStartJobArgs) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "properties", thrift.STRING, 5); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:properties: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Properties)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.properties (5) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 5:properties: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskManagerGatewayStartJobArgs) writeField6(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "fingerprint", thrift.STRING, 6); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:fingerprint: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Fingerprint)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.fingerprint (6) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 6:fingerprint: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskManagerGatewayStartJobArgs) writeField7(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "jobMasterAddress", thrift.STRING, 7); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 7:jobMasterAddress: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.JobMasterAddress)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.jobMasterAddress (7) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 7:jobMasterAddress: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskManagerGatewayStartJobArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TaskManagerGatewayStartJobArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Success
+//   - Rejected
+type TaskManagerGatewayStartJobResult struct {
+	Success  *JobEndpoints `thrift:"success,0" db:"success" json:"success,omitempty"`
+	Rejected *TaskRejected `thrift:"rejected,1" db:"rejected" json:"rejected,omitempty"`
+}
+
+func NewTaskManagerGatewayStartJobResult() *TaskManagerGatewayStartJobResult {
+	return &TaskManagerGatewayStartJobResult{}
+}
+
+var TaskManagerGatewayStartJobResult_Success_DEFAULT *JobEndpoints
+
+func (p *TaskManagerGatewayStartJobResult) GetSuccess() *JobEndpoints {
+	if !p.IsSetSuccess() {
+		return TaskManagerGatewayStartJobResult_Success_DEFAULT
+	}
+	return p.Success
+}
+
+var TaskManagerGatewayStartJobResult_Rejected_DEFAULT *TaskRejected
+
+func (p *TaskManagerGatewayStartJobResult) GetRejected() *TaskRejected {
+	if !p.IsSetRejected() {
+		return TaskManagerGatewayStartJobResult_Rejected_DEFAULT
+	}
+	return p.Rejected
+}
+func (p *TaskManagerGatewayStartJobResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TaskManagerGatewayStartJobResult) IsSetRejected() bool {
+	return p.Rejected != nil
+}
+
+func (p *TaskManagerGatewayStartJobResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField0(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStartJobResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Success = &JobEndpoints{}
+	if err := p.Success.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStartJobResult) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Rejected = &TaskRejected{}
+	if err := p.Rejected.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Rejected), err)
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStartJobResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "startJob_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField0(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStartJobResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSuccess() {
+		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
+		}
+		if err := p.Success.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Success), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *TaskManagerGatewayStartJobResult) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetRejected() {
+		if err := oprot.WriteFieldBegin(ctx, "rejected", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:rejected: ", p), err)
+		}
+		if err := p.Rejected.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Rejected), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:rejected: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *TaskManagerGatewayStartJobResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TaskManagerGatewayStartJobResult(%+v)", *p)
+}
+
+// Attributes:
+//   - JobId
+type TaskManagerGatewayStopJobArgs struct {
+	JobId string `thrift:"jobId,1" db:"jobId" json:"jobId"`
+}
+
+func NewTaskManagerGatewayStopJobArgs() *TaskManagerGatewayStopJobArgs {
+	return &TaskManagerGatewayStopJobArgs{}
+}
+
+func (p *TaskManagerGatewayStopJobArgs) GetJobId() string {
+	return p.JobId
+}
+func (p *TaskManagerGatewayStopJobArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStopJobArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.JobId = v
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStopJobArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "stopJob_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStopJobArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "jobId", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:jobId: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.JobId)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.jobId (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:jobId: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskManagerGatewayStopJobArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TaskManagerGatewayStopJobArgs(%+v)", *p)
+}
+
+type TaskManagerGatewayStopJobResult struct {
+}
+
+func NewTaskManagerGatewayStopJobResult() *TaskManagerGatewayStopJobResult {
+	return &TaskManagerGatewayStopJobResult{}
+}
+
+func (p *TaskManagerGatewayStopJobResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+			return err
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStopJobResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "stopJob_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *TaskManagerGatewayStopJobResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TaskManagerGatewayStopJobResult(%+v)", *p)
+}
+
 type JobMasterGateway interface {
 	// Parameters:
 	//  - JobId
@@ -5864,22 +7040,22 @@ func (p *JobMasterGatewayClient) SetLastResponseMeta_(meta thrift.ResponseMeta) 
 //   - DataAddress
 //   - Fingerprint
 func (p *JobMasterGatewayClient) RegisterTaskExecutor(ctx context.Context, jobId string, taskManagerId string, rpcAddress string, dataAddress string, fingerprint string) (_err error) {
-	var _args57 JobMasterGatewayRegisterTaskExecutorArgs
-	_args57.JobId = jobId
-	_args57.TaskManagerId = taskManagerId
-	_args57.RpcAddress = rpcAddress
-	_args57.DataAddress = dataAddress
-	_args57.Fingerprint = fingerprint
-	var _result59 JobMasterGatewayRegisterTaskExecutorResult
-	var _meta58 thrift.ResponseMeta
-	_meta58, _err = p.Client_().Call(ctx, "registerTaskExecutor", &_args57, &_result59)
-	p.SetLastResponseMeta_(_meta58)
+	var _args71 JobMasterGatewayRegisterTaskExecutorArgs
+	_args71.JobId = jobId
+	_args71.TaskManagerId = taskManagerId
+	_args71.RpcAddress = rpcAddress
+	_args71.DataAddress = dataAddress
+	_args71.Fingerprint = fingerprint
+	var _result73 JobMasterGatewayRegisterTaskExecutorResult
+	var _meta72 thrift.ResponseMeta
+	_meta72, _err = p.Client_().Call(ctx, "registerTaskExecutor", &_args71, &_result73)
+	p.SetLastResponseMeta_(_meta72)
 	if _err != nil {
 		return
 	}
 	switch {
-	case _result59.Rejected != nil:
-		return _result59.Rejected
+	case _result73.Rejected != nil:
+		return _result73.Rejected
 	}
 
 	return nil
@@ -5892,16 +7068,16 @@ func (p *JobMasterGatewayClient) RegisterTaskExecutor(ctx context.Context, jobId
 //   - ErrorClass
 //   - UserFrame
 func (p *JobMasterGatewayClient) UpdateTaskExecutionState(ctx context.Context, attempt *ExecutionAttemptID, state ExecutionState, errorMessage string, errorClass string, userFrame string) (_err error) {
-	var _args60 JobMasterGatewayUpdateTaskExecutionStateArgs
-	_args60.Attempt = attempt
-	_args60.State = state
-	_args60.ErrorMessage = errorMessage
-	_args60.ErrorClass = errorClass
-	_args60.UserFrame = userFrame
-	var _result62 JobMasterGatewayUpdateTaskExecutionStateResult
-	var _meta61 thrift.ResponseMeta
-	_meta61, _err = p.Client_().Call(ctx, "updateTaskExecutionState", &_args60, &_result62)
-	p.SetLastResponseMeta_(_meta61)
+	var _args74 JobMasterGatewayUpdateTaskExecutionStateArgs
+	_args74.Attempt = attempt
+	_args74.State = state
+	_args74.ErrorMessage = errorMessage
+	_args74.ErrorClass = errorClass
+	_args74.UserFrame = userFrame
+	var _result76 JobMasterGatewayUpdateTaskExecutionStateResult
+	var _meta75 thrift.ResponseMeta
+	_meta75, _err = p.Client_().Call(ctx, "updateTaskExecutionState", &_args74, &_result76)
+	p.SetLastResponseMeta_(_meta75)
 	if _err != nil {
 		return
 	}
@@ -5913,14 +7089,14 @@ func (p *JobMasterGatewayClient) UpdateTaskExecutionState(ctx context.Context, a
 //   - CheckpointId
 //   - StateHandles
 func (p *JobMasterGatewayClient) AcknowledgeCheckpoint(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64, stateHandles []byte) (_err error) {
-	var _args63 JobMasterGatewayAcknowledgeCheckpointArgs
-	_args63.Attempt = attempt
-	_args63.CheckpointId = checkpointId
-	_args63.StateHandles = stateHandles
-	var _result65 JobMasterGatewayAcknowledgeCheckpointResult
-	var _meta64 thrift.ResponseMeta
-	_meta64, _err = p.Client_().Call(ctx, "acknowledgeCheckpoint", &_args63, &_result65)
-	p.SetLastResponseMeta_(_meta64)
+	var _args77 JobMasterGatewayAcknowledgeCheckpointArgs
+	_args77.Attempt = attempt
+	_args77.CheckpointId = checkpointId
+	_args77.StateHandles = stateHandles
+	var _result79 JobMasterGatewayAcknowledgeCheckpointResult
+	var _meta78 thrift.ResponseMeta
+	_meta78, _err = p.Client_().Call(ctx, "acknowledgeCheckpoint", &_args77, &_result79)
+	p.SetLastResponseMeta_(_meta78)
 	if _err != nil {
 		return
 	}
@@ -5934,16 +7110,16 @@ func (p *JobMasterGatewayClient) AcknowledgeCheckpoint(ctx context.Context, atte
 //   - Unrecoverable
 //   - ErrorClass
 func (p *JobMasterGatewayClient) DeclineCheckpoint(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64, reason string, unrecoverable bool, errorClass string) (_err error) {
-	var _args66 JobMasterGatewayDeclineCheckpointArgs
-	_args66.Attempt = attempt
-	_args66.CheckpointId = checkpointId
-	_args66.Reason = reason
-	_args66.Unrecoverable = unrecoverable
-	_args66.ErrorClass = errorClass
-	var _result68 JobMasterGatewayDeclineCheckpointResult
-	var _meta67 thrift.ResponseMeta
-	_meta67, _err = p.Client_().Call(ctx, "declineCheckpoint", &_args66, &_result68)
-	p.SetLastResponseMeta_(_meta67)
+	var _args80 JobMasterGatewayDeclineCheckpointArgs
+	_args80.Attempt = attempt
+	_args80.CheckpointId = checkpointId
+	_args80.Reason = reason
+	_args80.Unrecoverable = unrecoverable
+	_args80.ErrorClass = errorClass
+	var _result82 JobMasterGatewayDeclineCheckpointResult
+	var _meta81 thrift.ResponseMeta
+	_meta81, _err = p.Client_().Call(ctx, "declineCheckpoint", &_args80, &_result82)
+	p.SetLastResponseMeta_(_meta81)
 	if _err != nil {
 		return
 	}
@@ -5970,12 +7146,12 @@ func (p *JobMasterGatewayProcessor) ProcessorMap() map[string]thrift.TProcessorF
 
 func NewJobMasterGatewayProcessor(handler JobMasterGateway) *JobMasterGatewayProcessor {
 
-	self69 := &JobMasterGatewayProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self69.processorMap["registerTaskExecutor"] = &jobMasterGatewayProcessorRegisterTaskExecutor{handler: handler}
-	self69.processorMap["updateTaskExecutionState"] = &jobMasterGatewayProcessorUpdateTaskExecutionState{handler: handler}
-	self69.processorMap["acknowledgeCheckpoint"] = &jobMasterGatewayProcessorAcknowledgeCheckpoint{handler: handler}
-	self69.processorMap["declineCheckpoint"] = &jobMasterGatewayProcessorDeclineCheckpoint{handler: handler}
-	return self69
+	self83 := &JobMasterGatewayProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self83.processorMap["registerTaskExecutor"] = &jobMasterGatewayProcessorRegisterTaskExecutor{handler: handler}
+	self83.processorMap["updateTaskExecutionState"] = &jobMasterGatewayProcessorUpdateTaskExecutionState{handler: handler}
+	self83.processorMap["acknowledgeCheckpoint"] = &jobMasterGatewayProcessorAcknowledgeCheckpoint{handler: handler}
+	self83.processorMap["declineCheckpoint"] = &jobMasterGatewayProcessorDeclineCheckpoint{handler: handler}
+	return self83
 }
 
 func (p *JobMasterGatewayProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -5988,12 +7164,12 @@ func (p *JobMasterGatewayProcessor) Process(ctx context.Context, iprot, oprot th
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x70 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x84 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x70.Write(ctx, oprot)
+	x84.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x70
+	return false, x84
 
 }
 
@@ -6002,7 +7178,7 @@ type jobMasterGatewayProcessorRegisterTaskExecutor struct {
 }
 
 func (p *jobMasterGatewayProcessorRegisterTaskExecutor) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err71 error
+	var _write_err85 error
 	args := JobMasterGatewayRegisterTaskExecutorArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -6052,40 +7228,40 @@ func (p *jobMasterGatewayProcessorRegisterTaskExecutor) Process(ctx context.Cont
 			if errors.Is(err2, thrift.ErrAbandonRequest) {
 				return false, thrift.WrapTException(err2)
 			}
-			_exc72 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing registerTaskExecutor: "+err2.Error())
+			_exc86 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing registerTaskExecutor: "+err2.Error())
 			if err2 := oprot.WriteMessageBegin(ctx, "registerTaskExecutor", thrift.EXCEPTION, seqId); err2 != nil {
-				_write_err71 = thrift.WrapTException(err2)
+				_write_err85 = thrift.WrapTException(err2)
 			}
-			if err2 := _exc72.Write(ctx, oprot); _write_err71 == nil && err2 != nil {
-				_write_err71 = thrift.WrapTException(err2)
+			if err2 := _exc86.Write(ctx, oprot); _write_err85 == nil && err2 != nil {
+				_write_err85 = thrift.WrapTException(err2)
 			}
-			if err2 := oprot.WriteMessageEnd(ctx); _write_err71 == nil && err2 != nil {
-				_write_err71 = thrift.WrapTException(err2)
+			if err2 := oprot.WriteMessageEnd(ctx); _write_err85 == nil && err2 != nil {
+				_write_err85 = thrift.WrapTException(err2)
 			}
-			if err2 := oprot.Flush(ctx); _write_err71 == nil && err2 != nil {
-				_write_err71 = thrift.WrapTException(err2)
+			if err2 := oprot.Flush(ctx); _write_err85 == nil && err2 != nil {
+				_write_err85 = thrift.WrapTException(err2)
 			}
-			if _write_err71 != nil {
-				return false, thrift.WrapTException(_write_err71)
+			if _write_err85 != nil {
+				return false, thrift.WrapTException(_write_err85)
 			}
 			return true, err
 		}
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "registerTaskExecutor", thrift.REPLY, seqId); err2 != nil {
-		_write_err71 = thrift.WrapTException(err2)
+		_write_err85 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err71 == nil && err2 != nil {
-		_write_err71 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err85 == nil && err2 != nil {
+		_write_err85 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err71 == nil && err2 != nil {
-		_write_err71 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err85 == nil && err2 != nil {
+		_write_err85 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err71 == nil && err2 != nil {
-		_write_err71 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err85 == nil && err2 != nil {
+		_write_err85 = thrift.WrapTException(err2)
 	}
-	if _write_err71 != nil {
-		return false, thrift.WrapTException(_write_err71)
+	if _write_err85 != nil {
+		return false, thrift.WrapTException(_write_err85)
 	}
 	return true, err
 }
@@ -6095,7 +7271,7 @@ type jobMasterGatewayProcessorUpdateTaskExecutionState struct {
 }
 
 func (p *jobMasterGatewayProcessorUpdateTaskExecutionState) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err73 error
+	var _write_err87 error
 	args := JobMasterGatewayUpdateTaskExecutionStateArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -6141,39 +7317,39 @@ func (p *jobMasterGatewayProcessorUpdateTaskExecutionState) Process(ctx context.
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc74 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing updateTaskExecutionState: "+err2.Error())
+		_exc88 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing updateTaskExecutionState: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "updateTaskExecutionState", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err73 = thrift.WrapTException(err2)
+			_write_err87 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc74.Write(ctx, oprot); _write_err73 == nil && err2 != nil {
-			_write_err73 = thrift.WrapTException(err2)
+		if err2 := _exc88.Write(ctx, oprot); _write_err87 == nil && err2 != nil {
+			_write_err87 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err73 == nil && err2 != nil {
-			_write_err73 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err87 == nil && err2 != nil {
+			_write_err87 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err73 == nil && err2 != nil {
-			_write_err73 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err87 == nil && err2 != nil {
+			_write_err87 = thrift.WrapTException(err2)
 		}
-		if _write_err73 != nil {
-			return false, thrift.WrapTException(_write_err73)
+		if _write_err87 != nil {
+			return false, thrift.WrapTException(_write_err87)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "updateTaskExecutionState", thrift.REPLY, seqId); err2 != nil {
-		_write_err73 = thrift.WrapTException(err2)
+		_write_err87 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err73 == nil && err2 != nil {
-		_write_err73 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err87 == nil && err2 != nil {
+		_write_err87 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err73 == nil && err2 != nil {
-		_write_err73 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err87 == nil && err2 != nil {
+		_write_err87 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err73 == nil && err2 != nil {
-		_write_err73 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err87 == nil && err2 != nil {
+		_write_err87 = thrift.WrapTException(err2)
 	}
-	if _write_err73 != nil {
-		return false, thrift.WrapTException(_write_err73)
+	if _write_err87 != nil {
+		return false, thrift.WrapTException(_write_err87)
 	}
 	return true, err
 }
@@ -6183,7 +7359,7 @@ type jobMasterGatewayProcessorAcknowledgeCheckpoint struct {
 }
 
 func (p *jobMasterGatewayProcessorAcknowledgeCheckpoint) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err75 error
+	var _write_err89 error
 	args := JobMasterGatewayAcknowledgeCheckpointArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -6229,39 +7405,39 @@ func (p *jobMasterGatewayProcessorAcknowledgeCheckpoint) Process(ctx context.Con
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc76 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing acknowledgeCheckpoint: "+err2.Error())
+		_exc90 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing acknowledgeCheckpoint: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "acknowledgeCheckpoint", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err75 = thrift.WrapTException(err2)
+			_write_err89 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc76.Write(ctx, oprot); _write_err75 == nil && err2 != nil {
-			_write_err75 = thrift.WrapTException(err2)
+		if err2 := _exc90.Write(ctx, oprot); _write_err89 == nil && err2 != nil {
+			_write_err89 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err75 == nil && err2 != nil {
-			_write_err75 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err89 == nil && err2 != nil {
+			_write_err89 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err75 == nil && err2 != nil {
-			_write_err75 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err89 == nil && err2 != nil {
+			_write_err89 = thrift.WrapTException(err2)
 		}
-		if _write_err75 != nil {
-			return false, thrift.WrapTException(_write_err75)
+		if _write_err89 != nil {
+			return false, thrift.WrapTException(_write_err89)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "acknowledgeCheckpoint", thrift.REPLY, seqId); err2 != nil {
-		_write_err75 = thrift.WrapTException(err2)
+		_write_err89 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err75 == nil && err2 != nil {
-		_write_err75 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err89 == nil && err2 != nil {
+		_write_err89 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err75 == nil && err2 != nil {
-		_write_err75 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err89 == nil && err2 != nil {
+		_write_err89 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err75 == nil && err2 != nil {
-		_write_err75 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err89 == nil && err2 != nil {
+		_write_err89 = thrift.WrapTException(err2)
 	}
-	if _write_err75 != nil {
-		return false, thrift.WrapTException(_write_err75)
+	if _write_err89 != nil {
+		return false, thrift.WrapTException(_write_err89)
 	}
 	return true, err
 }
@@ -6271,7 +7447,7 @@ type jobMasterGatewayProcessorDeclineCheckpoint struct {
 }
 
 func (p *jobMasterGatewayProcessorDeclineCheckpoint) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err77 error
+	var _write_err91 error
 	args := JobMasterGatewayDeclineCheckpointArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -6317,39 +7493,39 @@ func (p *jobMasterGatewayProcessorDeclineCheckpoint) Process(ctx context.Context
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc78 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing declineCheckpoint: "+err2.Error())
+		_exc92 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing declineCheckpoint: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "declineCheckpoint", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err77 = thrift.WrapTException(err2)
+			_write_err91 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc78.Write(ctx, oprot); _write_err77 == nil && err2 != nil {
-			_write_err77 = thrift.WrapTException(err2)
+		if err2 := _exc92.Write(ctx, oprot); _write_err91 == nil && err2 != nil {
+			_write_err91 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err77 == nil && err2 != nil {
-			_write_err77 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err91 == nil && err2 != nil {
+			_write_err91 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err77 == nil && err2 != nil {
-			_write_err77 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err91 == nil && err2 != nil {
+			_write_err91 = thrift.WrapTException(err2)
 		}
-		if _write_err77 != nil {
-			return false, thrift.WrapTException(_write_err77)
+		if _write_err91 != nil {
+			return false, thrift.WrapTException(_write_err91)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "declineCheckpoint", thrift.REPLY, seqId); err2 != nil {
-		_write_err77 = thrift.WrapTException(err2)
+		_write_err91 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err77 == nil && err2 != nil {
-		_write_err77 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err91 == nil && err2 != nil {
+		_write_err91 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err77 == nil && err2 != nil {
-		_write_err77 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err91 == nil && err2 != nil {
+		_write_err91 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err77 == nil && err2 != nil {
-		_write_err77 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err91 == nil && err2 != nil {
+		_write_err91 = thrift.WrapTException(err2)
 	}
-	if _write_err77 != nil {
-		return false, thrift.WrapTException(_write_err77)
+	if _write_err91 != nil {
+		return false, thrift.WrapTException(_write_err91)
 	}
 	return true, err
 }
