@@ -20,12 +20,11 @@ import (
 // and the same binary started as TaskManagers, talking over authenticated
 // Thrift RPC and exchanging records over the data plane.
 
-// appCluster runs name with args as one JobManager and n TaskManagers (one
-// slot each) with the extra properties, and returns the JobManager's result
-// and what the TaskManagers printed (print sinks run there, as in Flink).
-func appCluster(t *testing.T, n int, props []string, name string, args ...string) (jm result, tmOut string) {
+// clusterSettings generates a cluster secret in dir and picks a free port
+// for the JobManager; it returns the SPATE_PROPERTIES of every process (the
+// defaults of these tests, then extra, which win) and the JobManager's address.
+func clusterSettings(t *testing.T, dir string, extra ...string) (props, addr string) {
 	t.Helper()
-	dir := t.TempDir()
 	secret := filepath.Join(dir, "secret")
 	if err := transport.GenerateSecretFile(secret); err != nil {
 		t.Fatal(err)
@@ -34,19 +33,31 @@ func appCluster(t *testing.T, n int, props []string, name string, args ...string
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
+	addr = l.Addr().String()
 	l.Close()
 	all := append([]string{
 		"security.cluster.secret-file=" + secret,
-		"jobmanager.rpc.port=" + strconv.Itoa(port),
+		"jobmanager.rpc.port=" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port),
 		"taskmanager.numberOfTaskSlots=1",
 		"heartbeat.interval=100 ms",
 		"heartbeat.timeout=5 s",
 		"slot.request.timeout=30 s",
-	}, props...)
-	env := func(role string, i int) []string {
-		return []string{"SPATE_PROPERTIES=" + strings.Join(all, "\n"), "SPATE_ROLE=" + role, fmt.Sprintf("SPATE_TASKMANAGER_NAME=tm-%d", i)}
-	}
+	}, extra...)
+	return strings.Join(all, "\n"), addr
+}
+
+// roleEnv is the environment of process i of a cluster in role.
+func roleEnv(props, role string, i int) []string {
+	return []string{"SPATE_PROPERTIES=" + props, "SPATE_ROLE=" + role, fmt.Sprintf("SPATE_TASKMANAGER_NAME=tm-%d", i)}
+}
+
+// appCluster runs name with args as one JobManager and n TaskManagers (one
+// slot each) with the extra properties, and returns the JobManager's result
+// and what the TaskManagers printed (print sinks run there, as in Flink).
+func appCluster(t *testing.T, n int, extra []string, name string, args ...string) (jm result, tmOut string) {
+	t.Helper()
+	props, _ := clusterSettings(t, t.TempDir(), extra...)
+	env := func(role string, i int) []string { return roleEnv(props, role, i) }
 	j := start(t, env("jobmanager", 0), name, args...)
 	var tms []*running
 	for i := range n {
@@ -117,23 +128,9 @@ func sortedLines(s string) string {
 func TestTaskManagerKilledOnAppCluster(t *testing.T) {
 	dir := t.TempDir()
 	out, ckpt := filepath.Join(dir, "out"), filepath.Join(dir, "ckpt")
-	secret := filepath.Join(dir, "secret")
-	if err := transport.GenerateSecretFile(secret); err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	props := strings.Join([]string{"security.cluster.secret-file=" + secret, "jobmanager.rpc.port=" + strconv.Itoa(port),
-		"taskmanager.numberOfTaskSlots=1", "heartbeat.interval=100 ms", "heartbeat.timeout=2 s", "slot.request.timeout=30 s",
-		"state.checkpoints.dir=" + ckpt, "log.level=info", "log.format=json"}, "\n")
+	props, _ := clusterSettings(t, dir, "heartbeat.timeout=2 s", "state.checkpoints.dir="+ckpt, "log.level=info", "log.format=json")
 	args := eoArgs(out)
-	env := func(role string, i int) []string {
-		return []string{"SPATE_PROPERTIES=" + props, "SPATE_ROLE=" + role, fmt.Sprintf("SPATE_TASKMANAGER_NAME=tm-%d", i)}
-	}
+	env := func(role string, i int) []string { return roleEnv(props, role, i) }
 	jm := start(t, env("jobmanager", 0), "exactlyonce", args...)
 	tms := map[string]*running{}
 	for i := range 3 {
@@ -192,22 +189,8 @@ func TestPanicOnAppCluster(t *testing.T) {
 func TestIntrudersOnAppCluster(t *testing.T) {
 	dir := t.TempDir()
 	out, ckpt := filepath.Join(dir, "out"), filepath.Join(dir, "ckpt")
-	secret := filepath.Join(dir, "secret")
-	if err := transport.GenerateSecretFile(secret); err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	props := strings.Join([]string{"security.cluster.secret-file=" + secret, "jobmanager.rpc.port=" + strconv.Itoa(port),
-		"taskmanager.numberOfTaskSlots=1", "heartbeat.interval=100 ms", "state.checkpoints.dir=" + ckpt, "log.level=warn", "log.format=json"}, "\n")
-	env := func(role string, i int) []string {
-		return []string{"SPATE_PROPERTIES=" + props, "SPATE_ROLE=" + role, fmt.Sprintf("SPATE_TASKMANAGER_NAME=tm-%d", i)}
-	}
+	props, addr := clusterSettings(t, dir, "state.checkpoints.dir="+ckpt, "log.level=warn", "log.format=json")
+	env := func(role string, i int) []string { return roleEnv(props, role, i) }
 	jm := start(t, env("jobmanager", 0), "exactlyonce", eoArgs(out)...)
 	tm0 := start(t, env("taskmanager", 0), "exactlyonce", eoArgs(out)...)
 	tm1 := start(t, env("taskmanager", 1), "exactlyonce", eoArgs(out)...)
