@@ -223,14 +223,6 @@ func (m *JobManager) ReleaseSlots(job string) {
 	m.exec(cmds)
 }
 
-// Gateways are the TaskManagerGateways by TaskManager number, for
-// jobmaster.Options.TaskManagers.
-func (m *JobManager) Gateways() []jobmaster.TaskManagerGateway {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]jobmaster.TaskManagerGateway(nil), m.gateways...)
-}
-
 // Serve makes the TaskManagers' reports about job reach it, and a lost
 // TaskManager fail it over; for jobmaster.Options.Registered.
 func (m *JobManager) Serve(j *jobmaster.Job) {
