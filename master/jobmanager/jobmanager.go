@@ -108,7 +108,7 @@ func (m *JobManager) Close() {
 	}
 }
 
-// tick drives the core's timeouts once a second.
+// tick drives the core's timeouts, five times a second.
 func (m *JobManager) tick(ctx context.Context) {
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
