@@ -55,10 +55,18 @@
 //     under them but cannot read back.
 //   - simple authentication: the user is $HADOOP_USER_NAME, else the OS user.
 //
+// A NameNode that refuses or times out the first connection is tried again,
+// as Hadoop's IPC client does: ipc.client.connect.max.retries more times
+// (default 10), ipc.client.connect.retry.interval ms apart (default 1000);
+// then the error wraps ErrNameNodeUnreachable and says how often it tried.
+//
+// Publication without replacement (RenameNoReplace) follows Hadoop's rename:
+// an existing target is an error. Checkpoint _metadata and committed part
+// files are published this way, so nothing published is ever overwritten.
+//
 // Not yet: re-login before a ticket expires (gokrb5 renews a keytab login's
-// TGT itself; a ticket-cache login lasts as long as its ticket), delegation
-// tokens (containers log in with a shipped keytab), and retrying a
-// NameNode that is down beyond the library's one pass over the list.
+// TGT itself; a ticket-cache login lasts as long as its ticket) and
+// delegation tokens (containers log in with a shipped keytab).
 //
 // Paths handed back by a FileSystem (FileInfo.Path) can be passed to the same
 // FileSystem again; they are not URIs.

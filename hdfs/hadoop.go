@@ -219,20 +219,43 @@ func (h *Hadoop) connect(conf *HadoopConf, authority string) (*HDFS, error) {
 	default:
 		return nil, fmt.Errorf("hadoop.security.authentication=%q in %s: want simple or kerberos", auth, conf.where())
 	}
-	client, err := gohdfs.NewClient(opts)
-	if err == nil {
-		// The library connects without a call: make one, so that a NameNode
-		// that refuses this client is reported here, with what to change,
-		// rather than by the first operation as a protocol error.
-		if _, err = client.Stat("/"); err != nil {
-			client.Close()
-		}
-	}
+	retries, err := conf.Int("ipc.client.connect.max.retries", 10)
 	if err != nil {
-		if opts.KerberosClient != nil {
-			opts.KerberosClient.Destroy()
+		return nil, err
+	}
+	interval, err := conf.Int("ipc.client.connect.retry.interval", 1000)
+	if err != nil {
+		return nil, err
+	}
+	var client *gohdfs.Client
+	start := time.Now()
+	for attempt := 0; ; attempt++ {
+		client, err = gohdfs.NewClient(opts)
+		if err == nil {
+			// The library connects without a call: make one, so that a NameNode
+			// that refuses this client is reported here, with what to change,
+			// rather than by the first operation as a protocol error.
+			if _, err = client.Stat("/"); err != nil {
+				client.Close()
+			}
 		}
-		return nil, connectError(fsys, conf, addrs, nn.lastError(), err)
+		dialErr := nn.lastError()
+		if err == nil || dialErr == nil || attempt >= retries {
+			if err != nil {
+				if opts.KerberosClient != nil {
+					opts.KerberosClient.Destroy()
+				}
+				if dialErr != nil {
+					dialErr = fmt.Errorf("%w (%d attempts in %v, ipc.client.connect.max.retries=%d)",
+						dialErr, attempt+1, time.Since(start).Round(100*time.Millisecond), retries)
+				}
+				return nil, connectError(fsys, conf, addrs, dialErr, err)
+			}
+			break
+		}
+		// As Hadoop's IPC client: a NameNode that refuses or times out the
+		// connection may be restarting or failing over; try again, bounded.
+		time.Sleep(time.Duration(max(0, interval)) * time.Millisecond)
 	}
 	fsys.client, fsys.krb = client, opts.KerberosClient
 	return fsys, nil

@@ -306,6 +306,31 @@ func TestHDFSRenameReplaces(t *testing.T) {
 	})
 }
 
+// TestHDFSRenameNoReplace: as Hadoop's rename, an existing target is
+// refused and left as it was, and the source stays.
+func TestHDFSRenameNoReplace(t *testing.T) {
+	forEachMode(t, func(t *testing.T, m mode) {
+		fsys, dir := testFS(t, m)
+		putFile(t, fsys, dir+"/_metadata", []byte("published"))
+		putFile(t, fsys, dir+"/._metadata.inprogress", []byte("late"))
+		if err := RenameNoReplace(fsys, dir+"/._metadata.inprogress", dir+"/_metadata"); !errors.Is(err, fs.ErrExist) {
+			t.Fatalf("RenameNoReplace onto an existing file: %v, want fs.ErrExist", err)
+		}
+		if got := getFile(t, fsys, dir+"/_metadata"); string(got) != "published" {
+			t.Fatalf("the target holds %q after a refused rename", got)
+		}
+		if err := RenameNoReplace(fsys, dir+"/._metadata.inprogress", dir+"/other"); err != nil {
+			t.Fatal(err)
+		}
+		if got := getFile(t, fsys, dir+"/other"); string(got) != "late" {
+			t.Fatalf("renamed file holds %q", got)
+		}
+		if err := RenameNoReplace(fsys, dir+"/missing", dir+"/y"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("RenameNoReplace of a missing file: %v, want fs.ErrNotExist", err)
+		}
+	})
+}
+
 func TestHDFSCreateTruncates(t *testing.T) {
 	forEachMode(t, func(t *testing.T, m mode) {
 		fsys, dir := testFS(t, m)
@@ -618,8 +643,9 @@ func TestHDFSSimpleAgainstSecure(t *testing.T) {
 	}
 }
 
-// TestHDFSNameNodeUnreachable: a NameNode that is not there fails fast
-// with the dial error.
+// TestHDFSNameNodeUnreachable: a NameNode that is not there is retried as
+// ipc.client.connect.max.retries says, then fails with the dial error and
+// the count.
 func TestHDFSNameNodeUnreachable(t *testing.T) {
 	c := insecureHadoop.Get(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -628,9 +654,18 @@ func TestHDFSNameNodeUnreachable(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now
-	_, err = clientOf(t, c, "", KerberosLogin{}).FileSystem(addr)
+	dir := confWith(t, c, map[string]string{"ipc.client.connect.max.retries": "2", "ipc.client.connect.retry.interval": "200"})
+	start := time.Now()
+	_, err = clientOf(t, c, dir, KerberosLogin{}).FileSystem(addr)
+	took := time.Since(start)
 	if !errors.Is(err, ErrNameNodeUnreachable) || !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("FileSystem(%s): %v; want ErrNameNodeUnreachable and ECONNREFUSED", addr, err)
+	}
+	if !strings.Contains(err.Error(), "(3 attempts in ") || !strings.Contains(err.Error(), "ipc.client.connect.max.retries=2)") {
+		t.Fatalf("the error does not say how often it tried: %v", err)
+	}
+	if took < 400*time.Millisecond || took > 5*time.Second {
+		t.Fatalf("3 attempts 200 ms apart took %v", took)
 	}
 	t.Log(err)
 }

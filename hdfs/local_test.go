@@ -268,3 +268,46 @@ func TestLocalStatSpecial(t *testing.T) {
 		t.Errorf("ReadDir = %q, want %q", got, want)
 	}
 }
+
+// TestLocalRenameNoReplace: the target is never replaced; a rename cut short
+// after its link (both names on one file) is finished by the next call.
+func TestLocalRenameNoReplace(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if err := os.WriteFile(a, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, []byte("published"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenameNoReplace(Local{}, a, b); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("rename onto an existing file: %v, want fs.ErrExist", err)
+	}
+	if got, _ := os.ReadFile(b); string(got) != "published" {
+		t.Fatalf("target replaced: %q", got)
+	}
+	if _, err := os.Stat(a); err != nil {
+		t.Fatalf("source gone after a refused rename: %v", err)
+	}
+	if err := os.Remove(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(a, b); err != nil { // as if cut short after the link
+		t.Fatal(err)
+	}
+	if err := RenameNoReplace(Local{}, a, b); err != nil {
+		t.Fatalf("finishing a cut-short rename: %v", err)
+	}
+	if _, err := os.Stat(a); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("source left: %v", err)
+	}
+	if got, _ := os.ReadFile(b); string(got) != "new" {
+		t.Fatalf("target %q, want new", got)
+	}
+	if err := RenameNoReplace(plainLocal{}, b, a); err == nil || !strings.Contains(err.Error(), "cannot rename without replacing") {
+		t.Fatalf("a FileSystem without RenameNoReplace: %v", err)
+	}
+}
+
+// plainLocal hides Local's RenameNoReplace.
+type plainLocal struct{ FileSystem }

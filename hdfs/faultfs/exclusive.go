@@ -20,3 +20,14 @@ func (f *FS) CreateExclusive(path string) (io.WriteCloser, error) {
 	}
 	return &writer{fs: f, path: path, inner: w}, nil
 }
+
+var _ hdfs.NoReplaceRenamer = (*FS)(nil)
+
+// RenameNoReplace renames through the inner FileSystem's RenameNoReplace;
+// OpRename rules apply to it as to Rename.
+func (f *FS) RenameNoReplace(oldPath, newPath string) error {
+	if err := f.check(OpRename, oldPath, newPath); err != nil {
+		return err
+	}
+	return hdfs.RenameNoReplace(f.inner, oldPath, newPath)
+}

@@ -197,7 +197,9 @@ func (c *checksumWriter) Write(p []byte) (int, error) {
 }
 
 // WriteMetadata publishes m in dir: written to a temporary file, synced, then
-// renamed to _metadata. Until the rename the directory is not a checkpoint.
+// renamed to _metadata without replacing one (hdfs.RenameNoReplace). Until
+// the rename the directory is not a checkpoint; an existing _metadata is an
+// error wrapping fs.ErrExist.
 func WriteMetadata(fsys hdfs.FileSystem, dir string, m *Metadata) error {
 	m.Version = metadataVersion
 	body, err := json.MarshalIndent(m, "", " ")
@@ -218,7 +220,17 @@ func WriteMetadata(fsys hdfs.FileSystem, dir string, m *Metadata) error {
 	if err != nil {
 		return err
 	}
-	return fsys.Rename(tmp, path.Join(dir, MetadataFile))
+	// As HDFS's rename: a published _metadata is never replaced, so a late
+	// publisher of the same checkpoint cannot change what a restore reads.
+	final := path.Join(dir, MetadataFile)
+	if err := hdfs.RenameNoReplace(fsys, tmp, final); err != nil {
+		_ = fsys.Remove(tmp)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("publish %s: %w: it was published already and is never replaced", final, err)
+		}
+		return fmt.Errorf("publish %s: %w", final, err)
+	}
+	return nil
 }
 
 // ErrNotCheckpoint is wrapped by ReadMetadata's error when a directory has no

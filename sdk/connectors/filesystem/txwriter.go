@@ -337,7 +337,8 @@ var errPendingGone = errors.New("pending file and final file are both missing")
 
 // commitFile renames f.Pending to f.Final unless that has been done already.
 func commitFile(fsys hdfs.FileSystem, f PendingFile) error {
-	rerr := fsys.Rename(f.Pending, f.Final)
+	// Never over a final file: committed output is not replaced, whoever asks.
+	rerr := hdfs.RenameNoReplace(fsys, f.Pending, f.Final)
 	if rerr == nil {
 		return nil
 	}
