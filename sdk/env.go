@@ -5,20 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
-	"os/user"
-	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/spate-io/spate/conf"
-	"github.com/spate-io/spate/hdfs"
-	"github.com/spate-io/spate/master/checkpoint"
 	"github.com/spate-io/spate/master/jobmanager"
 	"github.com/spate-io/spate/master/jobmaster"
 	"github.com/spate-io/spate/master/resource"
@@ -219,7 +212,6 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (JobClient, error) 
 	if !e.cfg.IsSet(conf.NumberOfTaskSlots.Key()) {
 		slots = max(1, (need+tms-1)/tms) // size the embedded cluster to the job, as Flink's local environment does
 	}
-	mode := RuntimeMode(conf.RuntimeMode.Get(e.cfg))
 	// The embedded cluster: TaskManagers as TaskExecutors in this process,
 	// exchanging typed buffers through one Shuffle.
 	shuffle := worker.NewShuffle()
@@ -227,17 +219,8 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (JobClient, error) 
 	for i := range gateways {
 		gateways[i] = worker.NewTaskExecutor(fmt.Sprintf("embedded-%d", i), shuffle)
 	}
-	opts := jobmaster.Options{
-		Slots:             resource.NewSlotPool(tms, slots),
-		TaskManagers:      gateways,
-		BatchSize:         conf.BatchSize.Get(e.cfg),
-		Credits:           conf.BuffersPerChannel.Get(e.cfg),
-		BufferTimeout:     conf.BufferTimeout.Get(e.cfg),
-		BatchMode:         mode == Batch || (mode == Automatic && e.graph.Bounded()),
-		WatermarkInterval: conf.AutoWatermarkInterval.Get(e.cfg),
-		Log:               e.log,
-	}
-	if err := e.checkpointOptions(&opts); err != nil {
+	opts := jobmaster.Options{Slots: resource.NewSlotPool(tms, slots), TaskManagers: gateways, Log: e.log}
+	if err := jobmaster.Configure(&opts, e.cfg, e.graph, e.log); err != nil {
 		return nil, err
 	}
 	var jm *jobmanager.JobManager
@@ -268,108 +251,3 @@ func typeName[T any]() string { return reflect.TypeFor[T]().String() }
 
 // restoring reports whether the job starts from a savepoint or checkpoint.
 func (e *Env) restoring() bool { return conf.SavepointPath.Get(e.cfg) != "" }
-
-// checkpointOptions fills the checkpointing, restart and restore parts of opts
-// from the configuration.
-func (e *Env) checkpointOptions(opts *jobmaster.Options) error {
-	cfg := e.cfg
-	interval := conf.CheckpointingInterval.Get(cfg)
-	checkpointing := interval > 0
-	restart, err := jobmaster.NewRestartStrategy(cfg, checkpointing, rand.Float64)
-	if err != nil {
-		return err
-	}
-	opts.Restart = restart
-	if checkpointing {
-		fsys, p, err := hdfs.Resolve(checkpointsDir(cfg))
-		if err != nil {
-			return fmt.Errorf("%s: %w", conf.CheckpointsDirectory.Key(), err)
-		}
-		opts.ExactlyOnce = conf.CheckpointingMode.Get(cfg) != "at_least_once"
-		opts.Checkpointing = &jobmaster.CheckpointOptions{
-			Config: checkpoint.Config{
-				Interval:          interval,
-				Timeout:           conf.CheckpointingTimeout.Get(cfg),
-				MinPause:          conf.MinPauseBetweenCheckpoints.Get(cfg),
-				MaxConcurrent:     conf.MaxConcurrentCheckpoints.Get(cfg),
-				TolerableFailures: conf.TolerableFailedCheckpoints.Get(cfg),
-				Retained:          conf.MaxRetainedCheckpoints.Get(cfg),
-			},
-			FS: fsys, Dir: p,
-			Retention:    strings.ToUpper(conf.ExternalizedCheckpointRetention.Get(cfg)),
-			LeaseTimeout: conf.CheckpointsLeaseTimeout.Get(cfg),
-		}
-		if sp := conf.SavepointDirectory.Get(cfg); sp != "" {
-			spFS, spPath, err := hdfs.Resolve(sp)
-			if err != nil {
-				return fmt.Errorf("%s: %w", conf.SavepointDirectory.Key(), err)
-			}
-			opts.Checkpointing.SavepointFS, opts.Checkpointing.SavepointDir = spFS, spPath
-		}
-	}
-	from := conf.SavepointPath.Get(cfg)
-	if from == "" {
-		return nil
-	}
-	var fsys hdfs.FileSystem
-	var p string
-	if from == "latest" {
-		if fsys, p, err = e.findLatest(); err != nil {
-			return err
-		}
-		from = p
-	} else if fsys, p, err = hdfs.Resolve(from); err != nil {
-		return fmt.Errorf("%s: %w", conf.SavepointPath.Key(), err)
-	}
-	opts.Restore = &jobmaster.RestoreOptions{FS: fsys, Dir: p, AllowNonRestoredState: conf.SavepointIgnoreUnclaimedState.Get(cfg)}
-	e.log.Info().Str("from", from).Msg("restoring")
-	return nil
-}
-
-// checkpointsDir is state.checkpoints.dir, or the embedded default: a
-// directory of the user's own in the system temp dir, since the temp dir is
-// shared and a directory another user created there could not be written.
-func checkpointsDir(cfg *conf.Config) string {
-	if dir := conf.CheckpointsDirectory.Get(cfg); dir != "" {
-		return dir
-	}
-	name := strconv.Itoa(os.Getuid())
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = u.Username
-	}
-	return filepath.Join(os.TempDir(), "spate-checkpoints-"+name)
-}
-
-// findLatest resolves execution.savepoint.path=latest: the newest completed
-// checkpoint or savepoint of this job's name whose lineage has not finished.
-// It says at warn level which one it resumes, and which newer ones it passed
-// over and why.
-func (e *Env) findLatest() (hdfs.FileSystem, string, error) {
-	fsys, cp, err := hdfs.Resolve(checkpointsDir(e.cfg))
-	if err != nil {
-		return nil, "", err
-	}
-	var spFS hdfs.FileSystem
-	sp := ""
-	if sdir := conf.SavepointDirectory.Get(e.cfg); sdir != "" {
-		if spFS, sp, err = hdfs.Resolve(sdir); err != nil {
-			return nil, "", err
-		}
-	}
-	found, err := checkpoint.FindLatest(checkpoint.FindOptions{FS: fsys, CheckpointsDir: cp, SavepointsFS: spFS, SavepointsDir: sp,
-		JobName: e.graph.Name, Retention: conf.ExternalizedCheckpointRetention.Get(e.cfg)})
-	if err != nil {
-		return nil, "", err
-	}
-	ev := e.log.Warn().Str("dir", found.Dir).Int64("checkpoint", found.Meta.ID).Str("kind", found.Meta.Kind).
-		Str("lineage", found.Meta.LineageID()).Time("completed", time.UnixMilli(found.Meta.Completed))
-	if len(found.Skipped) > 0 {
-		skipped := make([]string, len(found.Skipped))
-		for i, s := range found.Skipped {
-			skipped[i] = s.String()
-		}
-		ev = ev.Strs("skipped", skipped)
-	}
-	ev.Msg("--resume latest: resuming the newest completed checkpoint or savepoint of an unfinished run of this job")
-	return found.FS, found.Dir, nil
-}

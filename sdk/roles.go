@@ -96,7 +96,7 @@ func (e *Env) taskManager(ctx context.Context) error {
 		RegistrationTimeout: conf.TaskManagerRegistrationTimeout.Get(e.cfg),
 		Log:                 e.log}
 	if conf.CheckpointingInterval.Get(e.cfg) > 0 {
-		if cfg.CheckpointFS, cfg.CheckpointsDir, err = hdfs.Resolve(checkpointsDir(e.cfg)); err != nil {
+		if cfg.CheckpointFS, cfg.CheckpointsDir, err = hdfs.Resolve(jobmaster.CheckpointsDir(e.cfg)); err != nil {
 			return err
 		}
 		cfg.SavepointPathFS = cfg.CheckpointFS

@@ -258,11 +258,19 @@ type directoryAnnouncer interface {
 	SetCheckpointDirectory(jobID string, checkpointID int64, dir string) error
 }
 
-// announceDirectory tells the TaskManagers of other processes where the
-// files of checkpoint id go.
+// announceDirectory tells the TaskManagers of other processes that run the
+// job's slots where the files of checkpoint id go.
 func (j *Job) announceDirectory(id int64, dir string) error {
-	for _, tm := range j.opts.TaskManagers {
-		if a, ok := tm.(directoryAnnouncer); ok {
+	j.mu.Lock()
+	slots := j.slots
+	j.mu.Unlock()
+	seen := map[int]bool{}
+	for _, s := range slots {
+		if seen[s.TaskManager] {
+			continue
+		}
+		seen[s.TaskManager] = true
+		if a, ok := gatewayOf(j.opts, s.TaskManager).(directoryAnnouncer); ok {
 			if err := a.SetCheckpointDirectory(j.ID, id, dir); err != nil {
 				return fmt.Errorf("savepoint %d: tell a TaskManager its directory: %w", id, err)
 			}
@@ -302,7 +310,9 @@ func (j *Job) replaceLostSlots() error {
 		return err
 	}
 	j.log.Warn().Str("slots", fmt.Sprint(slots)).Msg("restarting on new slots: a TaskManager was lost")
+	j.mu.Lock()
 	j.slots = slots
+	j.mu.Unlock()
 	return nil
 }
 

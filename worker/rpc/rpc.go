@@ -31,13 +31,16 @@ import (
 	"github.com/spate-io/spate/worker/transport/gen/wire"
 )
 
+// ClassSuppressRestarts is the class of a failure no restart can mend.
+const ClassSuppressRestarts = "suppress-restarts"
+
 // errorClasses are the failures the JobMaster treats apart, by the class
 // name that crosses the wire; the first that matches names an error.
 var errorClasses = []struct {
 	name     string
 	sentinel error
 }{
-	{"suppress-restarts", jobmaster.ErrSuppressRestarts},
+	{ClassSuppressRestarts, jobmaster.ErrSuppressRestarts},
 	{"corrupt-state", state.ErrCorruptState},
 	{"incompatible-state", state.ErrIncompatibleState},
 	{"lease-lost", checkpoint.ErrLeaseLost},

@@ -170,6 +170,12 @@ func (c *TaskExecutorClient) SetCheckpointDirectory(jobID string, checkpointID i
 // DataAddress implements jobmaster.TaskManagerGateway.
 func (c *TaskExecutorClient) DataAddress() string { return c.dataAddr }
 
+// Heartbeat checks that the process serving the gateway is alive: an error
+// means the connection is gone or the call outlived ctx.
+func (c *TaskExecutorClient) Heartbeat(ctx context.Context, jobID string) error {
+	return c.cl().HeartbeatFromJobMaster(ctx, jobID)
+}
+
 // TaskExecutorServer serves a TaskExecutor's TaskExecutorGateway.
 type TaskExecutorServer struct{ X *worker.TaskExecutor }
 
@@ -223,6 +229,8 @@ func (s TaskExecutorServer) SetCheckpointDirectory(_ context.Context, jobID stri
 func (s TaskExecutorServer) TaskMetrics(_ context.Context, id *wire.ExecutionAttemptID) ([]byte, error) {
 	return json.Marshal(s.X.TaskMetrics(fromWireID(id)))
 }
+
+func (s TaskExecutorServer) HeartbeatFromJobMaster(context.Context, string) error { return nil }
 
 func (s TaskExecutorServer) ReleaseAttempt(_ context.Context, jobID string, attempt int32) error {
 	s.X.ReleaseAttempt(jobID, int(attempt))

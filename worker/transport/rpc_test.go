@@ -186,6 +186,9 @@ func (te *fakeTaskExecutor) SetCheckpointDirectory(_ context.Context, job string
 func (te *fakeTaskExecutor) TaskMetrics(_ context.Context, a *wire.ExecutionAttemptID) ([]byte, error) {
 	return []byte(`{"operators":{}}`), te.record(*a)
 }
+func (te *fakeTaskExecutor) HeartbeatFromJobMaster(_ context.Context, job string) error {
+	return te.record("heartbeat " + job)
+}
 func (te *fakeTaskExecutor) ReleaseAttempt(_ context.Context, job string, attempt int32) error {
 	return te.record([]any{job, attempt})
 }

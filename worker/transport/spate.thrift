@@ -159,6 +159,12 @@ service TaskExecutorGateway {
   // releaseAttempt forgets every task of one attempt of a job once they ended.
   void releaseAttempt(1: string jobId, 2: i32 attempt)
 
+  // heartbeatFromJobMaster: the JobMaster of jobId checks, every
+  // heartbeat.interval, that the process serving this gateway is alive (in
+  // session mode the job's child process, which no ResourceManager
+  // heartbeat covers). It fails only with the connection.
+  void heartbeatFromJobMaster(1: string jobId)
+
   void notifyCheckpointComplete(1: ExecutionAttemptID attempt, 2: i64 checkpointId)
 
   // commitAtJobEnd lets the sinks of a task that ended with its bounded input

@@ -3089,6 +3089,9 @@ type TaskExecutorGateway interface {
 	//  - Attempt
 	ReleaseAttempt(ctx context.Context, jobId string, attempt int32) (_err error)
 	// Parameters:
+	//  - JobId
+	HeartbeatFromJobMaster(ctx context.Context, jobId string) (_err error)
+	// Parameters:
 	//  - Attempt
 	//  - CheckpointId
 	NotifyCheckpointComplete(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64) (_err error)
@@ -3246,15 +3249,13 @@ func (p *TaskExecutorGatewayClient) ReleaseAttempt(ctx context.Context, jobId st
 }
 
 // Parameters:
-//   - Attempt
-//   - CheckpointId
-func (p *TaskExecutorGatewayClient) NotifyCheckpointComplete(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64) (_err error) {
-	var _args33 TaskExecutorGatewayNotifyCheckpointCompleteArgs
-	_args33.Attempt = attempt
-	_args33.CheckpointId = checkpointId
-	var _result35 TaskExecutorGatewayNotifyCheckpointCompleteResult
+//   - JobId
+func (p *TaskExecutorGatewayClient) HeartbeatFromJobMaster(ctx context.Context, jobId string) (_err error) {
+	var _args33 TaskExecutorGatewayHeartbeatFromJobMasterArgs
+	_args33.JobId = jobId
+	var _result35 TaskExecutorGatewayHeartbeatFromJobMasterResult
 	var _meta34 thrift.ResponseMeta
-	_meta34, _err = p.Client_().Call(ctx, "notifyCheckpointComplete", &_args33, &_result35)
+	_meta34, _err = p.Client_().Call(ctx, "heartbeatFromJobMaster", &_args33, &_result35)
 	p.SetLastResponseMeta_(_meta34)
 	if _err != nil {
 		return
@@ -3264,19 +3265,36 @@ func (p *TaskExecutorGatewayClient) NotifyCheckpointComplete(ctx context.Context
 
 // Parameters:
 //   - Attempt
-func (p *TaskExecutorGatewayClient) CommitAtJobEnd(ctx context.Context, attempt *ExecutionAttemptID) (_err error) {
-	var _args36 TaskExecutorGatewayCommitAtJobEndArgs
+//   - CheckpointId
+func (p *TaskExecutorGatewayClient) NotifyCheckpointComplete(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64) (_err error) {
+	var _args36 TaskExecutorGatewayNotifyCheckpointCompleteArgs
 	_args36.Attempt = attempt
-	var _result38 TaskExecutorGatewayCommitAtJobEndResult
+	_args36.CheckpointId = checkpointId
+	var _result38 TaskExecutorGatewayNotifyCheckpointCompleteResult
 	var _meta37 thrift.ResponseMeta
-	_meta37, _err = p.Client_().Call(ctx, "commitAtJobEnd", &_args36, &_result38)
+	_meta37, _err = p.Client_().Call(ctx, "notifyCheckpointComplete", &_args36, &_result38)
 	p.SetLastResponseMeta_(_meta37)
 	if _err != nil {
 		return
 	}
+	return nil
+}
+
+// Parameters:
+//   - Attempt
+func (p *TaskExecutorGatewayClient) CommitAtJobEnd(ctx context.Context, attempt *ExecutionAttemptID) (_err error) {
+	var _args39 TaskExecutorGatewayCommitAtJobEndArgs
+	_args39.Attempt = attempt
+	var _result41 TaskExecutorGatewayCommitAtJobEndResult
+	var _meta40 thrift.ResponseMeta
+	_meta40, _err = p.Client_().Call(ctx, "commitAtJobEnd", &_args39, &_result41)
+	p.SetLastResponseMeta_(_meta40)
+	if _err != nil {
+		return
+	}
 	switch {
-	case _result38.Rejected != nil:
-		return _result38.Rejected
+	case _result41.Rejected != nil:
+		return _result41.Rejected
 	}
 
 	return nil
@@ -3302,16 +3320,17 @@ func (p *TaskExecutorGatewayProcessor) ProcessorMap() map[string]thrift.TProcess
 
 func NewTaskExecutorGatewayProcessor(handler TaskExecutorGateway) *TaskExecutorGatewayProcessor {
 
-	self39 := &TaskExecutorGatewayProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self39.processorMap["submitTask"] = &taskExecutorGatewayProcessorSubmitTask{handler: handler}
-	self39.processorMap["cancelTask"] = &taskExecutorGatewayProcessorCancelTask{handler: handler}
-	self39.processorMap["triggerCheckpoint"] = &taskExecutorGatewayProcessorTriggerCheckpoint{handler: handler}
-	self39.processorMap["setCheckpointDirectory"] = &taskExecutorGatewayProcessorSetCheckpointDirectory{handler: handler}
-	self39.processorMap["taskMetrics"] = &taskExecutorGatewayProcessorTaskMetrics{handler: handler}
-	self39.processorMap["releaseAttempt"] = &taskExecutorGatewayProcessorReleaseAttempt{handler: handler}
-	self39.processorMap["notifyCheckpointComplete"] = &taskExecutorGatewayProcessorNotifyCheckpointComplete{handler: handler}
-	self39.processorMap["commitAtJobEnd"] = &taskExecutorGatewayProcessorCommitAtJobEnd{handler: handler}
-	return self39
+	self42 := &TaskExecutorGatewayProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self42.processorMap["submitTask"] = &taskExecutorGatewayProcessorSubmitTask{handler: handler}
+	self42.processorMap["cancelTask"] = &taskExecutorGatewayProcessorCancelTask{handler: handler}
+	self42.processorMap["triggerCheckpoint"] = &taskExecutorGatewayProcessorTriggerCheckpoint{handler: handler}
+	self42.processorMap["setCheckpointDirectory"] = &taskExecutorGatewayProcessorSetCheckpointDirectory{handler: handler}
+	self42.processorMap["taskMetrics"] = &taskExecutorGatewayProcessorTaskMetrics{handler: handler}
+	self42.processorMap["releaseAttempt"] = &taskExecutorGatewayProcessorReleaseAttempt{handler: handler}
+	self42.processorMap["heartbeatFromJobMaster"] = &taskExecutorGatewayProcessorHeartbeatFromJobMaster{handler: handler}
+	self42.processorMap["notifyCheckpointComplete"] = &taskExecutorGatewayProcessorNotifyCheckpointComplete{handler: handler}
+	self42.processorMap["commitAtJobEnd"] = &taskExecutorGatewayProcessorCommitAtJobEnd{handler: handler}
+	return self42
 }
 
 func (p *TaskExecutorGatewayProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -3324,12 +3343,12 @@ func (p *TaskExecutorGatewayProcessor) Process(ctx context.Context, iprot, oprot
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x40 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x43 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x40.Write(ctx, oprot)
+	x43.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x40
+	return false, x43
 
 }
 
@@ -3338,7 +3357,7 @@ type taskExecutorGatewayProcessorSubmitTask struct {
 }
 
 func (p *taskExecutorGatewayProcessorSubmitTask) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err41 error
+	var _write_err44 error
 	args := TaskExecutorGatewaySubmitTaskArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3388,40 +3407,40 @@ func (p *taskExecutorGatewayProcessorSubmitTask) Process(ctx context.Context, se
 			if errors.Is(err2, thrift.ErrAbandonRequest) {
 				return false, thrift.WrapTException(err2)
 			}
-			_exc42 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing submitTask: "+err2.Error())
+			_exc45 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing submitTask: "+err2.Error())
 			if err2 := oprot.WriteMessageBegin(ctx, "submitTask", thrift.EXCEPTION, seqId); err2 != nil {
-				_write_err41 = thrift.WrapTException(err2)
+				_write_err44 = thrift.WrapTException(err2)
 			}
-			if err2 := _exc42.Write(ctx, oprot); _write_err41 == nil && err2 != nil {
-				_write_err41 = thrift.WrapTException(err2)
+			if err2 := _exc45.Write(ctx, oprot); _write_err44 == nil && err2 != nil {
+				_write_err44 = thrift.WrapTException(err2)
 			}
-			if err2 := oprot.WriteMessageEnd(ctx); _write_err41 == nil && err2 != nil {
-				_write_err41 = thrift.WrapTException(err2)
+			if err2 := oprot.WriteMessageEnd(ctx); _write_err44 == nil && err2 != nil {
+				_write_err44 = thrift.WrapTException(err2)
 			}
-			if err2 := oprot.Flush(ctx); _write_err41 == nil && err2 != nil {
-				_write_err41 = thrift.WrapTException(err2)
+			if err2 := oprot.Flush(ctx); _write_err44 == nil && err2 != nil {
+				_write_err44 = thrift.WrapTException(err2)
 			}
-			if _write_err41 != nil {
-				return false, thrift.WrapTException(_write_err41)
+			if _write_err44 != nil {
+				return false, thrift.WrapTException(_write_err44)
 			}
 			return true, err
 		}
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "submitTask", thrift.REPLY, seqId); err2 != nil {
-		_write_err41 = thrift.WrapTException(err2)
+		_write_err44 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err41 == nil && err2 != nil {
-		_write_err41 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err44 == nil && err2 != nil {
+		_write_err44 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err41 == nil && err2 != nil {
-		_write_err41 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err44 == nil && err2 != nil {
+		_write_err44 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err41 == nil && err2 != nil {
-		_write_err41 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err44 == nil && err2 != nil {
+		_write_err44 = thrift.WrapTException(err2)
 	}
-	if _write_err41 != nil {
-		return false, thrift.WrapTException(_write_err41)
+	if _write_err44 != nil {
+		return false, thrift.WrapTException(_write_err44)
 	}
 	return true, err
 }
@@ -3431,7 +3450,7 @@ type taskExecutorGatewayProcessorCancelTask struct {
 }
 
 func (p *taskExecutorGatewayProcessorCancelTask) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err43 error
+	var _write_err46 error
 	args := TaskExecutorGatewayCancelTaskArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3477,39 +3496,39 @@ func (p *taskExecutorGatewayProcessorCancelTask) Process(ctx context.Context, se
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc44 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing cancelTask: "+err2.Error())
+		_exc47 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing cancelTask: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "cancelTask", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err43 = thrift.WrapTException(err2)
+			_write_err46 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc44.Write(ctx, oprot); _write_err43 == nil && err2 != nil {
-			_write_err43 = thrift.WrapTException(err2)
+		if err2 := _exc47.Write(ctx, oprot); _write_err46 == nil && err2 != nil {
+			_write_err46 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err43 == nil && err2 != nil {
-			_write_err43 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err46 == nil && err2 != nil {
+			_write_err46 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err43 == nil && err2 != nil {
-			_write_err43 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err46 == nil && err2 != nil {
+			_write_err46 = thrift.WrapTException(err2)
 		}
-		if _write_err43 != nil {
-			return false, thrift.WrapTException(_write_err43)
+		if _write_err46 != nil {
+			return false, thrift.WrapTException(_write_err46)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "cancelTask", thrift.REPLY, seqId); err2 != nil {
-		_write_err43 = thrift.WrapTException(err2)
+		_write_err46 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err43 == nil && err2 != nil {
-		_write_err43 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err46 == nil && err2 != nil {
+		_write_err46 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err43 == nil && err2 != nil {
-		_write_err43 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err46 == nil && err2 != nil {
+		_write_err46 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err43 == nil && err2 != nil {
-		_write_err43 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err46 == nil && err2 != nil {
+		_write_err46 = thrift.WrapTException(err2)
 	}
-	if _write_err43 != nil {
-		return false, thrift.WrapTException(_write_err43)
+	if _write_err46 != nil {
+		return false, thrift.WrapTException(_write_err46)
 	}
 	return true, err
 }
@@ -3519,7 +3538,7 @@ type taskExecutorGatewayProcessorTriggerCheckpoint struct {
 }
 
 func (p *taskExecutorGatewayProcessorTriggerCheckpoint) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err45 error
+	var _write_err48 error
 	args := TaskExecutorGatewayTriggerCheckpointArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3565,21 +3584,21 @@ func (p *taskExecutorGatewayProcessorTriggerCheckpoint) Process(ctx context.Cont
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc46 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing triggerCheckpoint: "+err2.Error())
+		_exc49 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing triggerCheckpoint: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "triggerCheckpoint", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err45 = thrift.WrapTException(err2)
+			_write_err48 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc46.Write(ctx, oprot); _write_err45 == nil && err2 != nil {
-			_write_err45 = thrift.WrapTException(err2)
+		if err2 := _exc49.Write(ctx, oprot); _write_err48 == nil && err2 != nil {
+			_write_err48 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err45 == nil && err2 != nil {
-			_write_err45 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err48 == nil && err2 != nil {
+			_write_err48 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err45 == nil && err2 != nil {
-			_write_err45 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err48 == nil && err2 != nil {
+			_write_err48 = thrift.WrapTException(err2)
 		}
-		if _write_err45 != nil {
-			return false, thrift.WrapTException(_write_err45)
+		if _write_err48 != nil {
+			return false, thrift.WrapTException(_write_err48)
 		}
 		return true, err
 	} else {
@@ -3587,19 +3606,19 @@ func (p *taskExecutorGatewayProcessorTriggerCheckpoint) Process(ctx context.Cont
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "triggerCheckpoint", thrift.REPLY, seqId); err2 != nil {
-		_write_err45 = thrift.WrapTException(err2)
+		_write_err48 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err45 == nil && err2 != nil {
-		_write_err45 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err48 == nil && err2 != nil {
+		_write_err48 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err45 == nil && err2 != nil {
-		_write_err45 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err48 == nil && err2 != nil {
+		_write_err48 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err45 == nil && err2 != nil {
-		_write_err45 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err48 == nil && err2 != nil {
+		_write_err48 = thrift.WrapTException(err2)
 	}
-	if _write_err45 != nil {
-		return false, thrift.WrapTException(_write_err45)
+	if _write_err48 != nil {
+		return false, thrift.WrapTException(_write_err48)
 	}
 	return true, err
 }
@@ -3609,7 +3628,7 @@ type taskExecutorGatewayProcessorSetCheckpointDirectory struct {
 }
 
 func (p *taskExecutorGatewayProcessorSetCheckpointDirectory) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err47 error
+	var _write_err50 error
 	args := TaskExecutorGatewaySetCheckpointDirectoryArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3655,39 +3674,39 @@ func (p *taskExecutorGatewayProcessorSetCheckpointDirectory) Process(ctx context
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc48 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing setCheckpointDirectory: "+err2.Error())
+		_exc51 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing setCheckpointDirectory: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "setCheckpointDirectory", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err47 = thrift.WrapTException(err2)
+			_write_err50 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc48.Write(ctx, oprot); _write_err47 == nil && err2 != nil {
-			_write_err47 = thrift.WrapTException(err2)
+		if err2 := _exc51.Write(ctx, oprot); _write_err50 == nil && err2 != nil {
+			_write_err50 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err47 == nil && err2 != nil {
-			_write_err47 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err50 == nil && err2 != nil {
+			_write_err50 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err47 == nil && err2 != nil {
-			_write_err47 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err50 == nil && err2 != nil {
+			_write_err50 = thrift.WrapTException(err2)
 		}
-		if _write_err47 != nil {
-			return false, thrift.WrapTException(_write_err47)
+		if _write_err50 != nil {
+			return false, thrift.WrapTException(_write_err50)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "setCheckpointDirectory", thrift.REPLY, seqId); err2 != nil {
-		_write_err47 = thrift.WrapTException(err2)
+		_write_err50 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err47 == nil && err2 != nil {
-		_write_err47 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err50 == nil && err2 != nil {
+		_write_err50 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err47 == nil && err2 != nil {
-		_write_err47 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err50 == nil && err2 != nil {
+		_write_err50 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err47 == nil && err2 != nil {
-		_write_err47 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err50 == nil && err2 != nil {
+		_write_err50 = thrift.WrapTException(err2)
 	}
-	if _write_err47 != nil {
-		return false, thrift.WrapTException(_write_err47)
+	if _write_err50 != nil {
+		return false, thrift.WrapTException(_write_err50)
 	}
 	return true, err
 }
@@ -3697,7 +3716,7 @@ type taskExecutorGatewayProcessorTaskMetrics struct {
 }
 
 func (p *taskExecutorGatewayProcessorTaskMetrics) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err49 error
+	var _write_err52 error
 	args := TaskExecutorGatewayTaskMetricsArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3743,21 +3762,21 @@ func (p *taskExecutorGatewayProcessorTaskMetrics) Process(ctx context.Context, s
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc50 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing taskMetrics: "+err2.Error())
+		_exc53 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing taskMetrics: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "taskMetrics", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err49 = thrift.WrapTException(err2)
+			_write_err52 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc50.Write(ctx, oprot); _write_err49 == nil && err2 != nil {
-			_write_err49 = thrift.WrapTException(err2)
+		if err2 := _exc53.Write(ctx, oprot); _write_err52 == nil && err2 != nil {
+			_write_err52 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err49 == nil && err2 != nil {
-			_write_err49 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err52 == nil && err2 != nil {
+			_write_err52 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err49 == nil && err2 != nil {
-			_write_err49 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err52 == nil && err2 != nil {
+			_write_err52 = thrift.WrapTException(err2)
 		}
-		if _write_err49 != nil {
-			return false, thrift.WrapTException(_write_err49)
+		if _write_err52 != nil {
+			return false, thrift.WrapTException(_write_err52)
 		}
 		return true, err
 	} else {
@@ -3765,19 +3784,19 @@ func (p *taskExecutorGatewayProcessorTaskMetrics) Process(ctx context.Context, s
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "taskMetrics", thrift.REPLY, seqId); err2 != nil {
-		_write_err49 = thrift.WrapTException(err2)
+		_write_err52 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err49 == nil && err2 != nil {
-		_write_err49 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err52 == nil && err2 != nil {
+		_write_err52 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err49 == nil && err2 != nil {
-		_write_err49 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err52 == nil && err2 != nil {
+		_write_err52 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err49 == nil && err2 != nil {
-		_write_err49 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err52 == nil && err2 != nil {
+		_write_err52 = thrift.WrapTException(err2)
 	}
-	if _write_err49 != nil {
-		return false, thrift.WrapTException(_write_err49)
+	if _write_err52 != nil {
+		return false, thrift.WrapTException(_write_err52)
 	}
 	return true, err
 }
@@ -3787,7 +3806,7 @@ type taskExecutorGatewayProcessorReleaseAttempt struct {
 }
 
 func (p *taskExecutorGatewayProcessorReleaseAttempt) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err51 error
+	var _write_err54 error
 	args := TaskExecutorGatewayReleaseAttemptArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3833,39 +3852,127 @@ func (p *taskExecutorGatewayProcessorReleaseAttempt) Process(ctx context.Context
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc52 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing releaseAttempt: "+err2.Error())
+		_exc55 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing releaseAttempt: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "releaseAttempt", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err51 = thrift.WrapTException(err2)
+			_write_err54 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc52.Write(ctx, oprot); _write_err51 == nil && err2 != nil {
-			_write_err51 = thrift.WrapTException(err2)
+		if err2 := _exc55.Write(ctx, oprot); _write_err54 == nil && err2 != nil {
+			_write_err54 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err51 == nil && err2 != nil {
-			_write_err51 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err54 == nil && err2 != nil {
+			_write_err54 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err51 == nil && err2 != nil {
-			_write_err51 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err54 == nil && err2 != nil {
+			_write_err54 = thrift.WrapTException(err2)
 		}
-		if _write_err51 != nil {
-			return false, thrift.WrapTException(_write_err51)
+		if _write_err54 != nil {
+			return false, thrift.WrapTException(_write_err54)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "releaseAttempt", thrift.REPLY, seqId); err2 != nil {
-		_write_err51 = thrift.WrapTException(err2)
+		_write_err54 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err51 == nil && err2 != nil {
-		_write_err51 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err54 == nil && err2 != nil {
+		_write_err54 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err51 == nil && err2 != nil {
-		_write_err51 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err54 == nil && err2 != nil {
+		_write_err54 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err51 == nil && err2 != nil {
-		_write_err51 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err54 == nil && err2 != nil {
+		_write_err54 = thrift.WrapTException(err2)
 	}
-	if _write_err51 != nil {
-		return false, thrift.WrapTException(_write_err51)
+	if _write_err54 != nil {
+		return false, thrift.WrapTException(_write_err54)
+	}
+	return true, err
+}
+
+type taskExecutorGatewayProcessorHeartbeatFromJobMaster struct {
+	handler TaskExecutorGateway
+}
+
+func (p *taskExecutorGatewayProcessorHeartbeatFromJobMaster) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err56 error
+	args := TaskExecutorGatewayHeartbeatFromJobMasterArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "heartbeatFromJobMaster", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := TaskExecutorGatewayHeartbeatFromJobMasterResult{}
+	if err2 := p.handler.HeartbeatFromJobMaster(ctx, args.JobId); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc57 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing heartbeatFromJobMaster: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "heartbeatFromJobMaster", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err56 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc57.Write(ctx, oprot); _write_err56 == nil && err2 != nil {
+			_write_err56 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err56 == nil && err2 != nil {
+			_write_err56 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err56 == nil && err2 != nil {
+			_write_err56 = thrift.WrapTException(err2)
+		}
+		if _write_err56 != nil {
+			return false, thrift.WrapTException(_write_err56)
+		}
+		return true, err
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "heartbeatFromJobMaster", thrift.REPLY, seqId); err2 != nil {
+		_write_err56 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err56 == nil && err2 != nil {
+		_write_err56 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err56 == nil && err2 != nil {
+		_write_err56 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err56 == nil && err2 != nil {
+		_write_err56 = thrift.WrapTException(err2)
+	}
+	if _write_err56 != nil {
+		return false, thrift.WrapTException(_write_err56)
 	}
 	return true, err
 }
@@ -3875,7 +3982,7 @@ type taskExecutorGatewayProcessorNotifyCheckpointComplete struct {
 }
 
 func (p *taskExecutorGatewayProcessorNotifyCheckpointComplete) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err53 error
+	var _write_err58 error
 	args := TaskExecutorGatewayNotifyCheckpointCompleteArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3921,39 +4028,39 @@ func (p *taskExecutorGatewayProcessorNotifyCheckpointComplete) Process(ctx conte
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc54 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing notifyCheckpointComplete: "+err2.Error())
+		_exc59 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing notifyCheckpointComplete: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "notifyCheckpointComplete", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err53 = thrift.WrapTException(err2)
+			_write_err58 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc54.Write(ctx, oprot); _write_err53 == nil && err2 != nil {
-			_write_err53 = thrift.WrapTException(err2)
+		if err2 := _exc59.Write(ctx, oprot); _write_err58 == nil && err2 != nil {
+			_write_err58 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err53 == nil && err2 != nil {
-			_write_err53 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err58 == nil && err2 != nil {
+			_write_err58 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err53 == nil && err2 != nil {
-			_write_err53 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err58 == nil && err2 != nil {
+			_write_err58 = thrift.WrapTException(err2)
 		}
-		if _write_err53 != nil {
-			return false, thrift.WrapTException(_write_err53)
+		if _write_err58 != nil {
+			return false, thrift.WrapTException(_write_err58)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "notifyCheckpointComplete", thrift.REPLY, seqId); err2 != nil {
-		_write_err53 = thrift.WrapTException(err2)
+		_write_err58 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err53 == nil && err2 != nil {
-		_write_err53 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err58 == nil && err2 != nil {
+		_write_err58 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err53 == nil && err2 != nil {
-		_write_err53 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err58 == nil && err2 != nil {
+		_write_err58 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err53 == nil && err2 != nil {
-		_write_err53 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err58 == nil && err2 != nil {
+		_write_err58 = thrift.WrapTException(err2)
 	}
-	if _write_err53 != nil {
-		return false, thrift.WrapTException(_write_err53)
+	if _write_err58 != nil {
+		return false, thrift.WrapTException(_write_err58)
 	}
 	return true, err
 }
@@ -3963,7 +4070,7 @@ type taskExecutorGatewayProcessorCommitAtJobEnd struct {
 }
 
 func (p *taskExecutorGatewayProcessorCommitAtJobEnd) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err55 error
+	var _write_err60 error
 	args := TaskExecutorGatewayCommitAtJobEndArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -4013,40 +4120,40 @@ func (p *taskExecutorGatewayProcessorCommitAtJobEnd) Process(ctx context.Context
 			if errors.Is(err2, thrift.ErrAbandonRequest) {
 				return false, thrift.WrapTException(err2)
 			}
-			_exc56 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing commitAtJobEnd: "+err2.Error())
+			_exc61 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing commitAtJobEnd: "+err2.Error())
 			if err2 := oprot.WriteMessageBegin(ctx, "commitAtJobEnd", thrift.EXCEPTION, seqId); err2 != nil {
-				_write_err55 = thrift.WrapTException(err2)
+				_write_err60 = thrift.WrapTException(err2)
 			}
-			if err2 := _exc56.Write(ctx, oprot); _write_err55 == nil && err2 != nil {
-				_write_err55 = thrift.WrapTException(err2)
+			if err2 := _exc61.Write(ctx, oprot); _write_err60 == nil && err2 != nil {
+				_write_err60 = thrift.WrapTException(err2)
 			}
-			if err2 := oprot.WriteMessageEnd(ctx); _write_err55 == nil && err2 != nil {
-				_write_err55 = thrift.WrapTException(err2)
+			if err2 := oprot.WriteMessageEnd(ctx); _write_err60 == nil && err2 != nil {
+				_write_err60 = thrift.WrapTException(err2)
 			}
-			if err2 := oprot.Flush(ctx); _write_err55 == nil && err2 != nil {
-				_write_err55 = thrift.WrapTException(err2)
+			if err2 := oprot.Flush(ctx); _write_err60 == nil && err2 != nil {
+				_write_err60 = thrift.WrapTException(err2)
 			}
-			if _write_err55 != nil {
-				return false, thrift.WrapTException(_write_err55)
+			if _write_err60 != nil {
+				return false, thrift.WrapTException(_write_err60)
 			}
 			return true, err
 		}
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "commitAtJobEnd", thrift.REPLY, seqId); err2 != nil {
-		_write_err55 = thrift.WrapTException(err2)
+		_write_err60 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err55 == nil && err2 != nil {
-		_write_err55 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err60 == nil && err2 != nil {
+		_write_err60 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err55 == nil && err2 != nil {
-		_write_err55 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err60 == nil && err2 != nil {
+		_write_err60 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err55 == nil && err2 != nil {
-		_write_err55 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err60 == nil && err2 != nil {
+		_write_err60 = thrift.WrapTException(err2)
 	}
-	if _write_err55 != nil {
-		return false, thrift.WrapTException(_write_err55)
+	if _write_err60 != nil {
+		return false, thrift.WrapTException(_write_err60)
 	}
 	return true, err
 }
@@ -5541,6 +5648,160 @@ func (p *TaskExecutorGatewayReleaseAttemptResult) String() string {
 }
 
 // Attributes:
+//   - JobId
+type TaskExecutorGatewayHeartbeatFromJobMasterArgs struct {
+	JobId string `thrift:"jobId,1" db:"jobId" json:"jobId"`
+}
+
+func NewTaskExecutorGatewayHeartbeatFromJobMasterArgs() *TaskExecutorGatewayHeartbeatFromJobMasterArgs {
+	return &TaskExecutorGatewayHeartbeatFromJobMasterArgs{}
+}
+
+func (p *TaskExecutorGatewayHeartbeatFromJobMasterArgs) GetJobId() string {
+	return p.JobId
+}
+func (p *TaskExecutorGatewayHeartbeatFromJobMasterArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayHeartbeatFromJobMasterArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.JobId = v
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayHeartbeatFromJobMasterArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "heartbeatFromJobMaster_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayHeartbeatFromJobMasterArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "jobId", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:jobId: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.JobId)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.jobId (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:jobId: ", p), err)
+	}
+	return err
+}
+
+func (p *TaskExecutorGatewayHeartbeatFromJobMasterArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TaskExecutorGatewayHeartbeatFromJobMasterArgs(%+v)", *p)
+}
+
+type TaskExecutorGatewayHeartbeatFromJobMasterResult struct {
+}
+
+func NewTaskExecutorGatewayHeartbeatFromJobMasterResult() *TaskExecutorGatewayHeartbeatFromJobMasterResult {
+	return &TaskExecutorGatewayHeartbeatFromJobMasterResult{}
+}
+
+func (p *TaskExecutorGatewayHeartbeatFromJobMasterResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+			return err
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayHeartbeatFromJobMasterResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "heartbeatFromJobMaster_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *TaskExecutorGatewayHeartbeatFromJobMasterResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TaskExecutorGatewayHeartbeatFromJobMasterResult(%+v)", *p)
+}
+
+// Attributes:
 //   - Attempt
 //   - CheckpointId
 type TaskExecutorGatewayNotifyCheckpointCompleteArgs struct {
@@ -6018,28 +6279,28 @@ func (p *TaskManagerGatewayClient) SetLastResponseMeta_(meta thrift.ResponseMeta
 //   - Fingerprint
 //   - JobMasterAddress
 func (p *TaskManagerGatewayClient) StartJob(ctx context.Context, jobId string, jobBinary []byte, binarySha256 string, arguments []string, properties string, fingerprint string, jobMasterAddress string) (_r *JobEndpoints, _err error) {
-	var _args57 TaskManagerGatewayStartJobArgs
-	_args57.JobId = jobId
-	_args57.JobBinary = jobBinary
-	_args57.BinarySha256 = binarySha256
-	_args57.Arguments = arguments
-	_args57.Properties = properties
-	_args57.Fingerprint = fingerprint
-	_args57.JobMasterAddress = jobMasterAddress
-	var _result59 TaskManagerGatewayStartJobResult
-	var _meta58 thrift.ResponseMeta
-	_meta58, _err = p.Client_().Call(ctx, "startJob", &_args57, &_result59)
-	p.SetLastResponseMeta_(_meta58)
+	var _args62 TaskManagerGatewayStartJobArgs
+	_args62.JobId = jobId
+	_args62.JobBinary = jobBinary
+	_args62.BinarySha256 = binarySha256
+	_args62.Arguments = arguments
+	_args62.Properties = properties
+	_args62.Fingerprint = fingerprint
+	_args62.JobMasterAddress = jobMasterAddress
+	var _result64 TaskManagerGatewayStartJobResult
+	var _meta63 thrift.ResponseMeta
+	_meta63, _err = p.Client_().Call(ctx, "startJob", &_args62, &_result64)
+	p.SetLastResponseMeta_(_meta63)
 	if _err != nil {
 		return
 	}
 	switch {
-	case _result59.Rejected != nil:
-		return _r, _result59.Rejected
+	case _result64.Rejected != nil:
+		return _r, _result64.Rejected
 	}
 
-	if _ret60 := _result59.GetSuccess(); _ret60 != nil {
-		return _ret60, nil
+	if _ret65 := _result64.GetSuccess(); _ret65 != nil {
+		return _ret65, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "startJob failed: unknown result")
 }
@@ -6047,12 +6308,12 @@ func (p *TaskManagerGatewayClient) StartJob(ctx context.Context, jobId string, j
 // Parameters:
 //   - JobId
 func (p *TaskManagerGatewayClient) StopJob(ctx context.Context, jobId string) (_err error) {
-	var _args61 TaskManagerGatewayStopJobArgs
-	_args61.JobId = jobId
-	var _result63 TaskManagerGatewayStopJobResult
-	var _meta62 thrift.ResponseMeta
-	_meta62, _err = p.Client_().Call(ctx, "stopJob", &_args61, &_result63)
-	p.SetLastResponseMeta_(_meta62)
+	var _args66 TaskManagerGatewayStopJobArgs
+	_args66.JobId = jobId
+	var _result68 TaskManagerGatewayStopJobResult
+	var _meta67 thrift.ResponseMeta
+	_meta67, _err = p.Client_().Call(ctx, "stopJob", &_args66, &_result68)
+	p.SetLastResponseMeta_(_meta67)
 	if _err != nil {
 		return
 	}
@@ -6079,10 +6340,10 @@ func (p *TaskManagerGatewayProcessor) ProcessorMap() map[string]thrift.TProcesso
 
 func NewTaskManagerGatewayProcessor(handler TaskManagerGateway) *TaskManagerGatewayProcessor {
 
-	self64 := &TaskManagerGatewayProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self64.processorMap["startJob"] = &taskManagerGatewayProcessorStartJob{handler: handler}
-	self64.processorMap["stopJob"] = &taskManagerGatewayProcessorStopJob{handler: handler}
-	return self64
+	self69 := &TaskManagerGatewayProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self69.processorMap["startJob"] = &taskManagerGatewayProcessorStartJob{handler: handler}
+	self69.processorMap["stopJob"] = &taskManagerGatewayProcessorStopJob{handler: handler}
+	return self69
 }
 
 func (p *TaskManagerGatewayProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -6095,12 +6356,12 @@ func (p *TaskManagerGatewayProcessor) Process(ctx context.Context, iprot, oprot 
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x65 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x70 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x65.Write(ctx, oprot)
+	x70.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x65
+	return false, x70
 
 }
 
@@ -6109,7 +6370,7 @@ type taskManagerGatewayProcessorStartJob struct {
 }
 
 func (p *taskManagerGatewayProcessorStartJob) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err66 error
+	var _write_err71 error
 	args := TaskManagerGatewayStartJobArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -6159,21 +6420,21 @@ func (p *taskManagerGatewayProcessorStartJob) Process(ctx context.Context, seqId
 			if errors.Is(err2, thrift.ErrAbandonRequest) {
 				return false, thrift.WrapTException(err2)
 			}
-			_exc67 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing startJob: "+err2.Error())
+			_exc72 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing startJob: "+err2.Error())
 			if err2 := oprot.WriteMessageBegin(ctx, "startJob", thrift.EXCEPTION, seqId); err2 != nil {
-				_write_err66 = thrift.WrapTException(err2)
+				_write_err71 = thrift.WrapTException(err2)
 			}
-			if err2 := _exc67.Write(ctx, oprot); _write_err66 == nil && err2 != nil {
-				_write_err66 = thrift.WrapTException(err2)
+			if err2 := _exc72.Write(ctx, oprot); _write_err71 == nil && err2 != nil {
+				_write_err71 = thrift.WrapTException(err2)
 			}
-			if err2 := oprot.WriteMessageEnd(ctx); _write_err66 == nil && err2 != nil {
-				_write_err66 = thrift.WrapTException(err2)
+			if err2 := oprot.WriteMessageEnd(ctx); _write_err71 == nil && err2 != nil {
+				_write_err71 = thrift.WrapTException(err2)
 			}
-			if err2 := oprot.Flush(ctx); _write_err66 == nil && err2 != nil {
-				_write_err66 = thrift.WrapTException(err2)
+			if err2 := oprot.Flush(ctx); _write_err71 == nil && err2 != nil {
+				_write_err71 = thrift.WrapTException(err2)
 			}
-			if _write_err66 != nil {
-				return false, thrift.WrapTException(_write_err66)
+			if _write_err71 != nil {
+				return false, thrift.WrapTException(_write_err71)
 			}
 			return true, err
 		}
@@ -6182,19 +6443,19 @@ func (p *taskManagerGatewayProcessorStartJob) Process(ctx context.Context, seqId
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "startJob", thrift.REPLY, seqId); err2 != nil {
-		_write_err66 = thrift.WrapTException(err2)
+		_write_err71 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err66 == nil && err2 != nil {
-		_write_err66 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err71 == nil && err2 != nil {
+		_write_err71 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err66 == nil && err2 != nil {
-		_write_err66 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err71 == nil && err2 != nil {
+		_write_err71 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err66 == nil && err2 != nil {
-		_write_err66 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err71 == nil && err2 != nil {
+		_write_err71 = thrift.WrapTException(err2)
 	}
-	if _write_err66 != nil {
-		return false, thrift.WrapTException(_write_err66)
+	if _write_err71 != nil {
+		return false, thrift.WrapTException(_write_err71)
 	}
 	return true, err
 }
@@ -6204,7 +6465,7 @@ type taskManagerGatewayProcessorStopJob struct {
 }
 
 func (p *taskManagerGatewayProcessorStopJob) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err68 error
+	var _write_err73 error
 	args := TaskManagerGatewayStopJobArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -6250,39 +6511,39 @@ func (p *taskManagerGatewayProcessorStopJob) Process(ctx context.Context, seqId 
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc69 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing stopJob: "+err2.Error())
+		_exc74 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing stopJob: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "stopJob", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err68 = thrift.WrapTException(err2)
+			_write_err73 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc69.Write(ctx, oprot); _write_err68 == nil && err2 != nil {
-			_write_err68 = thrift.WrapTException(err2)
+		if err2 := _exc74.Write(ctx, oprot); _write_err73 == nil && err2 != nil {
+			_write_err73 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err68 == nil && err2 != nil {
-			_write_err68 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err73 == nil && err2 != nil {
+			_write_err73 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err68 == nil && err2 != nil {
-			_write_err68 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err73 == nil && err2 != nil {
+			_write_err73 = thrift.WrapTException(err2)
 		}
-		if _write_err68 != nil {
-			return false, thrift.WrapTException(_write_err68)
+		if _write_err73 != nil {
+			return false, thrift.WrapTException(_write_err73)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "stopJob", thrift.REPLY, seqId); err2 != nil {
-		_write_err68 = thrift.WrapTException(err2)
+		_write_err73 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err68 == nil && err2 != nil {
-		_write_err68 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err73 == nil && err2 != nil {
+		_write_err73 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err68 == nil && err2 != nil {
-		_write_err68 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err73 == nil && err2 != nil {
+		_write_err73 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err68 == nil && err2 != nil {
-		_write_err68 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err73 == nil && err2 != nil {
+		_write_err73 = thrift.WrapTException(err2)
 	}
-	if _write_err68 != nil {
-		return false, thrift.WrapTException(_write_err68)
+	if _write_err73 != nil {
+		return false, thrift.WrapTException(_write_err73)
 	}
 	return true, err
 }
@@ -6472,13 +6733,13 @@ func (p *TaskManagerGatewayStartJobArgs) ReadField4(ctx context.Context, iprot t
 	tSlice := make([]string, 0, size)
 	p.Arguments = tSlice
 	for i := 0; i < size; i++ {
-		var _elem70 string
+		var _elem75 string
 		if v, err := iprot.ReadString(ctx); err != nil {
 			return thrift.PrependError("error reading field 0: ", err)
 		} else {
-			_elem70 = v
+			_elem75 = v
 		}
-		p.Arguments = append(p.Arguments, _elem70)
+		p.Arguments = append(p.Arguments, _elem75)
 	}
 	if err := iprot.ReadListEnd(ctx); err != nil {
 		return thrift.PrependError("error reading list end: ", err)
@@ -7040,22 +7301,22 @@ func (p *JobMasterGatewayClient) SetLastResponseMeta_(meta thrift.ResponseMeta) 
 //   - DataAddress
 //   - Fingerprint
 func (p *JobMasterGatewayClient) RegisterTaskExecutor(ctx context.Context, jobId string, taskManagerId string, rpcAddress string, dataAddress string, fingerprint string) (_err error) {
-	var _args71 JobMasterGatewayRegisterTaskExecutorArgs
-	_args71.JobId = jobId
-	_args71.TaskManagerId = taskManagerId
-	_args71.RpcAddress = rpcAddress
-	_args71.DataAddress = dataAddress
-	_args71.Fingerprint = fingerprint
-	var _result73 JobMasterGatewayRegisterTaskExecutorResult
-	var _meta72 thrift.ResponseMeta
-	_meta72, _err = p.Client_().Call(ctx, "registerTaskExecutor", &_args71, &_result73)
-	p.SetLastResponseMeta_(_meta72)
+	var _args76 JobMasterGatewayRegisterTaskExecutorArgs
+	_args76.JobId = jobId
+	_args76.TaskManagerId = taskManagerId
+	_args76.RpcAddress = rpcAddress
+	_args76.DataAddress = dataAddress
+	_args76.Fingerprint = fingerprint
+	var _result78 JobMasterGatewayRegisterTaskExecutorResult
+	var _meta77 thrift.ResponseMeta
+	_meta77, _err = p.Client_().Call(ctx, "registerTaskExecutor", &_args76, &_result78)
+	p.SetLastResponseMeta_(_meta77)
 	if _err != nil {
 		return
 	}
 	switch {
-	case _result73.Rejected != nil:
-		return _result73.Rejected
+	case _result78.Rejected != nil:
+		return _result78.Rejected
 	}
 
 	return nil
@@ -7068,16 +7329,16 @@ func (p *JobMasterGatewayClient) RegisterTaskExecutor(ctx context.Context, jobId
 //   - ErrorClass
 //   - UserFrame
 func (p *JobMasterGatewayClient) UpdateTaskExecutionState(ctx context.Context, attempt *ExecutionAttemptID, state ExecutionState, errorMessage string, errorClass string, userFrame string) (_err error) {
-	var _args74 JobMasterGatewayUpdateTaskExecutionStateArgs
-	_args74.Attempt = attempt
-	_args74.State = state
-	_args74.ErrorMessage = errorMessage
-	_args74.ErrorClass = errorClass
-	_args74.UserFrame = userFrame
-	var _result76 JobMasterGatewayUpdateTaskExecutionStateResult
-	var _meta75 thrift.ResponseMeta
-	_meta75, _err = p.Client_().Call(ctx, "updateTaskExecutionState", &_args74, &_result76)
-	p.SetLastResponseMeta_(_meta75)
+	var _args79 JobMasterGatewayUpdateTaskExecutionStateArgs
+	_args79.Attempt = attempt
+	_args79.State = state
+	_args79.ErrorMessage = errorMessage
+	_args79.ErrorClass = errorClass
+	_args79.UserFrame = userFrame
+	var _result81 JobMasterGatewayUpdateTaskExecutionStateResult
+	var _meta80 thrift.ResponseMeta
+	_meta80, _err = p.Client_().Call(ctx, "updateTaskExecutionState", &_args79, &_result81)
+	p.SetLastResponseMeta_(_meta80)
 	if _err != nil {
 		return
 	}
@@ -7089,14 +7350,14 @@ func (p *JobMasterGatewayClient) UpdateTaskExecutionState(ctx context.Context, a
 //   - CheckpointId
 //   - StateHandles
 func (p *JobMasterGatewayClient) AcknowledgeCheckpoint(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64, stateHandles []byte) (_err error) {
-	var _args77 JobMasterGatewayAcknowledgeCheckpointArgs
-	_args77.Attempt = attempt
-	_args77.CheckpointId = checkpointId
-	_args77.StateHandles = stateHandles
-	var _result79 JobMasterGatewayAcknowledgeCheckpointResult
-	var _meta78 thrift.ResponseMeta
-	_meta78, _err = p.Client_().Call(ctx, "acknowledgeCheckpoint", &_args77, &_result79)
-	p.SetLastResponseMeta_(_meta78)
+	var _args82 JobMasterGatewayAcknowledgeCheckpointArgs
+	_args82.Attempt = attempt
+	_args82.CheckpointId = checkpointId
+	_args82.StateHandles = stateHandles
+	var _result84 JobMasterGatewayAcknowledgeCheckpointResult
+	var _meta83 thrift.ResponseMeta
+	_meta83, _err = p.Client_().Call(ctx, "acknowledgeCheckpoint", &_args82, &_result84)
+	p.SetLastResponseMeta_(_meta83)
 	if _err != nil {
 		return
 	}
@@ -7110,16 +7371,16 @@ func (p *JobMasterGatewayClient) AcknowledgeCheckpoint(ctx context.Context, atte
 //   - Unrecoverable
 //   - ErrorClass
 func (p *JobMasterGatewayClient) DeclineCheckpoint(ctx context.Context, attempt *ExecutionAttemptID, checkpointId int64, reason string, unrecoverable bool, errorClass string) (_err error) {
-	var _args80 JobMasterGatewayDeclineCheckpointArgs
-	_args80.Attempt = attempt
-	_args80.CheckpointId = checkpointId
-	_args80.Reason = reason
-	_args80.Unrecoverable = unrecoverable
-	_args80.ErrorClass = errorClass
-	var _result82 JobMasterGatewayDeclineCheckpointResult
-	var _meta81 thrift.ResponseMeta
-	_meta81, _err = p.Client_().Call(ctx, "declineCheckpoint", &_args80, &_result82)
-	p.SetLastResponseMeta_(_meta81)
+	var _args85 JobMasterGatewayDeclineCheckpointArgs
+	_args85.Attempt = attempt
+	_args85.CheckpointId = checkpointId
+	_args85.Reason = reason
+	_args85.Unrecoverable = unrecoverable
+	_args85.ErrorClass = errorClass
+	var _result87 JobMasterGatewayDeclineCheckpointResult
+	var _meta86 thrift.ResponseMeta
+	_meta86, _err = p.Client_().Call(ctx, "declineCheckpoint", &_args85, &_result87)
+	p.SetLastResponseMeta_(_meta86)
 	if _err != nil {
 		return
 	}
@@ -7146,12 +7407,12 @@ func (p *JobMasterGatewayProcessor) ProcessorMap() map[string]thrift.TProcessorF
 
 func NewJobMasterGatewayProcessor(handler JobMasterGateway) *JobMasterGatewayProcessor {
 
-	self83 := &JobMasterGatewayProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self83.processorMap["registerTaskExecutor"] = &jobMasterGatewayProcessorRegisterTaskExecutor{handler: handler}
-	self83.processorMap["updateTaskExecutionState"] = &jobMasterGatewayProcessorUpdateTaskExecutionState{handler: handler}
-	self83.processorMap["acknowledgeCheckpoint"] = &jobMasterGatewayProcessorAcknowledgeCheckpoint{handler: handler}
-	self83.processorMap["declineCheckpoint"] = &jobMasterGatewayProcessorDeclineCheckpoint{handler: handler}
-	return self83
+	self88 := &JobMasterGatewayProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self88.processorMap["registerTaskExecutor"] = &jobMasterGatewayProcessorRegisterTaskExecutor{handler: handler}
+	self88.processorMap["updateTaskExecutionState"] = &jobMasterGatewayProcessorUpdateTaskExecutionState{handler: handler}
+	self88.processorMap["acknowledgeCheckpoint"] = &jobMasterGatewayProcessorAcknowledgeCheckpoint{handler: handler}
+	self88.processorMap["declineCheckpoint"] = &jobMasterGatewayProcessorDeclineCheckpoint{handler: handler}
+	return self88
 }
 
 func (p *JobMasterGatewayProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -7164,12 +7425,12 @@ func (p *JobMasterGatewayProcessor) Process(ctx context.Context, iprot, oprot th
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x84 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x89 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x84.Write(ctx, oprot)
+	x89.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x84
+	return false, x89
 
 }
 
@@ -7178,7 +7439,7 @@ type jobMasterGatewayProcessorRegisterTaskExecutor struct {
 }
 
 func (p *jobMasterGatewayProcessorRegisterTaskExecutor) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err85 error
+	var _write_err90 error
 	args := JobMasterGatewayRegisterTaskExecutorArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -7228,40 +7489,40 @@ func (p *jobMasterGatewayProcessorRegisterTaskExecutor) Process(ctx context.Cont
 			if errors.Is(err2, thrift.ErrAbandonRequest) {
 				return false, thrift.WrapTException(err2)
 			}
-			_exc86 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing registerTaskExecutor: "+err2.Error())
+			_exc91 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing registerTaskExecutor: "+err2.Error())
 			if err2 := oprot.WriteMessageBegin(ctx, "registerTaskExecutor", thrift.EXCEPTION, seqId); err2 != nil {
-				_write_err85 = thrift.WrapTException(err2)
+				_write_err90 = thrift.WrapTException(err2)
 			}
-			if err2 := _exc86.Write(ctx, oprot); _write_err85 == nil && err2 != nil {
-				_write_err85 = thrift.WrapTException(err2)
+			if err2 := _exc91.Write(ctx, oprot); _write_err90 == nil && err2 != nil {
+				_write_err90 = thrift.WrapTException(err2)
 			}
-			if err2 := oprot.WriteMessageEnd(ctx); _write_err85 == nil && err2 != nil {
-				_write_err85 = thrift.WrapTException(err2)
+			if err2 := oprot.WriteMessageEnd(ctx); _write_err90 == nil && err2 != nil {
+				_write_err90 = thrift.WrapTException(err2)
 			}
-			if err2 := oprot.Flush(ctx); _write_err85 == nil && err2 != nil {
-				_write_err85 = thrift.WrapTException(err2)
+			if err2 := oprot.Flush(ctx); _write_err90 == nil && err2 != nil {
+				_write_err90 = thrift.WrapTException(err2)
 			}
-			if _write_err85 != nil {
-				return false, thrift.WrapTException(_write_err85)
+			if _write_err90 != nil {
+				return false, thrift.WrapTException(_write_err90)
 			}
 			return true, err
 		}
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "registerTaskExecutor", thrift.REPLY, seqId); err2 != nil {
-		_write_err85 = thrift.WrapTException(err2)
+		_write_err90 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err85 == nil && err2 != nil {
-		_write_err85 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err90 == nil && err2 != nil {
+		_write_err90 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err85 == nil && err2 != nil {
-		_write_err85 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err90 == nil && err2 != nil {
+		_write_err90 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err85 == nil && err2 != nil {
-		_write_err85 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err90 == nil && err2 != nil {
+		_write_err90 = thrift.WrapTException(err2)
 	}
-	if _write_err85 != nil {
-		return false, thrift.WrapTException(_write_err85)
+	if _write_err90 != nil {
+		return false, thrift.WrapTException(_write_err90)
 	}
 	return true, err
 }
@@ -7271,7 +7532,7 @@ type jobMasterGatewayProcessorUpdateTaskExecutionState struct {
 }
 
 func (p *jobMasterGatewayProcessorUpdateTaskExecutionState) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err87 error
+	var _write_err92 error
 	args := JobMasterGatewayUpdateTaskExecutionStateArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -7317,39 +7578,39 @@ func (p *jobMasterGatewayProcessorUpdateTaskExecutionState) Process(ctx context.
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc88 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing updateTaskExecutionState: "+err2.Error())
+		_exc93 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing updateTaskExecutionState: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "updateTaskExecutionState", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err87 = thrift.WrapTException(err2)
+			_write_err92 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc88.Write(ctx, oprot); _write_err87 == nil && err2 != nil {
-			_write_err87 = thrift.WrapTException(err2)
+		if err2 := _exc93.Write(ctx, oprot); _write_err92 == nil && err2 != nil {
+			_write_err92 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err87 == nil && err2 != nil {
-			_write_err87 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err92 == nil && err2 != nil {
+			_write_err92 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err87 == nil && err2 != nil {
-			_write_err87 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err92 == nil && err2 != nil {
+			_write_err92 = thrift.WrapTException(err2)
 		}
-		if _write_err87 != nil {
-			return false, thrift.WrapTException(_write_err87)
+		if _write_err92 != nil {
+			return false, thrift.WrapTException(_write_err92)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "updateTaskExecutionState", thrift.REPLY, seqId); err2 != nil {
-		_write_err87 = thrift.WrapTException(err2)
+		_write_err92 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err87 == nil && err2 != nil {
-		_write_err87 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err92 == nil && err2 != nil {
+		_write_err92 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err87 == nil && err2 != nil {
-		_write_err87 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err92 == nil && err2 != nil {
+		_write_err92 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err87 == nil && err2 != nil {
-		_write_err87 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err92 == nil && err2 != nil {
+		_write_err92 = thrift.WrapTException(err2)
 	}
-	if _write_err87 != nil {
-		return false, thrift.WrapTException(_write_err87)
+	if _write_err92 != nil {
+		return false, thrift.WrapTException(_write_err92)
 	}
 	return true, err
 }
@@ -7359,7 +7620,7 @@ type jobMasterGatewayProcessorAcknowledgeCheckpoint struct {
 }
 
 func (p *jobMasterGatewayProcessorAcknowledgeCheckpoint) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err89 error
+	var _write_err94 error
 	args := JobMasterGatewayAcknowledgeCheckpointArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -7405,39 +7666,39 @@ func (p *jobMasterGatewayProcessorAcknowledgeCheckpoint) Process(ctx context.Con
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc90 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing acknowledgeCheckpoint: "+err2.Error())
+		_exc95 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing acknowledgeCheckpoint: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "acknowledgeCheckpoint", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err89 = thrift.WrapTException(err2)
+			_write_err94 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc90.Write(ctx, oprot); _write_err89 == nil && err2 != nil {
-			_write_err89 = thrift.WrapTException(err2)
+		if err2 := _exc95.Write(ctx, oprot); _write_err94 == nil && err2 != nil {
+			_write_err94 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err89 == nil && err2 != nil {
-			_write_err89 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err94 == nil && err2 != nil {
+			_write_err94 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err89 == nil && err2 != nil {
-			_write_err89 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err94 == nil && err2 != nil {
+			_write_err94 = thrift.WrapTException(err2)
 		}
-		if _write_err89 != nil {
-			return false, thrift.WrapTException(_write_err89)
+		if _write_err94 != nil {
+			return false, thrift.WrapTException(_write_err94)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "acknowledgeCheckpoint", thrift.REPLY, seqId); err2 != nil {
-		_write_err89 = thrift.WrapTException(err2)
+		_write_err94 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err89 == nil && err2 != nil {
-		_write_err89 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err94 == nil && err2 != nil {
+		_write_err94 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err89 == nil && err2 != nil {
-		_write_err89 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err94 == nil && err2 != nil {
+		_write_err94 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err89 == nil && err2 != nil {
-		_write_err89 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err94 == nil && err2 != nil {
+		_write_err94 = thrift.WrapTException(err2)
 	}
-	if _write_err89 != nil {
-		return false, thrift.WrapTException(_write_err89)
+	if _write_err94 != nil {
+		return false, thrift.WrapTException(_write_err94)
 	}
 	return true, err
 }
@@ -7447,7 +7708,7 @@ type jobMasterGatewayProcessorDeclineCheckpoint struct {
 }
 
 func (p *jobMasterGatewayProcessorDeclineCheckpoint) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err91 error
+	var _write_err96 error
 	args := JobMasterGatewayDeclineCheckpointArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -7493,39 +7754,39 @@ func (p *jobMasterGatewayProcessorDeclineCheckpoint) Process(ctx context.Context
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc92 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing declineCheckpoint: "+err2.Error())
+		_exc97 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing declineCheckpoint: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "declineCheckpoint", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err91 = thrift.WrapTException(err2)
+			_write_err96 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc92.Write(ctx, oprot); _write_err91 == nil && err2 != nil {
-			_write_err91 = thrift.WrapTException(err2)
+		if err2 := _exc97.Write(ctx, oprot); _write_err96 == nil && err2 != nil {
+			_write_err96 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err91 == nil && err2 != nil {
-			_write_err91 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err96 == nil && err2 != nil {
+			_write_err96 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err91 == nil && err2 != nil {
-			_write_err91 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err96 == nil && err2 != nil {
+			_write_err96 = thrift.WrapTException(err2)
 		}
-		if _write_err91 != nil {
-			return false, thrift.WrapTException(_write_err91)
+		if _write_err96 != nil {
+			return false, thrift.WrapTException(_write_err96)
 		}
 		return true, err
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "declineCheckpoint", thrift.REPLY, seqId); err2 != nil {
-		_write_err91 = thrift.WrapTException(err2)
+		_write_err96 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err91 == nil && err2 != nil {
-		_write_err91 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err96 == nil && err2 != nil {
+		_write_err96 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err91 == nil && err2 != nil {
-		_write_err91 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err96 == nil && err2 != nil {
+		_write_err96 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err91 == nil && err2 != nil {
-		_write_err91 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err96 == nil && err2 != nil {
+		_write_err96 = thrift.WrapTException(err2)
 	}
-	if _write_err91 != nil {
-		return false, thrift.WrapTException(_write_err91)
+	if _write_err96 != nil {
+		return false, thrift.WrapTException(_write_err96)
 	}
 	return true, err
 }
