@@ -24,6 +24,13 @@ var ErrNoJava = errors.New("neither java nor mvn is on PATH: the Hadoop tests ne
 // ReadyPrefix starts the launcher's one line on standard output.
 const ReadyPrefix = "SPATE-HADOOP-READY "
 
+// The launcher's replies to a control command start with one of these,
+// followed by the command (and, for an error, ": " and what went wrong).
+const (
+	replyOK  = "SPATE-HADOOP-OK "
+	replyErr = "SPATE-HADOOP-ERR "
+)
+
 // Options choose the cluster to start.
 type Options struct {
 	// Secure starts a KDC and runs HDFS and YARN with Kerberos.
@@ -76,13 +83,16 @@ type Cluster struct {
 	// LogPath is the launcher's standard error.
 	LogPath string
 
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	log     *os.File
-	tempDir bool
-	exited  chan struct{} // closed when the process has exited
-	waitErr error
-	stop    sync.Once
+	cmd       *exec.Cmd
+	classPath string
+	control   sync.Mutex  // one control command at a time
+	replies   chan string // the launcher's reply lines
+	stdin     io.WriteCloser
+	log       *os.File
+	tempDir   bool
+	exited    chan struct{} // closed when the process has exited
+	waitErr   error
+	stop      sync.Once
 }
 
 // Env returns the environment for a child that should use this cluster:
@@ -114,7 +124,7 @@ func Start(opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Secure: opts.Secure, exited: make(chan struct{})}
+	c := &Cluster{Secure: opts.Secure, exited: make(chan struct{}), classPath: classPath, replies: make(chan string, 1)}
 	dir := opts.Dir
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "spate-hadoop-"); err != nil {
@@ -171,9 +181,16 @@ func Start(opts Options) (*Cluster, error) {
 		sc := bufio.NewScanner(stdout)
 		sent := false
 		for sc.Scan() {
-			if line := sc.Text(); !sent && strings.HasPrefix(line, ReadyPrefix) {
+			line := sc.Text()
+			switch {
+			case !sent && strings.HasPrefix(line, ReadyPrefix):
 				ready <- line
 				sent = true
+			case strings.HasPrefix(line, replyOK), strings.HasPrefix(line, replyErr):
+				select {
+				case c.replies <- line:
+				default: // nobody asked: dropped rather than block the launcher
+				}
 			}
 		}
 		// Drain until EOF so the launcher never blocks on stdout.
@@ -265,6 +282,63 @@ func (c *Cluster) Stop() error {
 		}
 	})
 	return err
+}
+
+// Control sends the launcher one control command (see integration/hadoop's
+// README) and waits, bounded, for its reply.
+func (c *Cluster) Control(command string) error {
+	c.control.Lock()
+	defer c.control.Unlock()
+	if _, err := io.WriteString(c.stdin, command+"\n"); err != nil {
+		return fmt.Errorf("send %q to the Hadoop launcher: %w", command, err)
+	}
+	select {
+	case line := <-c.replies:
+		if rest, ok := strings.CutPrefix(line, replyOK); ok && rest == command {
+			return nil
+		}
+		return fmt.Errorf("hadoop launcher: %s", strings.TrimPrefix(line, replyErr))
+	case <-c.exited:
+		return fmt.Errorf("the Hadoop launcher exited while running %q; see %s", command, c.LogPath)
+	case <-time.After(2 * time.Minute):
+		return fmt.Errorf("the Hadoop launcher did not answer %q within 2 minutes; see %s", command, c.LogPath)
+	}
+}
+
+// StopDataNode stops DataNode i (0 to DataNodes-1) and has the NameNode
+// count it dead at once, so that new blocks go to the others.
+func (c *Cluster) StopDataNode(i int) error { return c.Control(fmt.Sprintf("stop-datanode %d", i)) }
+
+// RestartDataNode starts a stopped DataNode again, on its old storage and
+// port, and waits until the cluster is active.
+func (c *Cluster) RestartDataNode(i int) error {
+	return c.Control(fmt.Sprintf("restart-datanode %d", i))
+}
+
+// HadoopFS runs Hadoop's own shell (org.apache.hadoop.fs.FsShell, what
+// "hadoop fs" runs) in a JVM of its own with the launcher's class path and
+// this cluster's configuration and credentials (the ticket cache), and
+// returns its standard output. An exit status other than 0 is an error that
+// holds its standard error.
+func (c *Cluster) HadoopFS(args ...string) ([]byte, error) {
+	java := lookPath("java")
+	if java == "" {
+		return nil, errors.New("java is not on PATH")
+	}
+	jargs := append([]string{}, DefaultJavaOptions...)
+	if c.Secure {
+		jargs = append(jargs, "-Djava.security.krb5.conf="+c.Krb5Conf)
+	}
+	// The configuration directory first: Hadoop reads *-site.xml from the class path.
+	jargs = append(jargs, "-cp", c.ConfDir+string(os.PathListSeparator)+c.classPath, "org.apache.hadoop.fs.FsShell")
+	cmd := exec.Command(java, append(jargs, args...)...)
+	cmd.Env = append(os.Environ(), c.Env()...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("hadoop fs %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.Bytes(), nil
 }
 
 // PID returns the launcher's process id.

@@ -36,10 +36,11 @@ func TestParseReady(t *testing.T) {
 	}
 }
 
-// TestStartStop starts an insecure cluster, checks what it wrote and that
-// Stop ends the process and removes the directory.
+// TestStartStop starts an insecure cluster with two DataNodes, checks what
+// it wrote, stops and restarts a DataNode, lists through Hadoop's own shell,
+// and checks that Stop ends the process and removes the directory.
 func TestStartStop(t *testing.T) {
-	c, err := Start(Options{})
+	c, err := Start(Options{DataNodes: 2})
 	if errors.Is(err, ErrNoJava) {
 		t.Skipf("skipping: %v", err)
 	}
@@ -58,6 +59,25 @@ func TestStartStop(t *testing.T) {
 	}
 	if c.Secure || c.User != "spate" || !strings.HasPrefix(c.DefaultFS, "hdfs://localhost:") || c.RMAddress == "" {
 		t.Errorf("cluster = %+v", c)
+	}
+	for _, tc := range []struct{ command, err string }{
+		{"stop-datanode 1", ""},
+		{"stop-datanode 1", "hadoop launcher: stop-datanode 1: DataNode 1 is stopped already"},
+		{"restart-datanode 0", "hadoop launcher: restart-datanode 0: DataNode 0 is not stopped"},
+		{"stop-datanode 2", "hadoop launcher: stop-datanode 2: java.lang.IllegalArgumentException: there are 2 DataNodes, numbered from 0"},
+		{"restart-datanode 1", ""},
+		{"stop-datanode 1", ""}, // found again after its restart, whatever its place in MiniDFSCluster's list
+		{"restart-datanode 1", ""},
+		{"fly", "hadoop launcher: fly: unknown command (want stop-datanode I or restart-datanode I)"},
+	} {
+		err := c.Control(tc.command)
+		if got := fmt.Sprint(err); tc.err == "" && err != nil || tc.err != "" && got != tc.err {
+			t.Errorf("Control(%q) = %v, want %q", tc.command, err, tc.err)
+		}
+	}
+	out, err := c.HadoopFS("-ls", "/user")
+	if err != nil || !strings.Contains(string(out), "/user/spate") {
+		t.Errorf("hadoop fs -ls /user: %q, %v", out, err)
 	}
 	pid := c.PID()
 	if err := c.Stop(); err != nil {

@@ -50,6 +50,8 @@ import org.apache.hadoop.yarn.server.MiniYARNCluster;
 public final class Launcher {
     /** The prefix of the one line a caller waits for. */
     static final String READY = "SPATE-HADOOP-READY";
+    /** The prefixes of a control command's one-line reply on stdout. */
+    static final String OK = "SPATE-HADOOP-OK", ERR = "SPATE-HADOOP-ERR";
 
     /** How long YARN, then HDFS, may take to stop before we exit anyway. */
     static final long YARN_STOP_MILLIS = 4_000, HDFS_STOP_MILLIS = 8_000;
@@ -58,6 +60,11 @@ public final class Launcher {
     private volatile MiniKdc kdc;
     private volatile MiniDFSCluster dfs;
     private volatile MiniYARNCluster yarn;
+    private volatile PrintStream stdout;
+    private volatile boolean ready;
+    private final Map<Integer, MiniDFSCluster.DataNodeProperties> stoppedDataNodes = new java.util.HashMap<>();
+    /** The DataNodes' transfer addresses at start: their identity for control commands. */
+    private final java.util.List<String> dataNodeAddrs = new java.util.ArrayList<>();
     private boolean stopped;
 
     private Launcher(Options opts) {
@@ -78,6 +85,7 @@ public final class Launcher {
             return;
         }
         Launcher l = new Launcher(opts);
+        l.stdout = stdout;
         // Stop on a signal from a normal thread rather than from a JVM
         // shutdown hook: Hadoop's daemons remove shutdown hooks while they
         // stop, which fails once the JVM is shutting down.
@@ -90,8 +98,11 @@ public final class Launcher {
         }
         try {
             String line = l.start();
-            stdout.println(line);
-            stdout.flush();
+            l.ready = true; // before the line: a caller may send a command as soon as it reads it
+            synchronized (stdout) {
+                stdout.println(line);
+                stdout.flush();
+            }
         } catch (Throwable t) {
             // A failed start leaves non-daemon threads behind and the JVM would
             // hang: stop what started and exit.
@@ -101,14 +112,21 @@ public final class Launcher {
         }
     }
 
-    /** Exits when standard input reaches EOF: the parent has gone. */
+    /**
+     * Runs the control commands read from standard input, one a line, once
+     * the cluster is ready, and exits when standard input reaches EOF: the
+     * parent has gone. Each command gets one reply line on stdout, OK or ERR
+     * followed by the command.
+     */
     private void watchStdin() {
         Thread t = new Thread(() -> {
             try {
-                InputStream in = System.in;
-                byte[] buf = new byte[256];
-                while (in.read(buf) >= 0) {
-                    // Whatever the parent writes is ignored; only EOF matters.
+                var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+                for (String line; (line = in.readLine()) != null; ) {
+                    line = line.trim();
+                    if (!line.isEmpty()) {
+                        reply(line, control(line));
+                    }
                 }
             } catch (IOException e) {
                 // A broken pipe is an EOF too.
@@ -139,6 +157,87 @@ public final class Launcher {
         halt.setDaemon(true);
         halt.start();
         System.exit(code);
+    }
+
+    private void reply(String command, String error) {
+        synchronized (stdout) {
+            stdout.println(error == null ? OK + " " + command : ERR + " " + command + ": " + error.replace('\n', ' '));
+            stdout.flush();
+        }
+    }
+
+    /**
+     * Runs one control command and returns null, or what went wrong:
+     * {@code stop-datanode I} stops DataNode I and has the NameNode count it
+     * dead at once (else it would keep placing blocks on it for ten minutes);
+     * {@code restart-datanode I} starts it again on its old storage and waits
+     * until the cluster is active.
+     */
+    private synchronized String control(String line) {
+        if (!ready) {
+            return "the cluster is not ready";
+        }
+        String[] f = line.split("\\s+");
+        try {
+            switch (f[0]) {
+                case "stop-datanode" -> {
+                    int i = dataNodeIndex(f);
+                    if (stoppedDataNodes.containsKey(i)) {
+                        return "DataNode " + i + " is stopped already";
+                    }
+                    int j = currentDataNodeIndex(i);
+                    var id = dfs.getDataNodes().get(j).getDatanodeId();
+                    MiniDFSCluster.DataNodeProperties props = dfs.stopDataNode(j);
+                    dfs.setDataNodeDead(id);
+                    stoppedDataNodes.put(i, props);
+                    System.err.println("spate-hadoop: stopped DataNode " + i + " (" + id + ")");
+                }
+                case "restart-datanode" -> {
+                    int i = dataNodeIndex(f);
+                    MiniDFSCluster.DataNodeProperties props = stoppedDataNodes.remove(i);
+                    if (props == null) {
+                        return "DataNode " + i + " is not stopped";
+                    }
+                    dfs.restartDataNode(props, true);
+                    dfs.waitActive();
+                    dfs.triggerHeartbeats();
+                    System.err.println("spate-hadoop: restarted DataNode " + i);
+                }
+                default -> {
+                    return "unknown command (want stop-datanode I or restart-datanode I)";
+                }
+            }
+            return null;
+        } catch (Exception e) {
+            e.printStackTrace();
+            return e.toString();
+        }
+    }
+
+    /**
+     * Where DataNode i (as numbered at start) is in MiniDFSCluster's list,
+     * which stopDataNode shortens and restartDataNode appends to.
+     */
+    private int currentDataNodeIndex(int i) {
+        var dns = dfs.getDataNodes();
+        for (int j = 0; j < dns.size(); j++) {
+            if (dns.get(j).getDatanodeId().getXferAddr().equals(dataNodeAddrs.get(i))) {
+                return j;
+            }
+        }
+        throw new IllegalStateException("DataNode " + i + " (" + dataNodeAddrs.get(i) + ") is not running");
+    }
+
+    /** The index argument of a DataNode command; stopped ones keep theirs. */
+    private int dataNodeIndex(String[] f) {
+        if (f.length != 2 || !f[1].matches("\\d+")) {
+            throw new IllegalArgumentException(f[0] + " needs one DataNode index");
+        }
+        int i = Integer.parseInt(f[1]);
+        if (i >= opts.dataNodes) {
+            throw new IllegalArgumentException("there are " + opts.dataNodes + " DataNodes, numbered from 0");
+        }
+        return i;
     }
 
     private String start() throws Exception {
@@ -256,6 +355,9 @@ public final class Launcher {
                 .numDataNodes(opts.dataNodes)
                 .build();
         dfs.waitActive();
+        for (var dn : dfs.getDataNodes()) {
+            dataNodeAddrs.add(dn.getDatanodeId().getXferAddr());
+        }
         progress("hdfs", t0);
         int nnPort = dfs.getNameNodePort();
         String defaultFS = "hdfs://localhost:" + nnPort;
