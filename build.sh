@@ -2,7 +2,7 @@
 # build.sh          builds bin/spate and every example into bin/, static (CGO_ENABLED=0)
 # build.sh test     lint (gofmt, go vet, staticcheck) and the whole test suite
 # build.sh bench    the Go benchmarks (not part of the test suite)
-# build.sh gen      regenerates the committed generated code (Thrift)
+# build.sh gen      regenerates the committed generated code (Thrift, protocol buffers)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -69,6 +69,25 @@ gen)
 	rm -rf worker/transport/gen/wire
 	mkdir -p worker/transport/gen
 	mv "$tmp/worker/transport/gen/wire" worker/transport/gen/wire
+
+	# Protocol buffers of yarn/proto: Debian's protobuf-compiler (protoc 3.21.12)
+	# and protoc-gen-go v1.31.0, the google.golang.org/protobuf of go.mod, so the
+	# generated code never needs a newer runtime than the one linked.
+	PROTOC_VERSION=3.21.12
+	PROTOC_GEN_GO_VERSION=v1.31.0
+	if ! command -v protoc >/dev/null 2>&1; then
+		sudo=""
+		[ "$(id -u)" -eq 0 ] || sudo=sudo
+		$sudo apt-get update
+		$sudo apt-get install -y protobuf-compiler
+	fi
+	have=$(protoc --version | awk '{print $2}')
+	if [ "$have" != "$PROTOC_VERSION" ]; then
+		echo "gen: protoc $have found, want $PROTOC_VERSION (Debian's protobuf-compiler)" >&2
+		exit 1
+	fi
+	GOBIN="$tmp/bin" go install "google.golang.org/protobuf/cmd/protoc-gen-go@${PROTOC_GEN_GO_VERSION}"
+	(cd yarn/proto && PATH="$tmp/bin:$PATH" protoc -I. --go_out=. --go_opt=paths=source_relative ./*.proto)
 	;;
 *)
 	echo "usage: ./build.sh [build|test|bench [REGEXP]|gen]" >&2
