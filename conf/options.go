@@ -55,6 +55,18 @@ var (
 		"Time without a heartbeat after which the JobManager considers a TaskManager lost and fails over the jobs that ran on it.")
 	SlotRequestTimeout = Duration("slot.request.timeout", 5*time.Minute,
 		"Longest time a job waits for TaskManagers to offer the slots it needs.")
+	RestAddress = String("rest.address", "127.0.0.1",
+		"Host of the JobManager's REST endpoint, which spate submit, list, cancel, savepoint and stop talk to.")
+	RestPort = Int("rest.port", 8081,
+		"Port of the JobManager's REST endpoint (0 picks a free one, which the JobManager prints).").Min(0).Max(65535)
+	RestBindAddress = String("rest.bind-address", "127.0.0.1",
+		"Address the REST endpoint listens on; anyone who reaches it can submit and cancel jobs, so bind another interface only behind authentication.")
+	RestMaxContentLength = Int("rest.server.max-content-length", 512<<20,
+		"Largest request body, in bytes, the REST endpoint accepts: the size limit of an uploaded job binary.").Min(1)
+	WebUploadDir = String("web.upload.dir", "",
+		"Directory the JobManager keeps submitted job binaries in (default: a directory of its own under the system temp dir).")
+	TaskManagerWorkDir = String("taskmanager.work.dir", "",
+		"Directory a session TaskManager keeps the job binaries it runs in (default: a directory of its own under the system temp dir).")
 
 	// Sources.
 
