@@ -132,3 +132,15 @@ func fileURIPath(uri, rest string) (string, error) {
 	}
 	return filepath.Clean(p), nil
 }
+
+// URI returns p on fsys as what Resolve maps back to fsys and p:
+// "hdfs://authority/p" on HDFS, p itself on the local filesystem (and on any
+// FileSystem without a URI() string method). A path handed to another
+// process, or to the user, must be one: a bare HDFS path would resolve to
+// the local disk.
+func URI(fsys FileSystem, p string) string {
+	if u, ok := fsys.(interface{ URI() string }); ok {
+		return u.URI() + p
+	}
+	return p
+}

@@ -68,3 +68,12 @@ func TestResolveErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestURI(t *testing.T) {
+	if got := URI(Local{}, "/a/b"); got != "/a/b" {
+		t.Errorf("URI(Local, /a/b) = %q", got)
+	}
+	if got := URI(&HDFS{uri: "hdfs://nn:8020"}, "/a/b"); got != "hdfs://nn:8020/a/b" {
+		t.Errorf("URI(HDFS, /a/b) = %q", got)
+	}
+}

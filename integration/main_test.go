@@ -18,6 +18,8 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
+	prestartHadoop() // hdfs_test.go: the shared Hadoop starts while the binaries build
+	defer stopHadoop()
 	dir, err := os.MkdirTemp("", "spate-integration-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

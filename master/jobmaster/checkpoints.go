@@ -490,6 +490,7 @@ func (j *Job) TriggerSavepoint(ctx context.Context, dir string, stop, drain bool
 		fsys = cp.opts.FS
 	}
 	target := checkpoint.NewSavepointDir(dir, j.ID)
+	location := hdfs.URI(fsys, target) // for other processes and the user: an HDFS path alone would mean the local disk
 	r := &savepointRequest{drain: drain, done: make(chan error, 1), ended: make(chan struct{})}
 	kind := checkpoint.Savepoint
 	if stop {
@@ -509,7 +510,7 @@ func (j *Job) TriggerSavepoint(ctx context.Context, dir string, stop, drain bool
 		cp.storage.SetDirectory(id, fsys, target)
 		cp.savepoints[id] = r
 		errc <- nil
-		if err := cp.job.announceDirectory(id, target); err != nil {
+		if err := cp.job.announceDirectory(id, location); err != nil {
 			// Abort it before any barrier: the request is answered with err.
 			cp.exec(cp.coord.Decline(time.Now(), id, checkpoint.TaskID{Vertex: "jobmaster"}, err.Error()))
 			return
@@ -532,7 +533,7 @@ func (j *Job) TriggerSavepoint(ctx context.Context, dir string, stop, drain bool
 		if err != nil {
 			return "", err
 		}
-		return target, nil
+		return location, nil
 	case <-ctx.Done():
 		return "", ctx.Err()
 	case <-cp.exited:

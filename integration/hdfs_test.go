@@ -1,0 +1,437 @@
+package integration
+
+// End-to-end tests against the real secure Hadoop of integration/hadoop (a
+// KDC, HDFS with two DataNodes, YARN), started once for this test binary and
+// shared (hadooptest.Shared): the example binaries checkpoint to and write
+// their output on hdfs://, Spate's files are read back through Hadoop's own
+// client, a DataNode is stopped under a running job, and every wrong
+// credential ends in one line that says what to change. They skip only when
+// neither java nor mvn is on PATH.
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/spate-io/spate/conf"
+	"github.com/spate-io/spate/hdfs"
+	"github.com/spate-io/spate/integration/hadooptest"
+	"github.com/spate-io/spate/sdk"
+)
+
+// secureHadoop is the cluster of every TestHDFS* test. Two DataNodes (so
+// dfs.replication=2): one can be stopped while the other keeps HDFS writable.
+var secureHadoop = &hadooptest.Shared{Options: hadooptest.Options{Secure: true, DataNodes: 2}}
+
+// prestartHadoop starts the cluster while the binaries build, when the run
+// may include a TestHDFS* test.
+func prestartHadoop() {
+	flag.Parse()
+	run := ""
+	if f := flag.Lookup("test.run"); f != nil {
+		run = f.Value.String()
+	}
+	if !testing.Short() && (run == "" || strings.Contains(run, "HDFS")) {
+		secureHadoop.Prestart()
+	}
+}
+
+// stopHadoop stops the cluster if a test started it, and with
+// SPATE_HADOOP_TIMES set says how long it took to start.
+func stopHadoop() {
+	if c, ok := secureHadoop.Started(); ok && os.Getenv("SPATE_HADOOP_TIMES") != "" {
+		fmt.Fprintf(os.Stderr, "hadoop secure: ready %v after exec (launcher: %v); maven %v\n",
+			c.StartupTime.Round(time.Millisecond), c.LauncherStartup, hadooptest.BuildTime.Round(time.Millisecond))
+	}
+	if err := secureHadoop.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+}
+
+// onHDFS is a test's view of the cluster: a client logged in from the
+// client keytab, and a fresh directory of the test's own under /user/spate.
+type onHDFS struct {
+	c    *hadooptest.Cluster
+	fs   *hdfs.HDFS
+	dir  string // the test's directory, an HDFS path
+	env  []string
+	conf *hdfs.HadoopConf
+}
+
+func newOnHDFS(t *testing.T) *onHDFS {
+	t.Helper()
+	c := secureHadoop.Get(t)
+	hc, err := hdfs.LoadHadoopConf(c.ConfDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, kv := range c.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	h := hdfs.NewHadoop(hdfs.HadoopOptions{Conf: hc, Getenv: func(k string) string { return env[k] },
+		Login: hdfs.KerberosLogin{Principal: c.ClientPrincipal, Keytab: c.ClientKeytab}})
+	t.Cleanup(func() { h.Close() })
+	fsys, err := h.FileSystem("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := fmt.Sprintf("/user/spate/%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
+	if err := fsys.MkdirAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	return &onHDFS{c: c, fs: fsys, dir: dir, env: c.Env(), conf: hc}
+}
+
+// uri is the hdfs:// URI of a path under the test's directory.
+func (o *onHDFS) uri(rel string) string { return o.c.DefaultFS + path.Join(o.dir, rel) }
+
+// files lists every file under dir (relative names), walking it.
+func (o *onHDFS) files(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	var walk func(string)
+	walk = func(d string) {
+		entries, err := o.fs.ReadDir(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.IsDir {
+				walk(e.Path)
+			} else {
+				out = append(out, strings.TrimPrefix(e.Path, dir+"/"))
+			}
+		}
+	}
+	walk(dir)
+	return out
+}
+
+func (o *onHDFS) read(t *testing.T, p string) []byte {
+	t.Helper()
+	f, err := o.fs.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// put copies a local file to HDFS through a client whose blocks are 1 MiB,
+// so that the splits of a few megabytes cross block boundaries.
+func (o *onHDFS) put(t *testing.T, local, p string) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"core-site.xml", "hdfs-site.xml"} {
+		b, err := os.ReadFile(filepath.Join(o.c.ConfDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "hdfs-site.xml" {
+			b = bytes.Replace(b, []byte("</configuration>"), []byte("<property><name>dfs.blocksize</name><value>1m</value></property></configuration>"), 1)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hc, err := hdfs.LoadHadoopConf(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, kv := range o.env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	h := hdfs.NewHadoop(hdfs.HadoopOptions{Conf: hc, Getenv: func(k string) string { return env[k] },
+		Login: hdfs.KerberosLogin{Principal: o.c.ClientPrincipal, Keytab: o.c.ClientKeytab}})
+	defer h.Close()
+	fsys, err := h.FileSystem("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fsys.MkdirAll(path.Dir(p)); err != nil {
+		t.Fatal(err)
+	}
+	w, err := fsys.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// partFiles returns the paths of the part files in dir, and the names of
+// any hidden files other than commit markers.
+func (o *onHDFS) partFiles(t *testing.T, dir string) (parts, hidden []string) {
+	t.Helper()
+	entries, err := o.fs.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		switch {
+		case commitMarker.MatchString(e.Name):
+		case strings.HasPrefix(e.Name, "."):
+			hidden = append(hidden, e.Name)
+		case strings.HasPrefix(e.Name, "part-"):
+			parts = append(parts, e.Path)
+		default:
+			t.Fatalf("unexpected file %s in the output directory", e.Path)
+		}
+	}
+	return parts, hidden
+}
+
+// checkByteIdentical reads the files through Hadoop's own client (hadoop fs
+// -cat, one JVM for all of them) and compares with what Spate's client reads:
+// the bytes on HDFS are what Spate meant, not only what Spate reads back.
+func (o *onHDFS) checkByteIdentical(t *testing.T, paths []string) []byte {
+	t.Helper()
+	if len(paths) == 0 {
+		t.Fatal("no files to compare")
+	}
+	var want bytes.Buffer
+	uris := make([]string, len(paths))
+	for i, p := range paths {
+		want.Write(o.read(t, p))
+		uris[i] = o.c.DefaultFS + p
+	}
+	got, err := o.c.HadoopFS(append([]string{"-cat"}, uris...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("hadoop fs -cat of %d files read %d bytes, Spate's client %d: they differ", len(paths), len(got), want.Len())
+	}
+	return got
+}
+
+// checkExactLines checks that lines hold every key,seq of keys × perKey
+// exactly once.
+func checkExactLines(t *testing.T, lines []string, keys, perKey int) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, l := range lines {
+		seen[l]++
+	}
+	var lost, dup []string
+	for k := range keys {
+		for s := 1; s <= perKey; s++ {
+			l := fmt.Sprintf("%d,%d", k, s)
+			switch seen[l] {
+			case 0:
+				lost = append(lost, l)
+			case 1:
+			default:
+				dup = append(dup, l)
+			}
+			delete(seen, l)
+		}
+	}
+	if len(lost) > 0 || len(dup) > 0 || len(seen) > 0 {
+		t.Fatalf("%d lost (%.5v), %d duplicated (%.5v), %d unexpected lines", len(lost), lost, len(dup), dup, len(seen))
+	}
+}
+
+// checkExactOnHDFS checks an exactlyonce output directory on HDFS: every
+// key,seq exactly once, nothing uncommitted left; and the part files read
+// the same through Hadoop's client.
+func (o *onHDFS) checkExactOnHDFS(t *testing.T, out string, keys, perKey int) {
+	t.Helper()
+	parts, hidden := o.partFiles(t, out)
+	if len(hidden) > 0 {
+		t.Fatalf("uncommitted files left: %v", hidden)
+	}
+	all := o.checkByteIdentical(t, parts)
+	checkExactLines(t, strings.Split(strings.TrimSuffix(string(all), "\n"), "\n"), keys, perKey)
+}
+
+// checkFinishedOnHDFS is checkFinished for a checkpoint directory on HDFS.
+func (o *onHDFS) checkFinishedOnHDFS(t *testing.T, ckpt string) {
+	t.Helper()
+	left := o.files(t, ckpt)
+	if len(left) != 1 || !regexp.MustCompile(`^[0-9a-f]{32}/_finished$`).MatchString(left[0]) {
+		t.Fatalf("a finished job left %v under its checkpoint directory; want only <job-id>/_finished", left)
+	}
+	if leases, err := o.fs.ReadDir(path.Join(ckpt, "_leases")); err != nil || len(leases) != 0 {
+		t.Fatalf("leases left: %v, %v", leases, err)
+	}
+}
+
+// TestHDFSExactlyOnce runs examples/exactlyonce with its checkpoints and its
+// output on secure HDFS, with failures injected while processing and while
+// snapshotting: the output holds every key,seq exactly once, reads the same
+// through Hadoop's client, and the checkpoint directory is left as a
+// finished job leaves it.
+func TestHDFSExactlyOnce(t *testing.T) {
+	const keys, perKey, failures = 7, 3000, 3
+	for _, tc := range []struct {
+		failIn      string
+		parallelism int
+	}{
+		{"process", 2}, {"snapshot", 3},
+	} {
+		t.Run(fmt.Sprintf("%s/p=%d", tc.failIn, tc.parallelism), func(t *testing.T) {
+			o := newOnHDFS(t)
+			start := time.Now()
+			r := runBin(t, append(o.env, "SPATE_PROPERTIES=state.checkpoints.dir="+o.uri("ckpt")), "exactlyonce",
+				"--keys", fmt.Sprint(keys), "--per-key", fmt.Sprint(perKey), "--failures", fmt.Sprint(failures),
+				"--checkpoint-interval", "100", "--output", o.uri("out"), "--parallelism", fmt.Sprint(tc.parallelism), "--fail-in", tc.failIn)
+			t.Logf("exactlyonce on HDFS: %v", time.Since(start).Round(time.Millisecond))
+			if r.code != 0 {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+			}
+			want := fmt.Sprintf("exactlyonce: %d records, %d failures injected, %d recoveries\n", keys*perKey, failures, failures)
+			if r.stdout != want {
+				t.Fatalf("stdout %q, want %q", r.stdout, want)
+			}
+			if n := strings.Count(r.stderr, "job failed; restarting"); n != failures {
+				t.Fatalf("%d recoveries logged, want %d:\n%s", n, failures, r.stderr)
+			}
+			o.checkExactOnHDFS(t, path.Join(o.dir, "out"), keys, perKey)
+			o.checkFinishedOnHDFS(t, path.Join(o.dir, "ckpt"))
+		})
+	}
+}
+
+// TestHDFSWordCount: WordCount reads two files of several 1 MiB blocks from
+// HDFS (hdfs:///, resolved against fs.defaultFS) and writes its part files
+// there, at parallelism 1 and 3; the counts equal the reference counts of the
+// local copies, and the part files read the same through Hadoop's client.
+func TestHDFSWordCount(t *testing.T) {
+	o := newOnHDFS(t)
+	local := t.TempDir()
+	a, b := filepath.Join(local, "a.txt"), filepath.Join(local, "b.txt")
+	writeLargeText(t, a, 3<<20+12345, 11)
+	writeLargeText(t, b, 2<<20, 12)
+	want := referenceCounts(t, a, b)
+	o.put(t, a, path.Join(o.dir, "in", "a.txt"))
+	o.put(t, b, path.Join(o.dir, "in", "b.txt"))
+	for _, p := range []string{"1", "3"} {
+		t.Run("p="+p, func(t *testing.T) {
+			out := path.Join(o.dir, "out-"+p)
+			r := runBin(t, o.env, "wordcount", "--input", "hdfs://"+path.Join(o.dir, "in"), "--output", "hdfs://"+out, "--parallelism", p)
+			if r.code != 0 || r.stdout != "" {
+				t.Fatalf("exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+			}
+			parts, hidden := o.partFiles(t, out)
+			if len(hidden) > 0 {
+				t.Fatalf("uncommitted files left: %v", hidden)
+			}
+			got := o.checkByteIdentical(t, parts)
+			if d := diffLines(sortedOutput(string(got)), want); d != "" {
+				t.Fatal(d)
+			}
+		})
+	}
+}
+
+// TestHDFSSavepointRescale stops a keyed count at parallelism 2 with a
+// savepoint into state.savepoints.dir on HDFS, then finishes it from the
+// savepoint at parallelism 3 into the same output directory on HDFS: every
+// key,count update is written exactly once. The savepoint's _metadata reads
+// the same through Hadoop's client. The job runs in this process (a
+// savepoint is triggered through the JobClient; no command triggers one yet).
+func TestHDFSSavepointRescale(t *testing.T) {
+	o := newOnHDFS(t)
+	for _, kv := range o.env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v) // for this process's hdfs:// clients
+	}
+	const keys, total = 20, 20000
+	out := o.uri("out")
+	newEnv := func(p int, settings ...string) *sdk.Env {
+		cfg := conf.New()
+		for _, kv := range append([]string{
+			"execution.checkpointing.interval=100 ms",
+			"state.checkpoints.dir=" + o.uri("ckpt"),
+			"state.savepoints.dir=" + o.uri("savepoints"),
+		}, settings...) {
+			k, v, _ := strings.Cut(kv, "=")
+			if err := cfg.Set(k, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		env := sdk.NewEnv(sdk.WithConfig(cfg), sdk.WithLogger(zerolog.New(io.Discard)))
+		env.SetParallelism(p)
+		return env
+	}
+	build := func(env *sdk.Env, rate float64) {
+		src := sdk.GenerateWithRate(env, total, rate, func(i int64) int64 { return i }).UID("numbers").SetParallelism(1)
+		counts := sdk.Sum(sdk.KeyBy(src, func(i int64) int64 { return i % keys }), func(int64) int64 { return 1 }).UID("counts")
+		lines := sdk.Map(counts, func(kv sdk.KeyValue[int64, int64]) string {
+			return strconv.FormatInt(kv.Key, 10) + "," + strconv.FormatInt(kv.Value, 10)
+		}).UID("format")
+		sdk.WriteText(lines, out).UID("sink")
+	}
+
+	env := newEnv(2)
+	build(env, 5000)
+	client, err := env.ExecuteAsync(context.Background(), "counts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); client.CheckpointStats().Completed < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no two checkpoints in 30 s: %+v", client.CheckpointStats())
+		}
+	}
+	sp, err := client.StopWithSavepoint(context.Background(), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Wait(); err != nil {
+		t.Fatalf("stop with savepoint: %v", err)
+	}
+	if !strings.HasPrefix(sp, o.uri("savepoints")+"/savepoint-") {
+		t.Fatalf("savepoint at %q, want under %s", sp, o.uri("savepoints"))
+	}
+	spPath := strings.TrimPrefix(sp, o.c.DefaultFS)
+	meta := o.checkByteIdentical(t, []string{path.Join(spPath, "_metadata")})
+	if !bytes.HasPrefix(meta, []byte("SPATE-CHECKPOINT-METADATA 1 ")) || !bytes.Contains(meta, []byte(`"kind": "stop-with-savepoint"`)) {
+		t.Fatalf("the savepoint's _metadata, read by Hadoop's client:\n%.300s", meta)
+	}
+	before, _ := o.partFiles(t, path.Join(o.dir, "out"))
+	if len(before) == 0 {
+		t.Fatal("the first run committed no output before its savepoint")
+	}
+
+	env = newEnv(3, "execution.savepoint.path="+sp)
+	build(env, 0)
+	if _, err := env.Execute(context.Background(), "counts"); err != nil {
+		t.Fatalf("restore at parallelism 3: %v", err)
+	}
+	o.checkExactOnHDFS(t, path.Join(o.dir, "out"), keys, total/keys)
+	after, _ := o.partFiles(t, path.Join(o.dir, "out"))
+	if !slices.ContainsFunc(after, func(p string) bool { return strings.HasPrefix(path.Base(p), "part-2-") }) {
+		t.Fatalf("no part file of subtask 2 after the restore at parallelism 3: %v", after)
+	}
+}
