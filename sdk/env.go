@@ -18,6 +18,7 @@ import (
 	"github.com/spate-io/spate/sdk/graph"
 	"github.com/spate-io/spate/state"
 	"github.com/spate-io/spate/worker"
+	"github.com/spate-io/spate/worker/taskmanager"
 )
 
 // RuntimeMode is execution.runtime-mode.
@@ -32,6 +33,11 @@ const (
 
 // EnvRole is the environment variable that tells a job binary which role it plays.
 const EnvRole = "SPATE_ROLE"
+
+// EnvInfoConfig=1 makes the info role add the job's effective
+// configuration (spate.yaml, SPATE_PROPERTIES and what main() set) to the
+// plan it prints: what `spate submit` sends the JobManager with the plan.
+const EnvInfoConfig = "SPATE_INFO_CONFIG"
 
 // Roles a job binary can play.
 const (
@@ -196,12 +202,22 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (JobClient, error) 
 	}
 	switch role := os.Getenv(EnvRole); role {
 	case RoleInfo:
-		_, _ = os.Stdout.Write(e.graph.Plan().JSON())
+		p := e.graph.Plan()
+		if os.Getenv(EnvInfoConfig) == "1" {
+			p.Config = map[string]string{}
+			for _, k := range e.cfg.Keys() {
+				p.Config[k], _ = e.cfg.Get(k)
+			}
+		}
+		_, _ = os.Stdout.Write(p.JSON())
 		os.Exit(0)
 	case "", RoleClient, RoleJobManager:
 	case RoleTaskManager:
 		e.used = true
 		e.runTaskManager(ctx) // never returns
+	case taskmanager.RoleTaskExecutor:
+		e.used = true
+		e.runJobProcess(ctx) // never returns
 	default:
 		return nil, fmt.Errorf("%s=%q is not a role this build supports; use %q, %q, %q or %q", EnvRole, role, RoleClient, RoleInfo, RoleJobManager, RoleTaskManager)
 	}

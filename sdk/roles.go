@@ -8,12 +8,16 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"strconv"
+	"strings"
+	"syscall"
 
 	"github.com/spate-io/spate/conf"
 	"github.com/spate-io/spate/hdfs"
 	"github.com/spate-io/spate/master/jobmanager"
 	"github.com/spate-io/spate/master/jobmaster"
+	"github.com/spate-io/spate/worker/rpc"
 	"github.com/spate-io/spate/worker/task"
 	"github.com/spate-io/spate/worker/taskmanager"
 	"github.com/spate-io/spate/worker/transport"
@@ -95,32 +99,84 @@ func (e *Env) taskManager(ctx context.Context) error {
 		HeartbeatInterval:   conf.HeartbeatInterval.Get(e.cfg),
 		RegistrationTimeout: conf.TaskManagerRegistrationTimeout.Get(e.cfg),
 		Log:                 e.log}
-	if conf.CheckpointingInterval.Get(e.cfg) > 0 {
-		if cfg.CheckpointFS, cfg.CheckpointsDir, err = hdfs.Resolve(jobmaster.CheckpointsDir(e.cfg)); err != nil {
-			return err
-		}
-		cfg.SavepointPathFS = cfg.CheckpointFS
-	}
-	if sp := conf.SavepointPath.Get(e.cfg); sp != "" && sp != "latest" {
-		if cfg.SavepointPathFS, _, err = hdfs.Resolve(sp); err != nil {
-			return err
-		}
-	}
-	// The factories plan here too (a file source's splits), as Deploy does on
-	// the JobManager; the checks with effects (an output directory's
-	// leftovers) are the JobManager's alone (Env.onTaskManager).
-	e.onTaskManager = true
-	for _, n := range e.graph.Nodes {
-		if p, ok := n.Factory.(task.Preparer); ok {
-			if err := p.Prepare(n.Parallelism); err != nil {
-				return fmt.Errorf("%s: %w", n.Name, err)
-			}
-		}
+	if cfg.CheckpointFS, cfg.CheckpointsDir, cfg.SavepointPathFS, err = e.prepareTasks(); err != nil {
+		return err
 	}
 	if err := taskmanager.Run(ctx, cfg); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
+}
+
+// prepareTasks readies this process to run the job's tasks: it resolves the
+// filesystems they read and write state through, and lets the factories plan
+// (a file source's splits), as Deploy does on the JobManager; the checks
+// with effects (an output directory's leftovers) are the JobManager's alone
+// (Env.onTaskManager).
+func (e *Env) prepareTasks() (checkpointFS hdfs.FileSystem, checkpointsDir string, savepointPathFS hdfs.FileSystem, err error) {
+	if conf.CheckpointingInterval.Get(e.cfg) > 0 {
+		if checkpointFS, checkpointsDir, err = hdfs.Resolve(jobmaster.CheckpointsDir(e.cfg)); err != nil {
+			return nil, "", nil, err
+		}
+		savepointPathFS = checkpointFS
+	}
+	if sp := conf.SavepointPath.Get(e.cfg); sp != "" && sp != "latest" {
+		if savepointPathFS, _, err = hdfs.Resolve(sp); err != nil {
+			return nil, "", nil, err
+		}
+	}
+	e.onTaskManager = true
+	for _, n := range e.graph.Nodes {
+		if p, ok := n.Factory.(task.Preparer); ok {
+			if err := p.Prepare(n.Parallelism); err != nil {
+				return nil, "", nil, fmt.Errorf("%s: %w", n.Name, err)
+			}
+		}
+	}
+	return checkpointFS, checkpointsDir, savepointPathFS, nil
+}
+
+// runJobProcess serves as a session TaskManager's process of one job (the
+// taskexecutor role, see worker/taskmanager): it refuses to serve a graph
+// other than the JobManager's, answers on the endpoints descriptor, and
+// serves until the TaskManager stops it (SIGTERM) or dies. It exits the
+// process: 0, or 1 with the error on stderr.
+func (e *Env) runJobProcess(ctx context.Context) {
+	answer := os.NewFile(uintptr(taskmanager.EndpointsFD), "endpoints")
+	fail := func(class string, err error) {
+		if answer != nil {
+			fmt.Fprintf(answer, "error %s %s\n", class, strings.ReplaceAll(err.Error(), "\n", " "))
+		}
+		fmt.Fprintf(os.Stderr, "%s: %v\n", taskmanager.RoleTaskExecutor, err)
+		os.Exit(1)
+	}
+	if answer == nil {
+		fail("", fmt.Errorf("no file descriptor %d to answer on: the %s role is started by a session TaskManager (spate taskmanager), not by hand", taskmanager.EndpointsFD, taskmanager.RoleTaskExecutor))
+	}
+	jobID := os.Getenv(taskmanager.EnvJobID)
+	if want, got := os.Getenv(taskmanager.EnvFingerprint), e.graph.Fingerprint(); want != got {
+		fail(rpc.ClassSuppressRestarts, fmt.Errorf("%w: job %s was submitted with the graph %s, this binary with these arguments builds %s: submit the binary again",
+			taskmanager.ErrGraphMismatch, jobID, want, got))
+	}
+	auth, err := e.clusterAuth()
+	if err != nil {
+		fail(rpc.ClassSuppressRestarts, err)
+	}
+	cfg := taskmanager.JobProcessConfig{JobID: jobID, JobMaster: os.Getenv(taskmanager.EnvJobMaster), Name: os.Getenv(EnvTaskManagerName),
+		Graph: e.graph, Host: conf.TaskManagerHost.Get(e.cfg), Auth: auth, Log: e.log,
+		Ready: func(rpcAddr, dataAddr string) error {
+			_, err := fmt.Fprintf(answer, "ok %s %s\n", rpcAddr, dataAddr)
+			return errors.Join(err, answer.Close())
+		}}
+	if cfg.CheckpointFS, cfg.CheckpointsDir, cfg.SavepointPathFS, err = e.prepareTasks(); err != nil {
+		fail("", err)
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := taskmanager.RunJobProcess(ctx, cfg); err != nil && !errors.Is(err, context.Canceled) {
+		fail("", err)
+	}
+	os.Exit(0)
 }
 
 // clusterClient is the JobClient of a job run by this process as a

@@ -58,6 +58,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			runCommand(),
 			infoCommand(),
+			submitCommand(),
+			listCommand(),
+			cancelCommand(),
+			savepointCommand(),
+			stopCommand(),
+			jobManagerCommand(),
+			taskManagerCommand(),
 			configCommand(),
 			versionCommand(),
 		},

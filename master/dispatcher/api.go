@@ -343,3 +343,20 @@ type ConfigEntry struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
 }
+
+// ExceptionEntry is one failure of a job, for GET /jobs/:jobid/exceptions
+// (Flink's ExceptionInfo of the exception history).
+type ExceptionEntry struct {
+	// Name is the kind of failure (Flink's exception class).
+	Name string `json:"exceptionName"`
+	// StackTrace is the failure as text: the error message chain, and the
+	// user-code frame when known.
+	StackTrace string `json:"stacktrace"`
+	// Timestamp is when it happened, in ms since the epoch.
+	Timestamp int64 `json:"timestamp"`
+	// TaskName and Location name the failing subtask and its TaskManager
+	// when known; empty for a failure of the job as a whole.
+	TaskName             string           `json:"taskName,omitempty"`
+	Location             string           `json:"location,omitempty"`
+	ConcurrentExceptions []ExceptionEntry `json:"concurrentExceptions"`
+}

@@ -38,6 +38,9 @@ type Cluster interface {
 	// ErrJobNotFound, or ErrCheckpointingDisabled when the job runs without
 	// checkpoints.
 	Checkpoints(jobID string) (CheckpointStats, error)
+	// Exceptions returns the job's failures, newest first (none for a job
+	// that never failed), or ErrJobNotFound.
+	Exceptions(jobID string) ([]ExceptionEntry, error)
 	// TriggerSavepoint starts a savepoint (and, with req.CancelJob, cancels the
 	// job once it is complete) and returns the id under which SavepointStatus
 	// reports on it. If req.TriggerID is set, that id is used (Flink's

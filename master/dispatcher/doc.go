@@ -35,6 +35,7 @@
 //	PATCH /jobs/:jobid?mode=cancel            202 {}; 404, 409 (ended); 400 (mode=stop or unknown)
 //	GET   /jobs/:jobid/plan                   200 {"plan": ...}; 404
 //	GET   /jobs/:jobid/checkpoints            200 counts, summary, latest, history; 404 (unknown job, or no checkpointing)
+//	GET   /jobs/:jobid/exceptions             200 {"exceptionHistory": {"entries": [{"exceptionName", "stacktrace", "timestamp"}], "truncated"}}; 404
 //	POST  /jobs/:jobid/savepoints             202 {"request-id"}; body {"target-directory", "cancel-job", "triggerId", "formatType"}; 400, 404, 409
 //	GET   /jobs/:jobid/savepoints/:triggerid  200 {"status": {"id": "IN_PROGRESS"|"COMPLETED"}, "operation": {"location"} or {"failure-cause"}}; 404
 //	POST  /jobs/:jobid/stop                   202 {"request-id"}; body {"targetDirectory", "drain", "triggerId", "formatType"};

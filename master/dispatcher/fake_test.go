@@ -203,6 +203,21 @@ func (f *fakeCluster) Stop(_ context.Context, req StopRequest) (string, error) {
 	return f.trigger(req.JobID, req.TargetDirectory, req.TriggerID)
 }
 
+func (f *fakeCluster) Exceptions(id string) ([]ExceptionEntry, error) {
+	f.record("Exceptions("+id+")", id)
+	if f.jobErr != nil {
+		return nil, f.jobErr
+	}
+	switch id {
+	case jobA:
+		return []ExceptionEntry{{Name: "TaskFailure", StackTrace: "map: boom\nmain.tokenize (job.go:42)", Timestamp: 1700000055000,
+			TaskName: "Map (1/2)", Location: "tm-1"}}, nil
+	case jobB:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrJobNotFound, id)
+}
+
 func (f *fakeCluster) SavepointStatus(id, trigger string) (SavepointOperation, error) {
 	f.record("SavepointStatus("+id+", "+trigger+")", id, trigger)
 	if f.jobErr != nil {

@@ -127,6 +127,24 @@ func (s *Server) checkpoints(w http.ResponseWriter, r *http.Request, p params) {
 	s.writeJSON(w, r, http.StatusOK, st)
 }
 
+// GET /jobs/:jobid/exceptions: 200 {"exceptionHistory": {"entries": [...],
+// "truncated": false}}, Flink's JobExceptionsInfoWithHistory, newest first.
+func (s *Server) exceptions(w http.ResponseWriter, r *http.Request, p params) {
+	entries, err := s.cluster.Exceptions(p.jobID)
+	if err != nil {
+		s.fail(w, r, p, err)
+		return
+	}
+	for i := range entries {
+		entries[i].ConcurrentExceptions = nonNil(entries[i].ConcurrentExceptions)
+	}
+	type history struct {
+		Entries   []ExceptionEntry `json:"entries"`
+		Truncated bool             `json:"truncated"`
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]history{"exceptionHistory": {Entries: nonNil(entries)}})
+}
+
 // POST /jobs/:jobid/savepoints: 202 {"request-id": trigger id}.
 func (s *Server) triggerSavepoint(w http.ResponseWriter, r *http.Request, p params) {
 	var body struct {

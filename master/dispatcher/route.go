@@ -31,6 +31,7 @@ var routes = []route{
 	newRoute("/jobs/:jobid", map[string]handler{get: (*Server).jobDetails, patch: (*Server).terminateJob}),
 	newRoute("/jobs/:jobid/plan", map[string]handler{get: (*Server).jobPlan}),
 	newRoute("/jobs/:jobid/checkpoints", map[string]handler{get: (*Server).checkpoints}),
+	newRoute("/jobs/:jobid/exceptions", map[string]handler{get: (*Server).exceptions}),
 	newRoute("/jobs/:jobid/savepoints", map[string]handler{post: (*Server).triggerSavepoint}),
 	newRoute("/jobs/:jobid/savepoints/:triggerid", map[string]handler{get: (*Server).savepointStatus}),
 	newRoute("/jobs/:jobid/stop", map[string]handler{post: (*Server).stopJob}),

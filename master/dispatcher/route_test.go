@@ -142,6 +142,15 @@ func routeCases() []routeCase {
 		{name: "checkpoints unknown job", method: "GET", path: "{v}/jobs/" + jobUnknown + "/checkpoints", status: 404, want: notFound(jobUnknown),
 			calls: []string{"Checkpoints(" + jobUnknown + ")"}},
 
+		{name: "exceptions", method: "GET", path: "{v}/jobs/" + jobA + "/exceptions", status: 200,
+			want: `{"exceptionHistory":{"entries":[{"exceptionName":"TaskFailure","stacktrace":"map: boom\nmain.tokenize (job.go:42)","timestamp":1700000055000,
+				"taskName":"Map (1/2)","location":"tm-1","concurrentExceptions":[]}],"truncated":false}}`,
+			calls: []string{"Exceptions(" + jobA + ")"}},
+		{name: "exceptions, none", method: "GET", path: "{v}/jobs/" + jobB + "/exceptions", status: 200,
+			want: `{"exceptionHistory":{"entries":[],"truncated":false}}`, calls: []string{"Exceptions(" + jobB + ")"}},
+		{name: "exceptions unknown job", method: "GET", path: "{v}/jobs/" + jobUnknown + "/exceptions", status: 404, want: notFound(jobUnknown),
+			calls: []string{"Exceptions(" + jobUnknown + ")"}},
+
 		// Cancel.
 		{name: "cancel", method: "PATCH", path: "{v}/jobs/" + jobA + "?mode=cancel", status: 202, want: `{}`, calls: []string{"Cancel(" + jobA + ")"}},
 		{name: "cancel, no mode", method: "PATCH", path: "{v}/jobs/" + jobA, status: 202, want: `{}`, calls: []string{"Cancel(" + jobA + ")"}},
@@ -216,7 +225,7 @@ func routeCases() []routeCase {
 
 		// Routing errors: nothing reaches the cluster.
 		{name: "unknown path", method: "GET", path: "{v}/foo", status: 404, want: errorBody("Not found: {v}/foo")},
-		{name: "unknown subpath", method: "GET", path: "{v}/jobs/" + jobA + "/exceptions", status: 404, want: errorBody("Not found: {v}/jobs/" + jobA + "/exceptions")},
+		{name: "unknown subpath", method: "GET", path: "{v}/jobs/" + jobA + "/accumulators", status: 404, want: errorBody("Not found: {v}/jobs/" + jobA + "/accumulators")},
 		{name: "empty segment", method: "GET", path: "{v}/jobs//checkpoints", status: 404, want: errorBody("Not found: {v}/jobs//checkpoints")},
 		{name: "root", method: "GET", path: "/", status: 404, want: errorBody("Not found: /"), noV1: true},
 		{name: "v1 alone", method: "GET", path: "/v1", status: 404, want: errorBody("Not found: /v1"), noV1: true},

@@ -50,7 +50,13 @@ type Config struct {
 	HeartbeatTimeout time.Duration
 	// SlotRequestTimeout bounds AwaitSlots.
 	SlotRequestTimeout time.Duration
-	Log                zerolog.Logger
+	// Session: the TaskManagers are generic (spate taskmanager) and serve
+	// the TaskManagerGateway; each job's tasks run in a child process of
+	// the job's binary that they start (see Session). Otherwise they are
+	// processes of the job's own binary (application mode) and serve its
+	// TaskExecutorGateway themselves.
+	Session bool
+	Log     zerolog.Logger
 }
 
 // JobManager is a running JobManager shell.
@@ -66,6 +72,8 @@ type JobManager struct {
 	rm       *resource.Manager
 	gateways []jobmaster.TaskManagerGateway // by TaskManager number; nil once lost
 	clients  []*rpc.TaskExecutorClient
+	// session mode: the TaskManagers' TaskManagerGateway, by number
+	sessionTMs []*sessionTM
 	waiting  map[int64]chan resource.Command
 	jobs     map[string]*jobmaster.Job
 }
@@ -100,11 +108,16 @@ func (m *JobManager) Addr() string { return m.rmLn.Addr().String() }
 func (m *JobManager) Close() {
 	m.cancel()
 	m.mu.Lock()
-	clients := m.clients
-	m.clients = nil
+	clients, tms := m.clients, m.sessionTMs
+	m.clients, m.sessionTMs = nil, nil
 	m.mu.Unlock()
 	for _, c := range clients {
 		c.Close()
+	}
+	for _, tm := range tms {
+		if tm != nil {
+			tm.rc.Close()
+		}
 	}
 }
 
@@ -137,7 +150,11 @@ func (m *JobManager) exec(cmds []resource.Command) {
 			m.cfg.Log.Warn().Str("taskmanager", c.Name).Str("reason", c.Reason).Strs("jobs", c.Jobs).Msg("TaskManager lost")
 			m.mu.Lock()
 			if c.TaskManager < len(m.gateways) {
-				m.gateways[c.TaskManager] = lostTaskManager{}
+				m.gateways[c.TaskManager] = failedGateway{errLost}
+			}
+			if c.TaskManager < len(m.sessionTMs) && m.sessionTMs[c.TaskManager] != nil {
+				m.sessionTMs[c.TaskManager].lost = true
+				m.sessionTMs[c.TaskManager].rc.Close()
 			}
 			var jobs []*jobmaster.Job
 			for _, id := range c.Jobs {
@@ -232,6 +249,54 @@ func (m *JobManager) Serve(j *jobmaster.Job) {
 	m.jms.Serve(j.ID, rpc.ServedJob{Gateway: j})
 }
 
+// sessionTM is a session TaskManager: its TaskManagerGateway.
+type sessionTM struct {
+	name, rpcAddr string
+	rc            *transport.RPCClient
+	lost          bool
+}
+
+// sessionTaskManager returns the TaskManagerGateway connection and name of
+// session TaskManager tm, and whether it was lost; rc is nil for one never
+// registered.
+func (m *JobManager) sessionTaskManager(tm int) (rc *transport.RPCClient, name string, lost bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if tm < 0 || tm >= len(m.sessionTMs) || m.sessionTMs[tm] == nil {
+		return nil, "", false
+	}
+	t := m.sessionTMs[tm]
+	return t.rc, t.name, t.lost
+}
+
+// taskManagers lists the live TaskManagers.
+func (m *JobManager) taskManagers() []resource.TaskManagerInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rm.TaskManagers()
+}
+
+// taskManagerAddr is the RPC address TaskManager tm registered.
+func (m *JobManager) taskManagerAddr(tm int) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if tm < len(m.sessionTMs) && m.sessionTMs[tm] != nil {
+		return m.sessionTMs[tm].rpcAddr
+	}
+	return ""
+}
+
+// JobMasterAddr is where the JobMasterGateway listens.
+func (m *JobManager) JobMasterAddr() string { return m.jmLn.Addr().String() }
+
+// forget stops serving an ended job's reports.
+func (m *JobManager) forget(job string) {
+	m.mu.Lock()
+	delete(m.jobs, job)
+	m.mu.Unlock()
+	m.jms.Forget(job)
+}
+
 // resourceManager serves the ResourceManagerGateway.
 type resourceManager struct{ m *JobManager }
 
@@ -244,18 +309,23 @@ func (r resourceManager) RegisterTaskManager(ctx context.Context, tm, dataAddr s
 	if err != nil {
 		return nil, &wire.RegistrationRejected{Reason: fmt.Sprintf("the JobManager cannot reach TaskManager %s at %s: %v", tm, rpcAddr, err)}
 	}
-	gw := rpc.NewTaskExecutorClient(c, dataAddr, nil, m.cfg.Log.With().Str("taskmanager", tm).Logger())
 	m.mu.Lock()
 	n, cmds := m.rm.RegisterTaskManager(time.Now(), tm, int(slots))
 	for len(m.gateways) <= n {
 		m.gateways = append(m.gateways, nil)
+		m.sessionTMs = append(m.sessionTMs, nil)
 	}
-	m.gateways[n] = gw
-	m.clients = append(m.clients, gw)
+	if m.cfg.Session {
+		m.sessionTMs[n] = &sessionTM{name: tm, rpcAddr: rpcAddr, rc: transport.NewRPCClient(c)}
+	} else {
+		gw := rpc.NewTaskExecutorClient(c, dataAddr, nil, m.cfg.Log.With().Str("taskmanager", tm).Logger())
+		m.gateways[n] = gw
+		m.clients = append(m.clients, gw)
+	}
 	m.mu.Unlock()
 	m.cfg.Log.Info().Str("taskmanager", tm).Str("host", hostname).Int32("slots", slots).Int("number", n).Msg("TaskManager registered")
 	m.exec(cmds)
-	addr := m.jmLn.Addr().String()
+	addr := m.JobMasterAddr()
 	return &wire.RegistrationSuccess{RegistrationId: strconv.Itoa(n), JobMasterAddress: &addr}, nil
 }
 
@@ -284,23 +354,23 @@ func (m *JobManager) known(n int, tm string) bool {
 // errLost is the error of every call to a lost TaskManager.
 var errLost = errors.New("the TaskManager is lost")
 
-// lostTaskManager stands for a TaskManager that is gone: every call fails
-// or does nothing.
-type lostTaskManager struct{}
+// failedGateway stands for a TaskManager that is gone, or a job process
+// that could not be started: every call fails with err or does nothing.
+type failedGateway struct{ err error }
 
-var _ jobmaster.TaskManagerGateway = lostTaskManager{}
+var _ jobmaster.TaskManagerGateway = failedGateway{}
 
-func (lostTaskManager) RegisterJob(task.JobRegistration) error         { return errLost }
-func (lostTaskManager) UnregisterJob(string)                           {}
-func (lostTaskManager) SubmitTask(task.TaskDeploymentDescriptor) error { return errLost }
-func (lostTaskManager) CancelTask(task.ExecutionAttemptID, error)      {}
-func (lostTaskManager) TriggerCheckpoint(task.ExecutionAttemptID, int64, int64, bool, bool, bool) bool {
+func (g failedGateway) RegisterJob(task.JobRegistration) error         { return g.err }
+func (failedGateway) UnregisterJob(string)                             {}
+func (g failedGateway) SubmitTask(task.TaskDeploymentDescriptor) error { return g.err }
+func (failedGateway) CancelTask(task.ExecutionAttemptID, error)        {}
+func (failedGateway) TriggerCheckpoint(task.ExecutionAttemptID, int64, int64, bool, bool, bool) bool {
 	return false
 }
-func (lostTaskManager) NotifyCheckpointComplete(task.ExecutionAttemptID, int64) {}
-func (lostTaskManager) CommitAtJobEnd(task.ExecutionAttemptID) error            { return errLost }
-func (lostTaskManager) TaskMetrics(task.ExecutionAttemptID) task.TaskMetrics {
+func (failedGateway) NotifyCheckpointComplete(task.ExecutionAttemptID, int64) {}
+func (g failedGateway) CommitAtJobEnd(task.ExecutionAttemptID) error          { return g.err }
+func (failedGateway) TaskMetrics(task.ExecutionAttemptID) task.TaskMetrics {
 	return task.TaskMetrics{}
 }
-func (lostTaskManager) ReleaseAttempt(string, int) {}
-func (lostTaskManager) DataAddress() string        { return "" }
+func (failedGateway) ReleaseAttempt(string, int) {}
+func (failedGateway) DataAddress() string        { return "" }

@@ -37,6 +37,10 @@ type Plan struct {
 	Fingerprint    string         `json:"fingerprint"`
 	Operators      []PlanOperator `json:"operators"`
 	Tasks          []PlanTask     `json:"tasks"`
+	// Config is the job's effective configuration, key by key, when the
+	// plan is made for a submission (spate submit); it is not part of the
+	// fingerprint.
+	Config map[string]string `json:"config,omitempty"`
 }
 
 // PlanOperator is one node of the plan.

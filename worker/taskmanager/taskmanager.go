@@ -19,7 +19,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"time"
 
@@ -28,7 +27,6 @@ import (
 	"github.com/spate-io/spate/hdfs"
 	"github.com/spate-io/spate/master/checkpoint"
 	"github.com/spate-io/spate/sdk/graph"
-	"github.com/spate-io/spate/worker"
 	"github.com/spate-io/spate/worker/rpc"
 	"github.com/spate-io/spate/worker/task"
 	"github.com/spate-io/spate/worker/transport"
@@ -67,20 +65,16 @@ var ErrRegistration = errors.New("taskmanager: could not register with the JobMa
 // JobManager ended, as it does when the job has), or fails to register.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Log.With().Str("taskmanager", cfg.Name).Logger()
-	x := worker.NewTaskExecutor(cfg.Name, worker.NewShuffle())
-	if err := x.ServeData(net.JoinHostPort(cfg.Host, "0"), cfg.Auth, transport.Options{Log: log}, log); err != nil {
-		return err
-	}
-	defer x.Close()
-	ln, err := transport.Listen(net.JoinHostPort(cfg.Host, "0"), cfg.Auth, transport.Options{Log: log})
+	x, ln, err := serveExecutor(cfg.Name, cfg.Host, cfg.Auth, log)
 	if err != nil {
 		return err
 	}
+	defer x.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go transport.ServeRPC(ctx, ln, rpc.TaskExecutorServer{X: x}.Processor())
 
-	c, err := dialRetrying(ctx, cfg)
+	c, err := dialRetrying(ctx, cfg.JobManager, cfg.Auth, cfg.RegistrationTimeout)
 	if err != nil {
 		return fmt.Errorf("%w at %s (jobmanager.rpc.address, jobmanager.rpc.port) within %s (taskmanager.registration.timeout): %w",
 			ErrRegistration, cfg.JobManager, cfg.RegistrationTimeout, err)
@@ -147,11 +141,11 @@ func Run(ctx context.Context, cfg Config) error {
 // dialRetrying connects to the JobManager, retrying with a growing pause
 // until RegistrationTimeout: it may not be listening yet. A refused
 // handshake (wrong secret) is not retried.
-func dialRetrying(ctx context.Context, cfg Config) (*transport.Conn, error) {
-	deadline := time.Now().Add(cfg.RegistrationTimeout)
+func dialRetrying(ctx context.Context, addr string, auth transport.Authenticator, timeout time.Duration) (*transport.Conn, error) {
+	deadline := time.Now().Add(timeout)
 	pause := 50 * time.Millisecond
 	for {
-		c, err := transport.Dial(ctx, cfg.JobManager, cfg.Auth, transport.Options{})
+		c, err := transport.Dial(ctx, addr, auth, transport.Options{})
 		if err == nil || errors.Is(err, transport.ErrAuthFailed) || time.Now().Add(pause).After(deadline) {
 			return c, err
 		}
