@@ -74,8 +74,8 @@ type JobManager struct {
 	clients  []*rpc.TaskExecutorClient
 	// session mode: the TaskManagers' TaskManagerGateway, by number
 	sessionTMs []*sessionTM
-	waiting  map[int64]chan resource.Command
-	jobs     map[string]*jobmaster.Job
+	waiting    map[int64]chan resource.Command
+	jobs       map[string]*jobmaster.Job
 }
 
 // Start listens and serves until Close.
