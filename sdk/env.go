@@ -18,6 +18,7 @@ import (
 	"github.com/spate-io/spate/sdk/graph"
 	"github.com/spate-io/spate/state"
 	"github.com/spate-io/spate/worker"
+	"github.com/spate-io/spate/worker/task"
 	"github.com/spate-io/spate/worker/taskmanager"
 )
 
@@ -204,6 +205,17 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (JobClient, error) 
 	case RoleInfo:
 		p := e.graph.Plan()
 		if os.Getenv(EnvInfoConfig) == "1" {
+			// A submission: the checks a JobManager of this binary would
+			// make before deploying (an output directory's leftovers) are
+			// made here, since a session JobManager runs no job code.
+			for _, n := range e.graph.Nodes {
+				if pr, ok := n.Factory.(task.Preparer); ok {
+					if err := pr.Prepare(n.Parallelism); err != nil {
+						fmt.Fprintf(os.Stderr, "%s: %v\n", n.Name, err)
+						os.Exit(1)
+					}
+				}
+			}
 			p.Config = map[string]string{}
 			for _, k := range e.cfg.Keys() {
 				p.Config[k], _ = e.cfg.Get(k)

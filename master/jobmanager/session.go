@@ -99,7 +99,7 @@ type sessionJob struct {
 	result   *jobmaster.Result
 	procs    map[int]*jobProc
 	ops      map[string]*savepointOp
-	stopping bool
+	stopping bool // cancelled (before Deploy registered the job, too)
 }
 
 // jobProc is the job's child process on one TaskManager.
@@ -149,8 +149,12 @@ func (s *Session) Submit(_ context.Context, sub dispatcher.Submission) (string, 
 		Registered: func(j *jobmaster.Job) {
 			sj.mu.Lock()
 			sj.job = j
+			cancel := sj.stopping
 			sj.mu.Unlock()
 			s.m.Serve(j)
+			if cancel { // cancelled while it waited for slots
+				j.Cancel()
+			}
 		}}
 	if err := jobmaster.Configure(&opts, cfg, g, log); err != nil {
 		return "", fmt.Errorf("%w: %v", dispatcher.ErrInvalidRequest, err)
@@ -559,10 +563,9 @@ func (s *Session) Cancel(_ context.Context, id string) error {
 	if ended {
 		return fmt.Errorf("%w: job %s has already ended", dispatcher.ErrConflict, id)
 	}
-	if j == nil {
-		return fmt.Errorf("%w: job %s is still being deployed; try again", dispatcher.ErrConflict, id)
-	}
-	go j.Cancel()
+	if j != nil {
+		go j.Cancel()
+	} // else Registered cancels it
 	return nil
 }
 
