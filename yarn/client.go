@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os/user"
 	"time"
 
+	krbclient "github.com/jcmturner/gokrb5/v8/client"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spate-io/spate/yarn/ipc"
+	"github.com/spate-io/spate/yarn/security"
 	yarnpb "github.com/spate-io/spate/yarn/proto"
 )
 
@@ -32,8 +35,12 @@ type ClientOptions struct {
 	// User is the user under simple authentication; "" is
 	// $HADOOP_USER_NAME, else the OS user.
 	User string
-	// Mechanisms authenticate to a secure ResourceManager (see package
-	// yarn/security); required when Conf says kerberos.
+	// Kerberos is a logged-in gokrb5 client: on a secure cluster the client
+	// authenticates with SASL GSSAPI as its principal, to the RM principal
+	// of yarn.resourcemanager.principal.
+	Kerberos *krbclient.Client
+	// Mechanisms are further SASL mechanisms (e.g. a token's DIGEST-MD5,
+	// package yarn/security), tried after Kerberos in the server's order.
 	Mechanisms []ipc.Mechanism
 	// Getenv reads HADOOP_USER_NAME; nil is os.Getenv.
 	Getenv func(string) string
@@ -69,10 +76,17 @@ func NewClient(opts ClientOptions) (*Client, error) {
 		return nil, err
 	}
 	if secure {
-		if len(opts.Mechanisms) == 0 {
+		if opts.Kerberos != nil {
+			m, err := opts.Conf.kerberosMechanism(opts.Kerberos, addr, "yarn.resourcemanager.principal")
+			if err != nil {
+				return nil, err
+			}
+			io.Mechanisms = append(io.Mechanisms, m)
+		}
+		io.Mechanisms = append(io.Mechanisms, opts.Mechanisms...)
+		if len(io.Mechanisms) == 0 {
 			return nil, fmt.Errorf("yarn: the cluster is secure (hadoop.security.authentication=kerberos in %s) but the client has no Kerberos login or token", opts.Conf.Dir)
 		}
-		io.Mechanisms = opts.Mechanisms
 	} else {
 		if io.User, err = simpleUser(opts.User, opts.Getenv); err != nil {
 			return nil, err
@@ -222,4 +236,22 @@ func Final(r *yarnpb.ApplicationReportProto) bool {
 		return true
 	}
 	return false
+}
+
+// kerberosMechanism is GSSAPI to the principal of key (with _HOST the host
+// of addr), at the protection of hadoop.rpc.protection.
+func (c *Conf) kerberosMechanism(cl *krbclient.Client, addr, key string) (*security.GSSAPI, error) {
+	spn := c.Get(key)
+	if spn == "" {
+		return nil, fmt.Errorf("yarn: the cluster is secure but %s is not set in %s: set it to the server's principal (e.g. rm/_HOST@REALM)", key, c.Dir)
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("yarn: server address %q: %w", addr, err)
+	}
+	prot, err := security.ParseProtection(c.RPCProtection())
+	if err != nil {
+		return nil, fmt.Errorf("yarn: %w in %s", err, c.Dir)
+	}
+	return &security.GSSAPI{Client: cl, ServicePrincipal: spn, Host: host, ConfKey: key + " in " + c.Dir, Protection: prot}, nil
 }

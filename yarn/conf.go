@@ -112,15 +112,6 @@ func (c *Conf) rmAddress(key, port string) (string, error) {
 	return "", fmt.Errorf("yarn: %s is not set in %s: set it (or yarn.resourcemanager.hostname) to the ResourceManager's host:port", key, c.Dir)
 }
 
-// ResourceManagerPrincipal returns yarn.resourcemanager.principal as
-// written (with _HOST, if any).
-func (c *Conf) ResourceManagerPrincipal() (string, error) {
-	p := c.Get("yarn.resourcemanager.principal")
-	if p == "" {
-		return "", fmt.Errorf("yarn: the cluster is secure but yarn.resourcemanager.principal is not set in %s: set it to the ResourceManager's principal (e.g. rm/_HOST@REALM)", c.Dir)
-	}
-	return p, nil
-}
 
 // RPCProtection returns hadoop.rpc.protection's levels ("authentication",
 // "integrity", "privacy"), authentication when unset.

@@ -157,6 +157,21 @@ func (c *Client) Call(ctx context.Context, method string, req, resp proto.Messag
 	}
 	defer cn.unregister(id)
 	if err := cn.send(ctx, frame); err != nil {
+		// A server that refuses the connection (a FATAL response) closes it
+		// at once, so the write may fail before the reader has seen why:
+		// give the reader a moment to deliver the server's reason.
+		t := time.NewTimer(time.Second)
+		select {
+		case <-cn.dead:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+		cn.fail(fmt.Errorf("%w: write: %w", ErrConnectionLost, err))
+		var re *RemoteError
+		if cerr := cn.callError(method); errors.As(cerr, &re) {
+			return cerr
+		}
 		return fmt.Errorf("ipc: send %s to %s: %w", method, c.opts.Addr, err)
 	}
 	var r *Response
@@ -352,12 +367,8 @@ func (cn *conn) send(ctx context.Context, frame []byte) error {
 	if d, ok := ctx.Deadline(); ok {
 		cn.nc.SetWriteDeadline(d)
 	}
-	err := cn.w.WriteFrame(frame)
-	if err != nil {
-		// A half-written frame leaves the stream unusable.
-		cn.fail(fmt.Errorf("%w: write: %w", ErrConnectionLost, err))
-	}
-	return err
+	// A failed write leaves the stream unusable: the caller fails the connection.
+	return cn.w.WriteFrame(frame)
 }
 
 // fail closes the connection once, recording why.

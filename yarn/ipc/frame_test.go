@@ -184,3 +184,34 @@ func FuzzDecodeResponse(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeSASL(f *testing.F) {
+	h := &yarnpb.RpcResponseHeaderProto{CallId: proto.Uint32(uint32(0xffffffdf)), Status: yarnpb.RpcResponseHeaderProto_SUCCESS.Enum()}
+	f.Add(responseFrame(f, h, &yarnpb.RpcSaslProto{State: yarnpb.RpcSaslProto_NEGOTIATE.Enum(), Auths: []*yarnpb.RpcSaslProto_SaslAuth{
+		{Method: proto.String("TOKEN"), Mechanism: proto.String("DIGEST-MD5"), Protocol: proto.String(""), ServerId: proto.String("default"), Challenge: []byte("realm=\"default\",nonce=\"x\"")},
+		{Method: proto.String("KERBEROS"), Mechanism: proto.String("GSSAPI"), Protocol: proto.String("rm"), ServerId: proto.String("localhost")},
+	}}))
+	f.Add(responseFrame(f, h, &yarnpb.RpcSaslProto{State: yarnpb.RpcSaslProto_CHALLENGE.Enum(), Token: []byte{1, 2, 3}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := DecodeSASL(b)
+		if err != nil {
+			return
+		}
+		// Whatever decodes must be something the exchange can act on.
+		_ = describeAuths(m.GetAuths())
+		_, _ = chooseMechanism([]Mechanism{nopMechanism{}}, m.GetAuths())
+	})
+}
+
+func TestDecodeSASLRefusesOtherCallIDs(t *testing.T) {
+	h := &yarnpb.RpcResponseHeaderProto{CallId: proto.Uint32(3), Status: yarnpb.RpcResponseHeaderProto_SUCCESS.Enum()}
+	if _, err := DecodeSASL(responseFrame(t, h, &yarnpb.RpcSaslProto{State: yarnpb.RpcSaslProto_SUCCESS.Enum()})); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("err = %v, want ErrMalformed", err)
+	}
+	fatal := &yarnpb.RpcResponseHeaderProto{CallId: proto.Uint32(uint32(0xffffffdf)), Status: yarnpb.RpcResponseHeaderProto_FATAL.Enum(),
+		ExceptionClassName: proto.String(SaslException), ErrorMsg: proto.String("GSS initiate failed")}
+	_, err := DecodeSASL(responseFrame(t, fatal, nil))
+	if re, ok := IsRemote(err, SaslException); !ok || re.Message != "GSS initiate failed" || !re.Fatal {
+		t.Fatalf("err = %v", err)
+	}
+}

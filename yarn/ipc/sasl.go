@@ -156,6 +156,9 @@ func saslConnect(r frameReader, w frameWriter, mechs []Mechanism, addr string) (
 	if err != nil {
 		return nil, nil, &AuthError{Addr: addr, Message: err.Error(), Err: err}
 	}
+	if initial == nil {
+		initial = []byte{}
+	}
 	chosen := &yarnpb.RpcSaslProto_SaslAuth{
 		Method: offer.Method, Mechanism: offer.Mechanism, Protocol: offer.Protocol, ServerId: offer.ServerId,
 	}
@@ -173,6 +176,9 @@ func saslConnect(r frameReader, w frameWriter, mechs []Mechanism, addr string) (
 			resp, err := sess.Step(m.GetToken())
 			if err != nil {
 				return nil, nil, &AuthError{Addr: addr, Message: err.Error(), Err: err}
+			}
+			if resp == nil {
+				resp = []byte{} // the server requires a token, even an empty one
 			}
 			if err := send(&yarnpb.RpcSaslProto{State: yarnpb.RpcSaslProto_RESPONSE.Enum(), Token: resp}); err != nil {
 				return nil, nil, err
