@@ -12,8 +12,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spate-io/spate/yarn/ipc"
-	"github.com/spate-io/spate/yarn/security"
 	yarnpb "github.com/spate-io/spate/yarn/proto"
+	"github.com/spate-io/spate/yarn/security"
 )
 
 // Protocol names and versions as the ResourceManager and NodeManagers

@@ -112,7 +112,6 @@ func (c *Conf) rmAddress(key, port string) (string, error) {
 	return "", fmt.Errorf("yarn: %s is not set in %s: set it (or yarn.resourcemanager.hostname) to the ResourceManager's host:port", key, c.Dir)
 }
 
-
 // RPCProtection returns hadoop.rpc.protection's levels ("authentication",
 // "integrity", "privacy"), authentication when unset.
 func (c *Conf) RPCProtection() []string {
