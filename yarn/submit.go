@@ -127,14 +127,14 @@ func (s *Submission) Proto() *yarnpb.ApplicationSubmissionContextProto {
 		queue = "default"
 	}
 	p := &yarnpb.ApplicationSubmissionContextProto{
-		ApplicationId:                          s.ID.Proto(),
-		ApplicationName:                        proto.String(s.Name),
-		Queue:                                  proto.String(queue),
-		Priority:                               &yarnpb.PriorityProto{Priority: proto.Int32(s.Priority)},
-		AmContainerSpec:                        s.AM.Proto(),
-		Resource:                               s.AMResource.Proto(),
-		ApplicationType:                        proto.String(typ),
-		ApplicationTags:                        s.Tags,
+		ApplicationId:                           s.ID.Proto(),
+		ApplicationName:                         proto.String(s.Name),
+		Queue:                                   proto.String(queue),
+		Priority:                                &yarnpb.PriorityProto{Priority: proto.Int32(s.Priority)},
+		AmContainerSpec:                         s.AM.Proto(),
+		Resource:                                s.AMResource.Proto(),
+		ApplicationType:                         proto.String(typ),
+		ApplicationTags:                         s.Tags,
 		KeepContainersAcrossApplicationAttempts: proto.Bool(s.KeepContainersAcrossAttempts),
 	}
 	if s.MaxAttempts > 0 {

@@ -43,7 +43,9 @@ func submitShell(t *testing.T, cl *Client, name, command string, tags []string) 
 }
 
 func inState(states ...yarnpb.YarnApplicationStateProto) func(*yarnpb.ApplicationReportProto) bool {
-	return func(r *yarnpb.ApplicationReportProto) bool { return slices.Contains(states, r.GetYarnApplicationState()) }
+	return func(r *yarnpb.ApplicationReportProto) bool {
+		return slices.Contains(states, r.GetYarnApplicationState())
+	}
 }
 
 // An AM that never registers: accepted, then killed from the client.
