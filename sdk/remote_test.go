@@ -88,7 +88,7 @@ func TestRemoteExactlyOnceRecovery(t *testing.T) {
 	const total = 6000
 	src := sdk.GenerateWithRate(env, total, 20000, func(i int64) int64 { return i }).UID("numbers").SetParallelism(1)
 	keyed := sdk.KeyBy(src, func(i int64) int64 { return i % 7 })
-	lines := sdk.KeyedProcess(keyed, func() sdk.KeyedProcessFunction[int64, int64, string] { return &failOnce{} }).UID("fail-once")
+	lines := sdk.KeyedProcess(keyed, func() sdk.KeyedProcessFunction[int64, int64, string] { return &failOnce{last: total - 1} }).UID("fail-once")
 	sdk.WriteText(lines, out).UID("sink")
 	res, err := env.Execute(context.Background(), "remote-eo")
 	if err != nil {
@@ -115,8 +115,11 @@ func TestRemoteExactlyOnceRecovery(t *testing.T) {
 }
 
 // failOnce emits every number as a line, and fails in the first attempt once
-// a checkpoint has completed.
+// a checkpoint has completed, or at the last number at the latest: a run so
+// slow that no checkpoint completes before the end (under load) still fails
+// exactly once, and recovers from the start.
 type failOnce struct {
+	last      int64
 	attempt   int
 	completed bool
 }
@@ -127,7 +130,7 @@ func (f *failOnce) Open(ctx *sdk.KeyedContext[int64]) error {
 }
 
 func (f *failOnce) ProcessElement(_ *sdk.KeyedContext[int64], v int64, out *sdk.Collector[string]) error {
-	if f.attempt == 0 && f.completed {
+	if f.attempt == 0 && (f.completed || v == f.last) {
 		return fmt.Errorf("injected failure at %d", v)
 	}
 	out.Collect(fmt.Sprint(v))

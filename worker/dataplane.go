@@ -144,6 +144,8 @@ func (l muxLink) Send(m network.RemoteMessage) error {
 		e.Kind = transport.KindEvent
 	case network.MsgCredit:
 		e.Kind, e.Credits = transport.KindCredit, int32(m.Credits)
+	case network.MsgError:
+		e.Kind = transport.KindError
 	default:
 		return fmt.Errorf("data plane: cannot send message kind %d", m.Kind)
 	}
@@ -289,7 +291,10 @@ func (d *DataPlane) credit(o *outgoing, e *transport.Envelope) {
 	case transport.KindCredit:
 		ch.w.AddCredit(int(e.Credits))
 	case transport.KindError:
-		ch.w.Close(fmt.Errorf("the consumer refused the channel: %s", e.Payload))
+		// The consumer refused the channel, or closed its gate (its task was
+		// cancelled): no credit will come. The writer stays listed until its
+		// attempt is released, which sends CLOSE.
+		ch.w.Close(fmt.Errorf("the consumer closed the channel: %s", e.Payload))
 	}
 }
 

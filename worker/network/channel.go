@@ -100,6 +100,9 @@ type Channel[T any] struct {
 	// onRecycle, set for a channel whose producer is remote, announces the
 	// credit of each recycled buffer (see RemoteReceiver).
 	onRecycle func()
+	// onClose, set (under gate.mu) for a channel whose producer is remote,
+	// tells the producer that the gate was closed.
+	onClose func(error)
 }
 
 // Acquire returns an empty records slice with capacity for a batch, blocking

@@ -127,20 +127,38 @@ func (g *InputGate[T]) Finished() bool {
 }
 
 // Close fails every current and future Acquire and Send with err and wakes
-// blocked producers. The consumer stops polling on its own.
+// blocked producers. The consumer stops polling on its own. The first Close
+// also tells the remote producers (see RemoteReceiver), which would otherwise
+// wait for credit forever.
 func (g *InputGate[T]) Close(err error) {
 	if err == nil {
 		err = ErrGateClosed
 	}
+	var hooks []func(error)
 	g.mu.Lock()
 	if g.closeErr == nil {
 		g.closeErr = err
+		for _, c := range g.channels {
+			if c.onClose != nil {
+				hooks = append(hooks, c.onClose)
+			}
+		}
 	}
 	for _, c := range g.channels {
 		c.spaceAvail.Broadcast()
 	}
 	g.mu.Unlock()
 	g.wake()
+	for _, h := range hooks {
+		h(err)
+	}
+}
+
+// closed returns the error the gate was closed with, or nil.
+func (g *InputGate[T]) closed() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.closeErr
 }
 
 // Stats is a snapshot of a gate's occupancy.

@@ -23,6 +23,12 @@ import (
 // arrives: the connection's reader never blocks on one channel, and one slow
 // channel never holds back the others of a multiplexed connection.
 //
+// When the consumer's gate closes (its task is cancelled or released), the
+// receiver tells the writer (MsgError with the reason), which fails the
+// producer as a closed local gate does: a producer waiting for credit that
+// will never come is woken. What was on its way meanwhile reaches a closed
+// gate and is dropped: that is the end of a channel, not a broken peer.
+//
 //	RemoteWriter ──Buffer/Event──▶ link ──▶ RemoteReceiver ──enqueue──▶ Channel ──Poll──▶ task
 //	     ▲                                                                 │
 //	     └──────────────AddCredit◀── link ◀──Credit(1)◀── recycle hook ◀───┘
@@ -37,6 +43,9 @@ const (
 	MsgEvent
 	// MsgCredit announces Credits more free buffers at the receiver.
 	MsgCredit
+	// MsgError tells the writer that the receiver closed its end of the
+	// channel; Payload is the reason (UTF-8). Nothing more comes back.
+	MsgError
 )
 
 // RemoteMessage is what one logical channel of a connection carries.
@@ -169,6 +178,13 @@ func (w *RemoteWriter[T]) SendEvent(e Event) error {
 	return w.link.Send(RemoteMessage{Kind: MsgEvent, Payload: appendEvent(nil, e)})
 }
 
+// Err is the error the writer was closed with, or nil while it is open.
+func (w *RemoteWriter[T]) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
 // Credits is the credit the writer holds now.
 func (w *RemoteWriter[T]) Credits() int {
 	w.mu.Lock()
@@ -201,11 +217,18 @@ type RemoteReceiver[T any] struct {
 func NewRemoteReceiver[T any](ch *Channel[T], c *codec.Codec[T], link Link) *RemoteReceiver[T] {
 	r := &RemoteReceiver[T]{ch: ch, codec: c, link: link}
 	ch.onRecycle = r.recycled
+	ch.gate.mu.Lock()
+	ch.onClose = r.closed
+	ch.gate.mu.Unlock()
 	return r
 }
 
-// Start announces every free buffer of the channel as a credit.
+// Start announces every free buffer of the channel as a credit; if the gate
+// is closed already, it tells the writer so instead.
 func (r *RemoteReceiver[T]) Start() error {
+	if err := r.ch.gate.closed(); err != nil {
+		return r.link.Send(RemoteMessage{Kind: MsgError, Payload: []byte(err.Error())})
+	}
 	return r.link.Send(RemoteMessage{Kind: MsgCredit, Credits: r.ch.Credits()})
 }
 
@@ -214,13 +237,23 @@ func (r *RemoteReceiver[T]) recycled() {
 	_ = r.link.Send(RemoteMessage{Kind: MsgCredit, Credits: 1})
 }
 
+// closed is the gate's close hook: the writer must stop waiting for credit.
+func (r *RemoteReceiver[T]) closed(err error) {
+	// A failed send means the connection is gone, and the writer with it.
+	_ = r.link.Send(RemoteMessage{Kind: MsgError, Payload: []byte(err.Error())})
+}
+
 // Deliver decodes one message from the sender into the channel. It never
-// blocks; an error means the peer broke the protocol (or sent garbage) and
-// its connection must be closed.
+// blocks. A message for a closed gate is dropped: the writer sent it before
+// it learnt of the close. An error means the peer broke the protocol (or
+// sent garbage) and its connection must be closed.
 func (r *RemoteReceiver[T]) Deliver(m RemoteMessage) error {
 	switch m.Kind {
 	case MsgBuffer:
-		b, ok := r.ch.takeFree()
+		b, ok, closed := r.ch.takeFree()
+		if closed {
+			return nil
+		}
 		if !ok {
 			return ErrCreditExceeded
 		}
@@ -229,32 +262,40 @@ func (r *RemoteReceiver[T]) Deliver(m RemoteMessage) error {
 			r.ch.returnFree(b)
 			return err
 		}
-		return r.ch.SendBuffer(b)
+		if r.ch.SendBuffer(b) != nil { // closed since takeFree: dropped
+			r.ch.returnFree(b)
+		}
+		return nil
 	case MsgEvent:
 		e, err := decodeEvent(m.Payload)
 		if err != nil {
 			return err
 		}
-		return r.ch.SendEvent(e)
+		_ = r.ch.SendEvent(e) // fails only on a closed gate: dropped
+		return nil
 	}
 	return fmt.Errorf("%w: kind %d on a receiving channel", ErrBadMessage, m.Kind)
 }
 
-// takeFree takes a free buffer without blocking.
-func (c *Channel[T]) takeFree() (Buffer[T], bool) {
+// takeFree takes a free buffer without blocking; closed reports a closed
+// gate (and no buffer).
+func (c *Channel[T]) takeFree() (b Buffer[T], ok, closed bool) {
 	g := c.gate
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.closeErr != nil {
+		return Buffer[T]{}, false, true
+	}
 	n := len(c.free)
 	if n == 0 {
-		return Buffer[T]{}, false
+		return Buffer[T]{}, false, false
 	}
-	b := c.free[n-1]
+	b = c.free[n-1]
 	c.free = c.free[:n-1]
 	if b.Records == nil {
 		b.Records = make([]T, 0, c.batchSize)
 	}
-	return Buffer[T]{Records: b.Records[:0], Timestamps: b.Timestamps[:0]}, true
+	return Buffer[T]{Records: b.Records[:0], Timestamps: b.Timestamps[:0]}, true, false
 }
 
 // returnFree gives back a buffer taken by takeFree and not queued.

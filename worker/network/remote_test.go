@@ -272,6 +272,65 @@ func TestRemoteReceiverRefusesBrokenPeers(t *testing.T) {
 	}
 }
 
+// recordLink keeps what is sent through it.
+type recordLink struct {
+	mu   sync.Mutex
+	sent []RemoteMessage
+}
+
+func (l *recordLink) Send(m RemoteMessage) error {
+	m.Payload = slices.Clone(m.Payload)
+	l.mu.Lock()
+	l.sent = append(l.sent, m)
+	l.mu.Unlock()
+	return nil
+}
+
+// TestRemoteReceiverAfterClose: closing the gate tells the writer once, with
+// the reason; a buffer or event still on its way to the closed gate is
+// dropped, not an error of the connection; and a receiver attached to a gate
+// closed already tells the writer at Start instead of granting credits.
+func TestRemoteReceiverAfterClose(t *testing.T) {
+	c, _ := codec.For[int64]()
+	g := NewInputGate[int64](2, 2, 4, make(chan struct{}, 1))
+	link := &recordLink{}
+	r := NewRemoteReceiver(g.Channel(0), c, link)
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	good := appendBuffer(nil, c, Buffer[int64]{Records: []int64{1, 2}})
+	if err := r.Deliver(RemoteMessage{Kind: MsgBuffer, Payload: good}); err != nil {
+		t.Fatal(err)
+	}
+	g.Close(errors.New("task cancelled"))
+	g.Close(errors.New("released"))
+	for _, m := range []RemoteMessage{
+		{Kind: MsgBuffer, Payload: good},
+		{Kind: MsgBuffer, Payload: good},
+		{Kind: MsgBuffer, Payload: good}, // beyond the credits: a closed gate does not count
+		{Kind: MsgEvent, Payload: appendEvent(nil, Event{Kind: EndOfPartition})},
+	} {
+		if err := r.Deliver(m); err != nil {
+			t.Fatalf("kind %d after close: %v", m.Kind, err)
+		}
+	}
+	if q := g.Stats().Queued; q != 1 {
+		t.Fatalf("%d buffers queued, want the 1 before the close", q)
+	}
+	late := NewRemoteReceiver(g.Channel(1), c, link)
+	if err := late.Start(); err != nil {
+		t.Fatal(err)
+	}
+	want := []RemoteMessage{
+		{Kind: MsgCredit, Credits: 2},
+		{Kind: MsgError, Payload: []byte("task cancelled")},
+		{Kind: MsgError, Payload: []byte("task cancelled")},
+	}
+	if !reflect.DeepEqual(link.sent, want) {
+		t.Fatalf("sent %+v, want %+v", link.sent, want)
+	}
+}
+
 type nopLink struct{}
 
 func (nopLink) Send(RemoteMessage) error { return nil }
