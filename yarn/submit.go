@@ -174,3 +174,14 @@ func (c *Client) Kill(ctx context.Context, id ApplicationID, diagnostics string,
 		}
 	}
 }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
