@@ -164,11 +164,13 @@ func (s *digestSession) respond(challenge []byte) ([]byte, error) {
 		return nil, fmt.Errorf("digest-md5: the server requires qop %s with tokens; Spate speaks only auth: set hadoop.rpc.protection=authentication on the cluster", c["qop"])
 	}
 	realm := c["realm"]
-	cn := make([]byte, 16)
-	if _, err := rand.Read(cn); err != nil {
-		return nil, err
+	if s.cnonce == "" {
+		cn := make([]byte, 16)
+		if _, err := rand.Read(cn); err != nil {
+			return nil, err
+		}
+		s.cnonce = base64.StdEncoding.EncodeToString(cn)
 	}
-	s.cnonce = base64.StdEncoding.EncodeToString(cn)
 	inner := md5.Sum([]byte(s.user + ":" + realm + ":" + s.password))
 	a1 := append(inner[:], []byte(":"+s.nonce+":"+s.cnonce)...)
 	h1 := md5.Sum(a1)
