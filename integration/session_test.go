@@ -8,13 +8,13 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/spate-io/spate/worker/transport"
 )
@@ -181,9 +181,8 @@ func TestWordCountOnSession(t *testing.T) {
 			if err := c.get("/jobs/"+id, &j); err != nil || j.State != "FINISHED" {
 				t.Fatalf("job %s: state %q, %v", id, j.State, err)
 			}
-			for i, tm := range c.tms {
+			for _, tm := range c.tms {
 				poll(t, "the job's processes to end", func() bool { return len(children(tm.cmd.Process.Pid)) == 0 })
-				_ = i
 			}
 		})
 	}
@@ -401,5 +400,77 @@ func TestCLIOnSession(t *testing.T) {
 	if err := c.get("/jobs/"+kid, &j); err != nil || j.State != "CANCELED" {
 		t.Fatalf("job after SIGTERM of its submit: %q, %v", j.State, err)
 	}
-	_ = time.Second
+}
+
+// TestClusterScripts: scripts/start-cluster.sh starts a JobManager and two
+// TaskManagers from bin/spate with their pid files and logs in
+// SPATE_LOG_DIR and prints the REST address; taskmanager.sh adds and removes
+// one; a job submitted with a relative input path runs; stop-cluster.sh
+// stops every process.
+func TestClusterScripts(t *testing.T) {
+	logDir := t.TempDir()
+	env := []string{"SPATE_LOG_DIR=" + logDir, "SPATE_BIN=" + filepath.Join(binDir, "spate"),
+		"SPATE_PROPERTIES=rest.port=0\njobmanager.rpc.port=0\nheartbeat.interval=100 ms"}
+	script := func(name string, args ...string) result {
+		t.Helper()
+		cmd := exec.Command(filepath.Join("..", "scripts", name), args...)
+		return runCmd(t, cmd, env)
+	}
+	t.Cleanup(func() { script("stop-cluster.sh") })
+	r := script("start-cluster.sh")
+	m := regexp.MustCompile(`(?m)^REST: http://(127\.0\.0\.1:\d+)$`).FindStringSubmatch(r.stdout)
+	if r.code != 0 || m == nil {
+		t.Fatalf("start-cluster.sh: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	c := &sessionCluster{rest: m[1]}
+	overview := func(want int) {
+		t.Helper()
+		poll(t, fmt.Sprintf("%d TaskManagers", want), func() bool {
+			var o struct {
+				TaskManagers int `json:"taskmanagers"`
+			}
+			return c.get("/overview", &o) == nil && o.TaskManagers == want
+		})
+	}
+	overview(2)
+	if r := script("taskmanager.sh", "start"); r.code != 0 || !strings.Contains(r.stdout, "started TaskManager 2") {
+		t.Fatalf("taskmanager.sh start: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	overview(3)
+	if r := script("taskmanager.sh", "stop"); r.code != 0 || !strings.Contains(r.stdout, "stopped TaskManager 2") {
+		t.Fatalf("taskmanager.sh stop: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// The TaskManagers work in this directory, as the submit does.
+	s := runBin(t, nil, "spate", "submit", "--jobmanager", c.rest, filepath.Join(binDir, "wordcount"), "--",
+		"--input", filepath.Join("..", "examples", "wordcount", "testdata", "words.txt"), "--parallelism", "2")
+	if s.code != 0 {
+		t.Fatalf("spate submit: exit %d\n%s", s.code, s.stderr)
+	}
+	want := runBin(t, nil, "wordcount", "--input", filepath.Join("..", "examples", "wordcount", "testdata", "words.txt"))
+	var printed string
+	for _, n := range []string{"0", "1"} {
+		b, _ := os.ReadFile(filepath.Join(logDir, "taskmanager-"+n+".out"))
+		printed += string(b)
+	}
+	if sortedLines(printed) != sortedLines(want.stdout) {
+		t.Fatalf("the TaskManagers printed\n%s\nwant\n%s", printed, want.stdout)
+	}
+	pids, _ := filepath.Glob(filepath.Join(logDir, "*.pid"))
+	if len(pids) != 3 {
+		t.Fatalf("pid files %v, want the JobManager's and two TaskManagers'", pids)
+	}
+	var ps []int
+	for _, p := range pids {
+		b, _ := os.ReadFile(p)
+		n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		ps = append(ps, n)
+	}
+	if r := script("stop-cluster.sh"); r.code != 0 || strings.Count(r.stdout, "stopped ") != 3 {
+		t.Fatalf("stop-cluster.sh: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, p := range ps {
+		if syscall.Kill(p, 0) == nil {
+			t.Fatalf("process %d still runs after stop-cluster.sh", p)
+		}
+	}
 }

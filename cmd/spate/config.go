@@ -18,12 +18,17 @@ func configCommand() *cli.Command {
 		Usage: "list every configuration key with its type, default and description",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text or json"},
+			&cli.StringFlag{Name: "get", Usage: "print the effective value of `KEY` (spate.yaml, SPATE_PROPERTIES, -D, else its default) instead"},
+			dynamicFlag,
 		},
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("spate config: unexpected argument %q", c.Args().First())
+			}
+			if key := c.String("get"); key != "" {
+				return printEffective(c, key)
 			}
 			switch out := c.String("output"); out {
 			case "text":
@@ -79,4 +84,24 @@ func writeOptionsJSON(w io.Writer, opts []conf.Option) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(out)
+}
+
+// printEffective prints the value key has in the configuration that a
+// command would load (the start scripts read the cluster's settings so).
+func printEffective(c *cli.Context, key string) error {
+	cfg, err := conf.Load(c.StringSlice("D"))
+	if err != nil {
+		return usageErrorf("spate config: %v", err)
+	}
+	if v, ok := cfg.Get(key); ok {
+		_, err := fmt.Fprintln(c.App.Writer, v)
+		return err
+	}
+	for _, o := range conf.Options() {
+		if o.Key == key {
+			_, err := fmt.Fprintln(c.App.Writer, o.Default)
+			return err
+		}
+	}
+	return usageErrorf("spate config: --get %q: no such key ('spate config' lists them)", key)
 }

@@ -206,7 +206,10 @@ func (s *session) storeBinary(sha string, binary []byte) (string, error) {
 	return path, os.Rename(f.Name(), path)
 }
 
-// start runs the job's process and waits for its answer.
+// start runs the job's process and waits for its answer. The process
+// works in the TaskManager's working directory, so that relative paths of
+// the job mean on every TaskManager what they mean on one started from the
+// same directory.
 func (s *session) start(ctx context.Context, jobID, path string, args []string, properties, fingerprint, jobMaster string) (*jobChild, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -221,7 +224,6 @@ func (s *session) start(ctx context.Context, jobID, path string, args []string, 
 		Env: append(withoutSpate(os.Environ()), "SPATE_ROLE="+RoleTaskExecutor, "SPATE_CONF_DIR=", "SPATE_PROPERTIES="+props,
 			EnvJobID+"="+jobID, EnvJobMaster+"="+jobMaster, EnvFingerprint+"="+fingerprint,
 			"SPATE_TASKMANAGER_NAME="+s.cfg.Name),
-		Dir:        s.cfg.WorkDir,
 		Stdout:     s.cfg.Stdout,
 		Stderr:     io.MultiWriter(s.cfg.Stderr, tail),
 		ExtraFiles: []*os.File{w}, // EndpointsFD
