@@ -34,8 +34,8 @@ var (
 		"How the job runs, as in Flink: streaming, batch (every source must be bounded), or automatic (batch when every source is bounded).")
 	AutoWatermarkInterval = Duration("pipeline.auto-watermark-interval", 200*time.Millisecond,
 		"How often sources with a watermark strategy emit their watermark.")
-	Target = Enum("execution.target", "embedded", []string{"embedded"},
-		"Where Execute runs the job; only the embedded cluster, inside the job's own process, exists so far.")
+	Target = Enum("execution.target", "embedded", []string{"embedded", "remote"},
+		"Where spate run runs the job: embedded, inside the job's own process, or remote, submitted to the cluster at rest.address as spate submit does.")
 
 	// Standalone and application-mode clusters.
 

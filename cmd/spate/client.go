@@ -38,14 +38,19 @@ func submitCommand() *cli.Command {
 			"default), it waits for the job and exits 0 only when the job finished; 1 when it failed or\n" +
 			"was cancelled. SIGINT or SIGTERM cancels the job (--on-interrupt detach leaves it\n" +
 			"running), and spate then exits with 128+signal. --detached returns once submitted.",
-		Flags: append([]cli.Flag{dynamicFlag, jobManagerFlag,
-			&cli.BoolFlag{Name: "detached", Aliases: []string{"d"}, Usage: "return once the job is submitted"},
-			&cli.IntFlag{Name: "parallelism", Aliases: []string{"p"}, Usage: "parallelism.default of the job"},
-			&cli.StringFlag{Name: "on-interrupt", Value: "cancel", Usage: "what SIGINT or SIGTERM of an attached submit does: `cancel` the job, or detach"},
-		}, restoreFlags...),
+		Flags:           append(append([]cli.Flag{dynamicFlag}, submitFlags()...), restoreFlags...),
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
 		Action:          submitJob,
+	}
+}
+
+// submitFlags are submit's own flags, which run --target remote takes too.
+func submitFlags() []cli.Flag {
+	return []cli.Flag{jobManagerFlag,
+		&cli.BoolFlag{Name: "detached", Aliases: []string{"d"}, Usage: "return once the job is submitted"},
+		&cli.IntFlag{Name: "parallelism", Aliases: []string{"p"}, Usage: "parallelism.default of the job"},
+		&cli.StringFlag{Name: "on-interrupt", Value: "cancel", Usage: "what SIGINT or SIGTERM of an attached submit does: `cancel` the job, or detach"},
 	}
 }
 

@@ -43,17 +43,36 @@ var restoreFlags = []cli.Flag{
 func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "run",
-		Usage:     "run a job binary on the embedded cluster",
+		Usage:     "run a job binary on the embedded cluster (or, with --target remote, on a running one)",
 		ArgsUsage: "JOB [-- ARGS...]",
 		Description: "Runs the job binary JOB with ARGS, passing stdin, stdout and stderr through, and exits\n" +
-			"with its exit code. The effective configuration (spate.yaml, SPATE_PROPERTIES, -D) is\n" +
+			"with its exit code (with --target remote it submits the job instead, as spate submit). The\n" +
+			"effective configuration (spate.yaml, SPATE_PROPERTIES, -D) is\n" +
 			"validated first and handed to the job in SPATE_PROPERTIES. SIGINT and SIGTERM are\n" +
 			"forwarded to the job. -s PATH starts the job from a savepoint; --resume latest from the\n" +
 			"newest completed checkpoint or savepoint of its name.",
-		Flags:           append([]cli.Flag{dynamicFlag}, restoreFlags...),
+		Flags: append(append([]cli.Flag{dynamicFlag,
+			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Usage: "`TARGET` embedded (the default), or remote: submit to a running cluster, as spate submit (execution.target)"},
+		}, restoreFlags...), submitFlags()...),
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
-		Action:          func(c *cli.Context) error { return execJob(c, roleClient) },
+		Action: func(c *cli.Context) error {
+			target := c.String("target")
+			if target == "" {
+				cfg, err := conf.Load(c.StringSlice("D"))
+				if err != nil {
+					return usageErrorf("%s: %v", c.Command.HelpName, err)
+				}
+				target = conf.Target.Get(cfg)
+			}
+			switch target {
+			case "embedded":
+				return execJob(c, roleClient)
+			case "remote":
+				return submitJob(c)
+			}
+			return usageErrorf("%s: --target %q: want embedded or remote", c.Command.HelpName, target)
+		},
 	}
 }
 

@@ -137,7 +137,7 @@ func failuref(format string, args ...any) error {
 }
 
 // splitAttachedD rewrites Flink's attached form -Dkey=value into -D
-// key=value among the flags of run and info, which Go's flag syntax would
+// key=value among the flags of run, info and submit, which Go's flag syntax would
 // otherwise read as an unknown flag "-Dkey". Only the flags before JOB are
 // touched: everything from JOB (or "--") on belongs to the job.
 func splitAttachedD(args []string) []string {
@@ -151,7 +151,7 @@ func splitAttachedD(args []string) []string {
 			out = append(out, args[i])
 		}
 	}
-	if i == len(args) || (args[i] != "run" && args[i] != "info") {
+	if i == len(args) || (args[i] != "run" && args[i] != "info" && args[i] != "submit") {
 		return append(out, args[i:]...)
 	}
 	out = append(out, args[i])
@@ -166,9 +166,17 @@ func splitAttachedD(args []string) []string {
 			}
 		case strings.HasPrefix(a, "-D") && !strings.HasPrefix(a, "-D="):
 			out = append(out, "-D", a[2:])
+		case valueFlags[strings.TrimLeft(a, "-")] && i+1 < len(args):
+			out = append(out, a, args[i+1])
+			i++
 		default:
 			out = append(out, a)
 		}
 	}
 	return append(out, args[i:]...)
 }
+
+// valueFlags are the flags of run, info and submit that take a separate
+// value, which splitAttachedD passes over.
+var valueFlags = map[string]bool{"s": true, "fromSavepoint": true, "resume": true, "t": true, "target": true,
+	"m": true, "jobmanager": true, "p": true, "parallelism": true, "on-interrupt": true}

@@ -245,6 +245,9 @@ func TestSplitAttachedD(t *testing.T) {
 		{[]string{"run", "-D=a=1", "job"}, []string{"run", "-D=a=1", "job"}},
 		{[]string{"config", "-Da=1"}, []string{"config", "-Da=1"}},
 		{[]string{"run"}, []string{"run"}},
+		{[]string{"run", "--target", "remote", "-Da=1", "-p", "2", "-Db=2", "job", "-Dc=3"},
+			[]string{"run", "--target", "remote", "-D", "a=1", "-p", "2", "-D", "b=2", "job", "-Dc=3"}},
+		{[]string{"submit", "-m", "h:1", "-Da=1", "job"}, []string{"submit", "-m", "h:1", "-D", "a=1", "job"}},
 		{nil, []string{}},
 	}
 	for _, tt := range tests {
