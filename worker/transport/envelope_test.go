@@ -2,9 +2,13 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
+
+	"github.com/apache/thrift/lib/go/thrift"
 )
 
 // TestEnvelopeWireForm pins the canonical encoding byte for byte.
@@ -21,8 +25,42 @@ func TestEnvelopeWireForm(t *testing.T) {
 	if got := encodeEnvelope(t, e); !bytes.Equal(got, want) {
 		t.Fatalf("encoding = % x, want % x", got, want)
 	}
-	if _, ok := decodeCanonicalEnvelope(want); !ok {
+	if !decodeCanonicalEnvelope(want, &Envelope{}) {
 		t.Fatal("the canonical form does not take the fast path")
+	}
+}
+
+// TestEnvelopeEncoderIsThrifts: the Mux's encoder writes exactly the bytes of
+// Thrift's generated Write in the compact protocol, so any Thrift peer reads
+// them, and the fast decoder takes every one of them.
+func TestEnvelopeEncoderIsThrifts(t *testing.T) {
+	for _, e := range []*Envelope{
+		{ChannelId: 0, Kind: KindClose},
+		{ChannelId: 1, Kind: KindBuffer, Backlog: 2, Payload: []byte("records")},
+		{ChannelId: -1, Kind: KindCredit, Credits: 5},
+		{ChannelId: math.MaxInt64, Kind: KindCredit, Credits: math.MaxInt32},
+		{ChannelId: math.MinInt64, Kind: KindBuffer, Backlog: math.MaxInt32, Payload: bytes.Repeat([]byte{0xff}, 70000)},
+		{ChannelId: 9, Kind: KindError, Payload: []byte("failed")},
+		{ChannelId: 1 << 40, Kind: KindOpen, Payload: make([]byte, 300)},
+	} {
+		mem := thrift.NewTMemoryBuffer()
+		if err := e.Write(context.Background(), thrift.NewTCompactProtocolConf(mem, thriftConf(DefaultDataMaxFrame))); err != nil {
+			t.Fatal(err)
+		}
+		got := encodeEnvelope(t, e)
+		if !bytes.Equal(got, mem.Bytes()) {
+			t.Fatalf("%v: encoded % x, Thrift writes % x", e, got[:min(len(got), 40)], mem.Bytes()[:min(mem.Len(), 40)])
+		}
+		var d Envelope
+		if !decodeCanonicalEnvelope(got, &d) {
+			t.Fatalf("%v: the encoding does not take the fast path", e)
+		}
+		if e.Payload == nil {
+			e.Payload = []byte{}
+		}
+		if !d.Equals(e) {
+			t.Fatalf("decoded %v, want %v", &d, e)
+		}
 	}
 }
 

@@ -5,27 +5,36 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 )
 
-// muxBufferSize is the size of a Mux's read and write buffers: two default
-// network buffers, so small envelopes (credits, events) coalesce into few
-// system calls and 32 KiB buffers go through with one copy.
+// muxBufferSize is the size of a Mux's read buffer and what its write buffer
+// holds before it is written out: two default network buffers, so small
+// envelopes (credits, events) coalesce into few system calls.
 const muxBufferSize = 64 << 10
+
+// directPayload is the payload size from which Send writes the payload from
+// the caller's slice (one vectored write with what is buffered before it)
+// instead of copying it into the write buffer.
+const directPayload = 4 << 10
 
 // Mux carries the logical channels between two TaskManagers over one
 // authenticated connection. It is symmetric: either end may send on any
 // channel; what a channel id means is the business of the layer above.
 //
-// Sending: Send is safe for concurrent use. Envelopes are written under a lock
-// into a write buffer; the last of the concurrent senders flushes it, so under
-// load many envelopes share one system call and at rest nothing waits in the
-// buffer: when no Send is running, every envelope sent is on its way.
+// Sending: Send is safe for concurrent use. Envelopes are encoded under a lock
+// into a write buffer; the last of the concurrent senders writes it out, so
+// under load many envelopes share one system call and at rest nothing waits in
+// the buffer: when no Send is running, every envelope sent is on its way. A
+// large payload is not copied: it goes out at once from the caller's slice,
+// with what is buffered before it, in one vectored write.
 //
-// Receiving: one goroutine reads frames and calls the handler with each
-// envelope, in the order they were sent (per connection, so per channel). The
-// handler must not block: the credit-based flow control above this layer
+// Receiving: one goroutine reads frames, into one buffer it reuses, and calls
+// the handler with each envelope, in the order they were sent (per
+// connection, so per channel). The envelope and its payload are valid only
+// until the handler returns. The handler must not block: the credit-based flow control above this layer
 // guarantees the receiver always has room for what a sender was allowed to
 // send, so the handler hands the envelope over and returns. A handler that
 // blocked would stall every channel of the connection.
@@ -41,9 +50,9 @@ type Mux struct {
 	handle  func(*Envelope)
 	onClose func(error)
 
-	mu      sync.Mutex // guards the write side: w and ew
-	w       *bufio.Writer
-	ew      *envelopeWriter
+	mu      sync.Mutex   // guards the write side: wbuf and iov
+	wbuf    []byte       // encoded envelopes not yet written
+	iov     [3][]byte    // a direct write: wbuf, the payload, the stop byte
 	waiting atomic.Int32 // senders between asking for mu and taking it
 
 	closing atomic.Bool
@@ -53,9 +62,9 @@ type Mux struct {
 }
 
 // NewMux starts the data plane on c, which it owns from now on. handle receives
-// every envelope, on the Mux's reader goroutine, and owns it (and its payload)
-// after the call; it must not block and must not call Close (onClose may).
-// onClose may be nil.
+// every envelope, on the Mux's reader goroutine; the envelope and its payload
+// are the Mux's again once handle returns, so handle copies what it keeps. It
+// must not block and must not call Close (onClose may). onClose may be nil.
 func NewMux(c *Conn, handle func(*Envelope), onClose func(error)) *Mux {
 	m := &Mux{
 		conn:    c,
@@ -63,11 +72,10 @@ func NewMux(c *Conn, handle func(*Envelope), onClose func(error)) *Mux {
 		max:     c.opts.maxFrame(DefaultDataMaxFrame),
 		handle:  handle,
 		onClose: onClose,
-		w:       bufio.NewWriterSize(c, muxBufferSize),
+		wbuf:    make([]byte, 0, muxBufferSize+maxEnvelopeHeader+frameHeaderSize),
 		closed:  make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	m.ew = newEnvelopeWriter(m.w, m.max)
 	go m.readLoop()
 	return m
 }
@@ -92,15 +100,19 @@ func (m *Mux) Send(e *Envelope) error {
 		m.mu.Unlock()
 		return m.closedErr()
 	}
-	size, err := m.ew.size(e)
-	var refused error
-	if err == nil && size > m.max {
+	var err, refused error
+	n := len(m.wbuf)
+	m.wbuf = appendEnvelopeHeader(m.wbuf, e)
+	if size := len(m.wbuf) - n - frameHeaderSize + len(e.Payload) + 1; size > m.max {
+		m.wbuf = m.wbuf[:n]
 		refused = fmt.Errorf("envelope of %d bytes to %s is above the frame limit of %d bytes: %w", size, m.peer, m.max, ErrFrameTooLarge)
-	} else if err == nil {
-		err = m.ew.write(e, size)
+	} else if len(e.Payload) >= directPayload {
+		err = m.writeDirect(e.Payload)
+	} else {
+		m.wbuf = append(append(m.wbuf, e.Payload...), compactStop)
 	}
-	if err == nil && last {
-		err = m.w.Flush() // even when e was refused: senders before us left it to us
+	if err == nil && len(m.wbuf) > 0 && (last || len(m.wbuf) >= muxBufferSize) {
+		err = m.flush() // even when e was refused: senders before us left it to us
 	}
 	m.mu.Unlock()
 	if err != nil {
@@ -108,6 +120,27 @@ func (m *Mux) Send(e *Envelope) error {
 		return m.closedErr()
 	}
 	return refused
+}
+
+// stop is the last byte of every envelope, after its payload.
+var stop = []byte{compactStop}
+
+// writeDirect writes the buffered envelopes and payload, then the stop byte
+// that ends its envelope, in one vectored write. Under mu.
+func (m *Mux) writeDirect(payload []byte) error {
+	m.iov = [3][]byte{m.wbuf, payload, stop}
+	bufs := net.Buffers(m.iov[:])
+	_, err := bufs.WriteTo(m.conn.Conn)
+	m.iov = [3][]byte{}
+	m.wbuf = m.wbuf[:0]
+	return err
+}
+
+// flush writes the buffered envelopes. Under mu.
+func (m *Mux) flush() error {
+	_, err := m.conn.Conn.Write(m.wbuf)
+	m.wbuf = m.wbuf[:0]
+	return err
 }
 
 func (m *Mux) closedErr() error {
@@ -147,10 +180,10 @@ func (m *Mux) fail(cause error) {
 func (m *Mux) readLoop() {
 	defer close(m.done)
 	fr := frameReader{r: bufio.NewReaderSize(m.conn, muxBufferSize), max: m.max, peer: m.peer}
+	var buf []byte // every frame, in turn: the handler copies what it keeps
+	var e Envelope
 	for {
-		// A fresh buffer per frame: the envelope's payload is a slice of it
-		// and belongs to the handler.
-		frame, err := fr.readFrame(nil)
+		frame, err := fr.readFrame(buf)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = fmt.Errorf("connection closed by %s: %w", m.peer, err)
@@ -160,12 +193,12 @@ func (m *Mux) readLoop() {
 			m.readFailed(err)
 			return
 		}
-		e, err := decodeEnvelope(frame, m.max)
-		if err != nil {
+		buf = frame
+		if err := decodeEnvelopeInto(frame, m.max, &e); err != nil {
 			m.readFailed(fmt.Errorf("envelope from %s: %w", m.peer, err))
 			return
 		}
-		m.handle(e)
+		m.handle(&e)
 	}
 }
 

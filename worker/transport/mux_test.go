@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ type collector struct {
 func newCollector() *collector { return &collector{got: map[int64][]*Envelope{}} }
 
 func (c *collector) handle(e *Envelope) {
+	e = &Envelope{ChannelId: e.ChannelId, Kind: e.Kind, Credits: e.Credits, Backlog: e.Backlog, Payload: bytes.Clone(e.Payload)}
 	c.mu.Lock()
 	c.got[e.ChannelId] = append(c.got[e.ChannelId], e)
 	c.mu.Unlock()
