@@ -474,3 +474,33 @@ func TestClusterScripts(t *testing.T) {
 		}
 	}
 }
+
+// TestRESTLimitsOnSession: a job binary larger than
+// rest.server.max-content-length is refused with 413 and the key to raise,
+// and paths with "..", "%2e%2e" or "%252f" get a 400 without reaching a
+// job; the JobManager keeps serving.
+func TestRESTLimitsOnSession(t *testing.T) {
+	c := startSession(t, 1, 1, "rest.server.max-content-length=1048576")
+	input, _ := filepath.Abs(filepath.Join("..", "examples", "wordcount", "testdata", "words.txt"))
+	s := c.submit(t, nil, "wordcount", "--input", input)
+	if code := s.wait(t); code != 1 || !strings.Contains(s.stderr.String(), "exceeds the limit of 1048576 bytes; raise rest.server.max-content-length") {
+		t.Fatalf("oversized submit: exit %d\n%s", code, s.stderr.String())
+	}
+	for _, p := range []string{"/jobs/../config", "/jobs/%2e%2e/config", "/jobs/0123456789abcdef0123456789abcdef%252fcheckpoints"} {
+		resp, err := http.Get("http://" + c.rest + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("GET %s: %s, want 400", p, resp.Status)
+		}
+	}
+	var o struct {
+		TaskManagers int `json:"taskmanagers"`
+		Running      int `json:"jobs-running"`
+	}
+	if err := c.get("/overview", &o); err != nil || o.TaskManagers != 1 || o.Running != 0 {
+		t.Fatalf("overview after the refusals: %+v, %v", o, err)
+	}
+}
