@@ -232,17 +232,42 @@ const (
 	closeRetryTotal = 15 * time.Second
 )
 
+// ErrWritePipeline is wrapped by the error of a write, sync or close on HDFS
+// that failed in the pipeline of DataNodes (one went away, or refused the
+// block): colinmarc/hdfs v2.4.0 cannot rebuild a pipeline as Hadoop's client
+// does, so the file is lost and must be written again from the start.
+var ErrWritePipeline = errors.New("the HDFS write pipeline failed (Spate's HDFS client cannot recover a pipeline: the file must be written again)")
+
 // hdfsWriter is a file being written.
 type hdfsWriter struct {
 	w      *gohdfs.FileWriter
 	fsys   *HDFS
 	path   string
 	closed bool
+	failed error // the first write or sync error: the file is lost
+}
+
+// pipelineError wraps a write or sync error of the library: a NameNode
+// exception (permission, quota, lease) means what it says; anything else
+// came from the DataNode pipeline. Either way the file is lost.
+func (w *hdfsWriter) pipelineError(op string, err error) error {
+	var remote gohdfs.Error
+	if !errors.As(err, &remote) {
+		err = fmt.Errorf("%w: %w", ErrWritePipeline, err)
+	}
+	err = w.fsys.wrap(&fs.PathError{Op: op, Path: w.path, Err: err})
+	if w.failed == nil {
+		w.failed = err
+	}
+	return err
 }
 
 func (w *hdfsWriter) Write(b []byte) (int, error) {
 	if w.closed {
 		return 0, &fs.PathError{Op: "write", Path: w.path, Err: fs.ErrClosed}
+	}
+	if w.failed != nil {
+		return 0, w.failed
 	}
 	if len(b) == 0 {
 		// The library would allocate a block for nothing, which no DataNode
@@ -251,7 +276,7 @@ func (w *hdfsWriter) Write(b []byte) (int, error) {
 	}
 	n, err := w.w.Write(b)
 	if err != nil {
-		err = w.fsys.wrap(&fs.PathError{Op: "write", Path: w.path, Err: err})
+		err = w.pipelineError("write", err)
 	}
 	return n, err
 }
@@ -262,24 +287,37 @@ func (w *hdfsWriter) Sync() error {
 	if w.closed {
 		return &fs.PathError{Op: "sync", Path: w.path, Err: fs.ErrClosed}
 	}
+	if w.failed != nil {
+		return w.failed
+	}
 	if err := w.w.Flush(); err != nil {
-		return w.fsys.wrap(&fs.PathError{Op: "sync", Path: w.path, Err: err})
+		return w.pipelineError("sync", err)
 	}
 	return nil
 }
 
 // Close writes what is buffered and completes the file on the NameNode,
-// retrying while the NameNode says replication is in progress.
+// retrying while the NameNode says replication is in progress. After a
+// failed write or sync it closes once, without waiting: the last block will
+// never be replicated, and the file is lost anyway; it returns that error.
 func (w *hdfsWriter) Close() error {
 	if w.closed {
 		return &fs.PathError{Op: "close", Path: w.path, Err: fs.ErrClosed}
+	}
+	if w.failed != nil {
+		w.closed = true
+		_ = w.w.Close()
+		return w.failed
 	}
 	start, wait := time.Now(), closeRetryFirst
 	for {
 		err := w.w.Close()
 		if err == nil || !gohdfs.IsErrReplicating(err) {
 			w.closed = true
-			return w.fsys.wrap(err)
+			if err != nil {
+				return w.pipelineError("close", err)
+			}
+			return nil
 		}
 		if time.Since(start)+wait > closeRetryTotal {
 			w.closed = true

@@ -11,16 +11,19 @@ package integration
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -434,4 +437,157 @@ func TestHDFSSavepointRescale(t *testing.T) {
 	if !slices.ContainsFunc(after, func(p string) bool { return strings.HasPrefix(path.Base(p), "part-2-") }) {
 		t.Fatalf("no part file of subtask 2 after the restore at parallelism 3: %v", after)
 	}
+}
+
+// logEvent is one line of a job's JSON log on stderr.
+type logEvent struct {
+	Message    string `json:"message"`
+	Checkpoint int64  `json:"checkpoint"`
+	Error      string `json:"error"`
+	Reason     string `json:"reason"`
+}
+
+// logEvents parses the JSON lines of stderr; other lines are skipped.
+func logEvents(stderr string) []logEvent {
+	var out []logEvent
+	for _, line := range strings.Split(stderr, "\n") {
+		var e logEvent
+		if json.Unmarshal([]byte(line), &e) == nil && e.Message != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// completedOnHDFS lists the ids of the completed checkpoints under ckpt.
+func (o *onHDFS) completedOnHDFS(ckpt string) []int64 {
+	var ids []int64
+	jobs, _ := o.fs.ReadDir(ckpt)
+	for _, j := range jobs {
+		chks, _ := o.fs.ReadDir(j.Path)
+		for _, c := range chks {
+			n, err := strconv.ParseInt(strings.TrimPrefix(c.Name, "chk-"), 10, 64)
+			if err != nil || !strings.HasPrefix(c.Name, "chk-") {
+				continue
+			}
+			if _, err := o.fs.Stat(path.Join(c.Path, "_metadata")); err == nil {
+				ids = append(ids, n)
+			}
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// lockedBuffer is a child's output that a test may read while it runs.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestHDFSDataNodeStopped stops one of the two DataNodes while exactlyonce
+// checkpoints to HDFS every 500 ms and writes its output there. As on a real
+// cluster, the NameNode goes on placing blocks on the stopped DataNode until
+// it counts it dead, and the library cannot rebuild a pipeline without it:
+// the next checkpoint written is declined (tolerated), and the sink, whose
+// part file is lost with its pipeline, may fail its task and restart the job
+// from the last completed checkpoint. Once the NameNode counts the DataNode
+// dead, a later checkpoint completes on the remaining one, and the output
+// holds every key,seq exactly once. The DataNode is restarted afterwards.
+func TestHDFSDataNodeStopped(t *testing.T) {
+	const keys, perKey = 10, 4000
+	o := newOnHDFS(t)
+	ckpt := path.Join(o.dir, "ckpt")
+	props := "state.checkpoints.dir=" + o.uri("ckpt") + "\nexecution.checkpointing.tolerable-failed-checkpoints=50\nlog.level=info\nlog.format=json"
+	cmd := exec.Command(filepath.Join(binDir, "exactlyonce"), "--keys", fmt.Sprint(keys), "--per-key", fmt.Sprint(perKey), "--failures", "0",
+		"--checkpoint-interval", "500", "--output", o.uri("out"), "--parallelism", "2")
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Env = append(append(cleanEnv(), o.env...), "SPATE_PROPERTIES="+props)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{}) // closed once Wait returned waitErr
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	started := time.Now()
+	// The run spans about eight checkpoint intervals: stop early in it.
+	var before int64
+	poll(t, "two completed checkpoints on HDFS", func() bool {
+		ids := o.completedOnHDFS(ckpt)
+		if len(ids) > 0 {
+			before = ids[0]
+		}
+		return before >= 2
+	})
+	if err := o.c.StopDataNode(1); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := o.c.RestartDataNode(1); err != nil {
+			t.Errorf("restart DataNode 1: %v", err)
+		}
+	})
+	t.Logf("DataNode 1 stopped %v into the run, after checkpoint %d", time.Since(started).Round(time.Millisecond), before)
+	declined := func() (int64, string) {
+		for _, e := range logEvents(stderr.String()) {
+			if e.Message == "checkpoint declined" && e.Checkpoint > before {
+				return e.Checkpoint, e.Error
+			}
+		}
+		return 0, ""
+	}
+	poll(t, "a checkpoint declined after the DataNode stopped", func() bool { id, _ := declined(); return id > 0 })
+	failed, why := declined()
+	t.Logf("checkpoint %d declined %v into the run: %s", failed, time.Since(started).Round(time.Millisecond), why)
+	if !strings.Contains(why, hdfs.ErrWritePipeline.Error()) {
+		t.Errorf("checkpoint %d was declined for another reason than the broken pipeline: %s", failed, why)
+	}
+	if err := o.c.DeadDataNode(1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+		if waitErr != nil {
+			t.Fatalf("exactlyonce: %v\nstdout: %s\nstderr: %s", waitErr, stdout.String(), stderr.String())
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("exactlyonce did not end within 2 minutes of the DataNode's stop:\n%s", stderr.String())
+	}
+	if want := fmt.Sprintf("exactlyonce: %d records, 0 failures injected, ", keys*perKey); !strings.HasPrefix(stdout.String(), want) {
+		t.Fatalf("stdout %q, want %q…", stdout.String(), want)
+	}
+	var completedAfter int64
+	restarts := 0
+	for _, e := range logEvents(stderr.String()) {
+		switch {
+		case e.Message == "checkpoint completed" && e.Checkpoint > failed && completedAfter == 0:
+			completedAfter = e.Checkpoint
+		case e.Message == "job failed; restarting":
+			restarts++
+			t.Logf("restart: %s", e.Error)
+		}
+	}
+	if completedAfter == 0 {
+		t.Fatalf("no checkpoint completed after checkpoint %d was declined:\n%s", failed, stderr.String())
+	}
+	t.Logf("checkpoint %d completed after it; %d restarts", completedAfter, restarts)
+	o.checkExactOnHDFS(t, path.Join(o.dir, "out"), keys, perKey)
+	o.checkFinishedOnHDFS(t, ckpt)
 }

@@ -305,9 +305,14 @@ func (c *Cluster) Control(command string) error {
 	}
 }
 
-// StopDataNode stops DataNode i (0 to DataNodes-1) and has the NameNode
-// count it dead at once, so that new blocks go to the others.
+// StopDataNode stops DataNode i (0 to DataNodes-1). The NameNode goes on
+// placing blocks on it until DeadDataNode (or, as on a real cluster, about
+// ten minutes without its heartbeats).
 func (c *Cluster) StopDataNode(i int) error { return c.Control(fmt.Sprintf("stop-datanode %d", i)) }
+
+// DeadDataNode has the NameNode count stopped DataNode i dead at once, so
+// that new blocks go to the others.
+func (c *Cluster) DeadDataNode(i int) error { return c.Control(fmt.Sprintf("dead-datanode %d", i)) }
 
 // RestartDataNode starts a stopped DataNode again, on its old storage and
 // port, and waits until the cluster is active.

@@ -61,14 +61,16 @@ func TestStartStop(t *testing.T) {
 		t.Errorf("cluster = %+v", c)
 	}
 	for _, tc := range []struct{ command, err string }{
+		{"dead-datanode 1", "hadoop launcher: dead-datanode 1: DataNode 1 is not stopped"},
 		{"stop-datanode 1", ""},
 		{"stop-datanode 1", "hadoop launcher: stop-datanode 1: DataNode 1 is stopped already"},
+		{"dead-datanode 1", ""},
 		{"restart-datanode 0", "hadoop launcher: restart-datanode 0: DataNode 0 is not stopped"},
 		{"stop-datanode 2", "hadoop launcher: stop-datanode 2: java.lang.IllegalArgumentException: there are 2 DataNodes, numbered from 0"},
 		{"restart-datanode 1", ""},
 		{"stop-datanode 1", ""}, // found again after its restart, whatever its place in MiniDFSCluster's list
 		{"restart-datanode 1", ""},
-		{"fly", "hadoop launcher: fly: unknown command (want stop-datanode I or restart-datanode I)"},
+		{"fly", "hadoop launcher: fly: unknown command (want stop-datanode I, dead-datanode I or restart-datanode I)"},
 	} {
 		err := c.Control(tc.command)
 		if got := fmt.Sprint(err); tc.err == "" && err != nil || tc.err != "" && got != tc.err {

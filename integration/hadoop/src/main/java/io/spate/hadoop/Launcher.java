@@ -63,6 +63,7 @@ public final class Launcher {
     private volatile PrintStream stdout;
     private volatile boolean ready;
     private final Map<Integer, MiniDFSCluster.DataNodeProperties> stoppedDataNodes = new java.util.HashMap<>();
+    private final Map<Integer, org.apache.hadoop.hdfs.protocol.DatanodeID> stoppedDataNodeIds = new java.util.HashMap<>();
     /** The DataNodes' transfer addresses at start: their identity for control commands. */
     private final java.util.List<String> dataNodeAddrs = new java.util.ArrayList<>();
     private boolean stopped;
@@ -168,8 +169,10 @@ public final class Launcher {
 
     /**
      * Runs one control command and returns null, or what went wrong:
-     * {@code stop-datanode I} stops DataNode I and has the NameNode count it
-     * dead at once (else it would keep placing blocks on it for ten minutes);
+     * {@code stop-datanode I} stops DataNode I (the NameNode goes on placing
+     * blocks on it until it misses heartbeats for about ten minutes, as on a
+     * real cluster); {@code dead-datanode I} has the NameNode count a stopped
+     * DataNode dead at once, so new blocks go to the others;
      * {@code restart-datanode I} starts it again on its old storage and waits
      * until the cluster is active.
      */
@@ -188,9 +191,18 @@ public final class Launcher {
                     int j = currentDataNodeIndex(i);
                     var id = dfs.getDataNodes().get(j).getDatanodeId();
                     MiniDFSCluster.DataNodeProperties props = dfs.stopDataNode(j);
-                    dfs.setDataNodeDead(id);
                     stoppedDataNodes.put(i, props);
+                    stoppedDataNodeIds.put(i, id);
                     System.err.println("spate-hadoop: stopped DataNode " + i + " (" + id + ")");
+                }
+                case "dead-datanode" -> {
+                    int i = dataNodeIndex(f);
+                    var id = stoppedDataNodeIds.get(i);
+                    if (id == null) {
+                        return "DataNode " + i + " is not stopped";
+                    }
+                    dfs.setDataNodeDead(id);
+                    System.err.println("spate-hadoop: DataNode " + i + " counted dead");
                 }
                 case "restart-datanode" -> {
                     int i = dataNodeIndex(f);
@@ -198,13 +210,14 @@ public final class Launcher {
                     if (props == null) {
                         return "DataNode " + i + " is not stopped";
                     }
+                    stoppedDataNodeIds.remove(i);
                     dfs.restartDataNode(props, true);
                     dfs.waitActive();
                     dfs.triggerHeartbeats();
                     System.err.println("spate-hadoop: restarted DataNode " + i);
                 }
                 default -> {
-                    return "unknown command (want stop-datanode I or restart-datanode I)";
+                    return "unknown command (want stop-datanode I, dead-datanode I or restart-datanode I)";
                 }
             }
             return null;
