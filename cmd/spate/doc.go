@@ -5,8 +5,32 @@
 //
 //	spate run  [-D key=value]... JOB [-- ARGS...]   run a job binary on the embedded cluster
 //	spate info [-D key=value]... JOB [-- ARGS...]   print the job's plan as JSON, without running it
-//	spate config [--output text|json]               every configuration key, type, default and doc
+//	spate config [--output text|json] [--get KEY]   every configuration key, type, default and doc
 //	spate version                                   spate <version> (<go version>, <vcs revision>)
+//
+//	spate submit [--jobmanager HOST:PORT] [--detached] [-p N] [-s PATH] JOB [-- ARGS...]
+//	spate list | cancel JOBID | savepoint JOBID [DIR] | stop [--savepoint-path DIR] [--drain] JOBID
+//	spate jobmanager                                a session cluster's JobManager (REST, RPC)
+//	spate taskmanager [--jobmanager HOST:PORT]      a session cluster's TaskManager
+//
+// # On a cluster
+//
+// submit runs JOB in the info role with SPATE_INFO_CONFIG=1, which prints the
+// plan with the job's effective configuration (and makes the checks a
+// JobManager of the binary would, such as an output directory's leftovers),
+// then uploads binary, arguments and plan (POST /jobs, multipart) and prints
+// the job id as the first line of stdout. Attached, it polls the job until it
+// ends: exit 0 when it FINISHED, 1 when it FAILED or was CANCELED (the
+// failure from /jobs/:id/exceptions on stderr), 128+n when signal n
+// interrupted it (SIGINT and SIGTERM cancel the job unless --on-interrupt
+// detach). run --target remote, or execution.target=remote, is submit. The
+// REST endpoint is --jobmanager, else rest.address:rest.port.
+//
+// jobmanager and taskmanager run no job code: each job's subtasks run in a
+// child process of the job's own binary that the TaskManager starts (see
+// worker/taskmanager). Both need security.cluster.secret-file; the
+// jobmanager prints "rest: http://HOST:PORT" and "rpc: HOST:PORT" on stdout
+// once it serves, which scripts/start-cluster.sh reads.
 //
 // # Running a job
 //

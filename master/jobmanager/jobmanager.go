@@ -4,11 +4,12 @@
 // ResourceManager core (master/resource.Manager) with the clock, and hands a
 // JobMaster the slots and TaskManagerGateways of the registered TaskManagers.
 //
-// It serves application mode today: the job binary started with
+// It serves application mode, where the job binary started with
 // SPATE_ROLE=jobmanager runs its one job on the TaskManagers that register
-// (the same binary started with SPATE_ROLE=taskmanager). Session mode (the
-// generic spate binary, jobs submitted through the REST API) will add the
-// Dispatcher in front.
+// (the same binary started with SPATE_ROLE=taskmanager), and session mode
+// (Config.Session, see Session): the generic `spate jobmanager` runs the jobs
+// submitted through the Dispatcher on generic TaskManagers, in child
+// processes of each job's own binary.
 //
 //	TaskManager ──registerTaskManager(id, data, slots, rpc)──▶ ResourceManager core
 //	            ◀── registrationId, JobMaster address ───────┘ (dials the TaskExecutor)
