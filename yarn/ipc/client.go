@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -268,8 +269,9 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 // connection context and starts the reader.
 func (c *Client) handshake(ctx context.Context, nc net.Conn) (*conn, error) {
 	deadline := time.Now().Add(c.opts.ConnectTimeout)
+	ctxBound := false // the context's deadline, not ConnectTimeout, bounds the handshake
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+		deadline, ctxBound = d, true
 	}
 	nc.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
@@ -294,8 +296,11 @@ func (c *Client) handshake(ctx context.Context, nc net.Conn) (*conn, error) {
 		}
 		m, layer, err := saslConnect(cn.r, cn.w, c.opts.Mechanisms, c.opts.Addr)
 		if err != nil {
+			// The socket's deadline may fire a moment before the context's.
 			if ctx.Err() != nil {
 				err = fmt.Errorf("%w (%w)", err, ctx.Err())
+			} else if ctxBound && errors.Is(err, os.ErrDeadlineExceeded) {
+				err = fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)
 			}
 			return nil, err
 		}

@@ -11,7 +11,7 @@ outer = {}
 for n in 'RpcKindProto RPCTraceInfoProto RPCCallerContextProto RpcRequestHeaderProto RpcResponseHeaderProto RpcSaslProto'.split(): outer[n]='org.apache.hadoop.ipc.protobuf.RpcHeaderProtos'
 for n in 'UserInformationProto IpcConnectionContextProto'.split(): outer[n]='org.apache.hadoop.ipc.protobuf.IpcConnectionContextProtos'
 outer['RequestHeaderProto']='org.apache.hadoop.ipc.protobuf.ProtobufRpcEngine2Protos'
-for n in 'TokenProto CredentialsKVProto CredentialsProto GetDelegationTokenRequestProto GetDelegationTokenResponseProto RenewDelegationTokenRequestProto RenewDelegationTokenResponseProto'.split(): outer[n]='org.apache.hadoop.security.proto.SecurityProtos'
+for n in 'TokenProto CredentialsKVProto CredentialsProto GetDelegationTokenRequestProto GetDelegationTokenResponseProto RenewDelegationTokenRequestProto RenewDelegationTokenResponseProto CancelDelegationTokenRequestProto'.split(): outer[n]='org.apache.hadoop.security.proto.SecurityProtos'
 def javap(cls, consts):
     r = subprocess.run(['javap'] + (['-constants'] if consts else []) + ['-cp', cp, cls], capture_output=True, text=True)
     return r.stdout + r.stderr

@@ -1315,6 +1315,91 @@ func (x *RenewDelegationTokenResponseProto) GetNewExpiryTime() uint64 {
 	return 0
 }
 
+type CancelDelegationTokenRequestProto struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	Token *TokenProto `protobuf:"bytes,1,req,name=token" json:"token,omitempty"`
+}
+
+func (x *CancelDelegationTokenRequestProto) Reset() {
+	*x = CancelDelegationTokenRequestProto{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_rpc_proto_msgTypes[15]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *CancelDelegationTokenRequestProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelDelegationTokenRequestProto) ProtoMessage() {}
+
+func (x *CancelDelegationTokenRequestProto) ProtoReflect() protoreflect.Message {
+	mi := &file_rpc_proto_msgTypes[15]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelDelegationTokenRequestProto.ProtoReflect.Descriptor instead.
+func (*CancelDelegationTokenRequestProto) Descriptor() ([]byte, []int) {
+	return file_rpc_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CancelDelegationTokenRequestProto) GetToken() *TokenProto {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+type CancelDelegationTokenResponseProto struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+}
+
+func (x *CancelDelegationTokenResponseProto) Reset() {
+	*x = CancelDelegationTokenResponseProto{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_rpc_proto_msgTypes[16]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *CancelDelegationTokenResponseProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelDelegationTokenResponseProto) ProtoMessage() {}
+
+func (x *CancelDelegationTokenResponseProto) ProtoReflect() protoreflect.Message {
+	mi := &file_rpc_proto_msgTypes[16]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelDelegationTokenResponseProto.ProtoReflect.Descriptor instead.
+func (*CancelDelegationTokenResponseProto) Descriptor() ([]byte, []int) {
+	return file_rpc_proto_rawDescGZIP(), []int{16}
+}
+
 type RpcSaslProto_SaslAuth struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -1330,7 +1415,7 @@ type RpcSaslProto_SaslAuth struct {
 func (x *RpcSaslProto_SaslAuth) Reset() {
 	*x = RpcSaslProto_SaslAuth{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_rpc_proto_msgTypes[15]
+		mi := &file_rpc_proto_msgTypes[17]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1343,7 +1428,7 @@ func (x *RpcSaslProto_SaslAuth) String() string {
 func (*RpcSaslProto_SaslAuth) ProtoMessage() {}
 
 func (x *RpcSaslProto_SaslAuth) ProtoReflect() protoreflect.Message {
-	mi := &file_rpc_proto_msgTypes[15]
+	mi := &file_rpc_proto_msgTypes[17]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1583,15 +1668,22 @@ var file_rpc_proto_rawDesc = []byte{
 	0x69, 0x6f, 0x6e, 0x54, 0x6f, 0x6b, 0x65, 0x6e, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65,
 	0x50, 0x72, 0x6f, 0x74, 0x6f, 0x12, 0x24, 0x0a, 0x0d, 0x6e, 0x65, 0x77, 0x45, 0x78, 0x70, 0x69,
 	0x72, 0x79, 0x54, 0x69, 0x6d, 0x65, 0x18, 0x01, 0x20, 0x02, 0x28, 0x04, 0x52, 0x0d, 0x6e, 0x65,
-	0x77, 0x45, 0x78, 0x70, 0x69, 0x72, 0x79, 0x54, 0x69, 0x6d, 0x65, 0x2a, 0x4a, 0x0a, 0x0c, 0x52,
-	0x70, 0x63, 0x4b, 0x69, 0x6e, 0x64, 0x50, 0x72, 0x6f, 0x74, 0x6f, 0x12, 0x0f, 0x0a, 0x0b, 0x52,
-	0x50, 0x43, 0x5f, 0x42, 0x55, 0x49, 0x4c, 0x54, 0x49, 0x4e, 0x10, 0x00, 0x12, 0x10, 0x0a, 0x0c,
-	0x52, 0x50, 0x43, 0x5f, 0x57, 0x52, 0x49, 0x54, 0x41, 0x42, 0x4c, 0x45, 0x10, 0x01, 0x12, 0x17,
-	0x0a, 0x13, 0x52, 0x50, 0x43, 0x5f, 0x50, 0x52, 0x4f, 0x54, 0x4f, 0x43, 0x4f, 0x4c, 0x5f, 0x42,
-	0x55, 0x46, 0x46, 0x45, 0x52, 0x10, 0x02, 0x42, 0x2d, 0x5a, 0x2b, 0x67, 0x69, 0x74, 0x68, 0x75,
-	0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x73, 0x70, 0x61, 0x74, 0x65, 0x2d, 0x69, 0x6f, 0x2f, 0x73,
-	0x70, 0x61, 0x74, 0x65, 0x2f, 0x79, 0x61, 0x72, 0x6e, 0x2f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x3b,
-	0x79, 0x61, 0x72, 0x6e, 0x70, 0x62,
+	0x77, 0x45, 0x78, 0x70, 0x69, 0x72, 0x79, 0x54, 0x69, 0x6d, 0x65, 0x22, 0x51, 0x0a, 0x21, 0x43,
+	0x61, 0x6e, 0x63, 0x65, 0x6c, 0x44, 0x65, 0x6c, 0x65, 0x67, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x54,
+	0x6f, 0x6b, 0x65, 0x6e, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x50, 0x72, 0x6f, 0x74, 0x6f,
+	0x12, 0x2c, 0x0a, 0x05, 0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x18, 0x01, 0x20, 0x02, 0x28, 0x0b, 0x32,
+	0x16, 0x2e, 0x73, 0x70, 0x61, 0x74, 0x65, 0x2e, 0x79, 0x61, 0x72, 0x6e, 0x2e, 0x54, 0x6f, 0x6b,
+	0x65, 0x6e, 0x50, 0x72, 0x6f, 0x74, 0x6f, 0x52, 0x05, 0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x22, 0x24,
+	0x0a, 0x22, 0x43, 0x61, 0x6e, 0x63, 0x65, 0x6c, 0x44, 0x65, 0x6c, 0x65, 0x67, 0x61, 0x74, 0x69,
+	0x6f, 0x6e, 0x54, 0x6f, 0x6b, 0x65, 0x6e, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x50,
+	0x72, 0x6f, 0x74, 0x6f, 0x2a, 0x4a, 0x0a, 0x0c, 0x52, 0x70, 0x63, 0x4b, 0x69, 0x6e, 0x64, 0x50,
+	0x72, 0x6f, 0x74, 0x6f, 0x12, 0x0f, 0x0a, 0x0b, 0x52, 0x50, 0x43, 0x5f, 0x42, 0x55, 0x49, 0x4c,
+	0x54, 0x49, 0x4e, 0x10, 0x00, 0x12, 0x10, 0x0a, 0x0c, 0x52, 0x50, 0x43, 0x5f, 0x57, 0x52, 0x49,
+	0x54, 0x41, 0x42, 0x4c, 0x45, 0x10, 0x01, 0x12, 0x17, 0x0a, 0x13, 0x52, 0x50, 0x43, 0x5f, 0x50,
+	0x52, 0x4f, 0x54, 0x4f, 0x43, 0x4f, 0x4c, 0x5f, 0x42, 0x55, 0x46, 0x46, 0x45, 0x52, 0x10, 0x02,
+	0x42, 0x2d, 0x5a, 0x2b, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x73,
+	0x70, 0x61, 0x74, 0x65, 0x2d, 0x69, 0x6f, 0x2f, 0x73, 0x70, 0x61, 0x74, 0x65, 0x2f, 0x79, 0x61,
+	0x72, 0x6e, 0x2f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x3b, 0x79, 0x61, 0x72, 0x6e, 0x70, 0x62,
 }
 
 var (
@@ -1607,7 +1699,7 @@ func file_rpc_proto_rawDescGZIP() []byte {
 }
 
 var file_rpc_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_rpc_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_rpc_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_rpc_proto_goTypes = []interface{}{
 	(RpcKindProto)(0),                             // 0: spate.yarn.RpcKindProto
 	(RpcRequestHeaderProto_OperationProto)(0),     // 1: spate.yarn.RpcRequestHeaderProto.OperationProto
@@ -1629,7 +1721,9 @@ var file_rpc_proto_goTypes = []interface{}{
 	(*GetDelegationTokenResponseProto)(nil),       // 17: spate.yarn.GetDelegationTokenResponseProto
 	(*RenewDelegationTokenRequestProto)(nil),      // 18: spate.yarn.RenewDelegationTokenRequestProto
 	(*RenewDelegationTokenResponseProto)(nil),     // 19: spate.yarn.RenewDelegationTokenResponseProto
-	(*RpcSaslProto_SaslAuth)(nil),                 // 20: spate.yarn.RpcSaslProto.SaslAuth
+	(*CancelDelegationTokenRequestProto)(nil),     // 20: spate.yarn.CancelDelegationTokenRequestProto
+	(*CancelDelegationTokenResponseProto)(nil),    // 21: spate.yarn.CancelDelegationTokenResponseProto
+	(*RpcSaslProto_SaslAuth)(nil),                 // 22: spate.yarn.RpcSaslProto.SaslAuth
 }
 var file_rpc_proto_depIdxs = []int32{
 	0,  // 0: spate.yarn.RpcRequestHeaderProto.rpcKind:type_name -> spate.yarn.RpcKindProto
@@ -1639,18 +1733,19 @@ var file_rpc_proto_depIdxs = []int32{
 	2,  // 4: spate.yarn.RpcResponseHeaderProto.status:type_name -> spate.yarn.RpcResponseHeaderProto.RpcStatusProto
 	3,  // 5: spate.yarn.RpcResponseHeaderProto.errorDetail:type_name -> spate.yarn.RpcResponseHeaderProto.RpcErrorCodeProto
 	4,  // 6: spate.yarn.RpcSaslProto.state:type_name -> spate.yarn.RpcSaslProto.SaslState
-	20, // 7: spate.yarn.RpcSaslProto.auths:type_name -> spate.yarn.RpcSaslProto.SaslAuth
+	22, // 7: spate.yarn.RpcSaslProto.auths:type_name -> spate.yarn.RpcSaslProto.SaslAuth
 	10, // 8: spate.yarn.IpcConnectionContextProto.userInfo:type_name -> spate.yarn.UserInformationProto
 	13, // 9: spate.yarn.CredentialsKVProto.token:type_name -> spate.yarn.TokenProto
 	14, // 10: spate.yarn.CredentialsProto.tokens:type_name -> spate.yarn.CredentialsKVProto
 	14, // 11: spate.yarn.CredentialsProto.secrets:type_name -> spate.yarn.CredentialsKVProto
 	13, // 12: spate.yarn.GetDelegationTokenResponseProto.token:type_name -> spate.yarn.TokenProto
 	13, // 13: spate.yarn.RenewDelegationTokenRequestProto.token:type_name -> spate.yarn.TokenProto
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	13, // 14: spate.yarn.CancelDelegationTokenRequestProto.token:type_name -> spate.yarn.TokenProto
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_rpc_proto_init() }
@@ -1840,6 +1935,30 @@ func file_rpc_proto_init() {
 			}
 		}
 		file_rpc_proto_msgTypes[15].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*CancelDelegationTokenRequestProto); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_rpc_proto_msgTypes[16].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*CancelDelegationTokenResponseProto); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_rpc_proto_msgTypes[17].Exporter = func(v interface{}, i int) interface{} {
 			switch v := v.(*RpcSaslProto_SaslAuth); i {
 			case 0:
 				return &v.state
@@ -1858,7 +1977,7 @@ func file_rpc_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_rpc_proto_rawDesc,
 			NumEnums:      5,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

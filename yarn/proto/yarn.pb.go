@@ -415,6 +415,62 @@ func (NodeStateProto) EnumDescriptor() ([]byte, []int) {
 	return file_yarn_proto_rawDescGZIP(), []int{5}
 }
 
+type AMCommandProto int32
+
+const (
+	AMCommandProto_AM_RESYNC   AMCommandProto = 1
+	AMCommandProto_AM_SHUTDOWN AMCommandProto = 2
+)
+
+// Enum value maps for AMCommandProto.
+var (
+	AMCommandProto_name = map[int32]string{
+		1: "AM_RESYNC",
+		2: "AM_SHUTDOWN",
+	}
+	AMCommandProto_value = map[string]int32{
+		"AM_RESYNC":   1,
+		"AM_SHUTDOWN": 2,
+	}
+)
+
+func (x AMCommandProto) Enum() *AMCommandProto {
+	p := new(AMCommandProto)
+	*p = x
+	return p
+}
+
+func (x AMCommandProto) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AMCommandProto) Descriptor() protoreflect.EnumDescriptor {
+	return file_yarn_proto_enumTypes[6].Descriptor()
+}
+
+func (AMCommandProto) Type() protoreflect.EnumType {
+	return &file_yarn_proto_enumTypes[6]
+}
+
+func (x AMCommandProto) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Do not use.
+func (x *AMCommandProto) UnmarshalJSON(b []byte) error {
+	num, err := protoimpl.X.UnmarshalJSONEnum(x.Descriptor(), b)
+	if err != nil {
+		return err
+	}
+	*x = AMCommandProto(num)
+	return nil
+}
+
+// Deprecated: Use AMCommandProto.Descriptor instead.
+func (AMCommandProto) EnumDescriptor() ([]byte, []int) {
+	return file_yarn_proto_rawDescGZIP(), []int{6}
+}
+
 type ApplicationAccessTypeProto int32
 
 const (
@@ -445,11 +501,11 @@ func (x ApplicationAccessTypeProto) String() string {
 }
 
 func (ApplicationAccessTypeProto) Descriptor() protoreflect.EnumDescriptor {
-	return file_yarn_proto_enumTypes[6].Descriptor()
+	return file_yarn_proto_enumTypes[7].Descriptor()
 }
 
 func (ApplicationAccessTypeProto) Type() protoreflect.EnumType {
-	return &file_yarn_proto_enumTypes[6]
+	return &file_yarn_proto_enumTypes[7]
 }
 
 func (x ApplicationAccessTypeProto) Number() protoreflect.EnumNumber {
@@ -468,7 +524,7 @@ func (x *ApplicationAccessTypeProto) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use ApplicationAccessTypeProto.Descriptor instead.
 func (ApplicationAccessTypeProto) EnumDescriptor() ([]byte, []int) {
-	return file_yarn_proto_rawDescGZIP(), []int{6}
+	return file_yarn_proto_rawDescGZIP(), []int{7}
 }
 
 type QueueStateProto int32
@@ -504,11 +560,11 @@ func (x QueueStateProto) String() string {
 }
 
 func (QueueStateProto) Descriptor() protoreflect.EnumDescriptor {
-	return file_yarn_proto_enumTypes[7].Descriptor()
+	return file_yarn_proto_enumTypes[8].Descriptor()
 }
 
 func (QueueStateProto) Type() protoreflect.EnumType {
-	return &file_yarn_proto_enumTypes[7]
+	return &file_yarn_proto_enumTypes[8]
 }
 
 func (x QueueStateProto) Number() protoreflect.EnumNumber {
@@ -527,7 +583,7 @@ func (x *QueueStateProto) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use QueueStateProto.Descriptor instead.
 func (QueueStateProto) EnumDescriptor() ([]byte, []int) {
-	return file_yarn_proto_rawDescGZIP(), []int{7}
+	return file_yarn_proto_rawDescGZIP(), []int{8}
 }
 
 type SerializedExceptionProto struct {
@@ -3328,19 +3384,22 @@ var file_yarn_proto_rawDesc = []byte{
 	0x10, 0x05, 0x12, 0x0f, 0x0a, 0x0b, 0x4e, 0x53, 0x5f, 0x52, 0x45, 0x42, 0x4f, 0x4f, 0x54, 0x45,
 	0x44, 0x10, 0x06, 0x12, 0x16, 0x0a, 0x12, 0x4e, 0x53, 0x5f, 0x44, 0x45, 0x43, 0x4f, 0x4d, 0x4d,
 	0x49, 0x53, 0x53, 0x49, 0x4f, 0x4e, 0x49, 0x4e, 0x47, 0x10, 0x07, 0x12, 0x0f, 0x0a, 0x0b, 0x4e,
-	0x53, 0x5f, 0x53, 0x48, 0x55, 0x54, 0x44, 0x4f, 0x57, 0x4e, 0x10, 0x08, 0x2a, 0x4e, 0x0a, 0x1a,
-	0x41, 0x70, 0x70, 0x6c, 0x69, 0x63, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x41, 0x63, 0x63, 0x65, 0x73,
-	0x73, 0x54, 0x79, 0x70, 0x65, 0x50, 0x72, 0x6f, 0x74, 0x6f, 0x12, 0x16, 0x0a, 0x12, 0x41, 0x50,
-	0x50, 0x41, 0x43, 0x43, 0x45, 0x53, 0x53, 0x5f, 0x56, 0x49, 0x45, 0x57, 0x5f, 0x41, 0x50, 0x50,
-	0x10, 0x01, 0x12, 0x18, 0x0a, 0x14, 0x41, 0x50, 0x50, 0x41, 0x43, 0x43, 0x45, 0x53, 0x53, 0x5f,
-	0x4d, 0x4f, 0x44, 0x49, 0x46, 0x59, 0x5f, 0x41, 0x50, 0x50, 0x10, 0x02, 0x2a, 0x3f, 0x0a, 0x0f,
-	0x51, 0x75, 0x65, 0x75, 0x65, 0x53, 0x74, 0x61, 0x74, 0x65, 0x50, 0x72, 0x6f, 0x74, 0x6f, 0x12,
-	0x0d, 0x0a, 0x09, 0x51, 0x5f, 0x53, 0x54, 0x4f, 0x50, 0x50, 0x45, 0x44, 0x10, 0x01, 0x12, 0x0d,
-	0x0a, 0x09, 0x51, 0x5f, 0x52, 0x55, 0x4e, 0x4e, 0x49, 0x4e, 0x47, 0x10, 0x02, 0x12, 0x0e, 0x0a,
-	0x0a, 0x51, 0x5f, 0x44, 0x52, 0x41, 0x49, 0x4e, 0x49, 0x4e, 0x47, 0x10, 0x03, 0x42, 0x2d, 0x5a,
-	0x2b, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x73, 0x70, 0x61, 0x74,
-	0x65, 0x2d, 0x69, 0x6f, 0x2f, 0x73, 0x70, 0x61, 0x74, 0x65, 0x2f, 0x79, 0x61, 0x72, 0x6e, 0x2f,
-	0x70, 0x72, 0x6f, 0x74, 0x6f, 0x3b, 0x79, 0x61, 0x72, 0x6e, 0x70, 0x62,
+	0x53, 0x5f, 0x53, 0x48, 0x55, 0x54, 0x44, 0x4f, 0x57, 0x4e, 0x10, 0x08, 0x2a, 0x30, 0x0a, 0x0e,
+	0x41, 0x4d, 0x43, 0x6f, 0x6d, 0x6d, 0x61, 0x6e, 0x64, 0x50, 0x72, 0x6f, 0x74, 0x6f, 0x12, 0x0d,
+	0x0a, 0x09, 0x41, 0x4d, 0x5f, 0x52, 0x45, 0x53, 0x59, 0x4e, 0x43, 0x10, 0x01, 0x12, 0x0f, 0x0a,
+	0x0b, 0x41, 0x4d, 0x5f, 0x53, 0x48, 0x55, 0x54, 0x44, 0x4f, 0x57, 0x4e, 0x10, 0x02, 0x2a, 0x4e,
+	0x0a, 0x1a, 0x41, 0x70, 0x70, 0x6c, 0x69, 0x63, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x41, 0x63, 0x63,
+	0x65, 0x73, 0x73, 0x54, 0x79, 0x70, 0x65, 0x50, 0x72, 0x6f, 0x74, 0x6f, 0x12, 0x16, 0x0a, 0x12,
+	0x41, 0x50, 0x50, 0x41, 0x43, 0x43, 0x45, 0x53, 0x53, 0x5f, 0x56, 0x49, 0x45, 0x57, 0x5f, 0x41,
+	0x50, 0x50, 0x10, 0x01, 0x12, 0x18, 0x0a, 0x14, 0x41, 0x50, 0x50, 0x41, 0x43, 0x43, 0x45, 0x53,
+	0x53, 0x5f, 0x4d, 0x4f, 0x44, 0x49, 0x46, 0x59, 0x5f, 0x41, 0x50, 0x50, 0x10, 0x02, 0x2a, 0x3f,
+	0x0a, 0x0f, 0x51, 0x75, 0x65, 0x75, 0x65, 0x53, 0x74, 0x61, 0x74, 0x65, 0x50, 0x72, 0x6f, 0x74,
+	0x6f, 0x12, 0x0d, 0x0a, 0x09, 0x51, 0x5f, 0x53, 0x54, 0x4f, 0x50, 0x50, 0x45, 0x44, 0x10, 0x01,
+	0x12, 0x0d, 0x0a, 0x09, 0x51, 0x5f, 0x52, 0x55, 0x4e, 0x4e, 0x49, 0x4e, 0x47, 0x10, 0x02, 0x12,
+	0x0e, 0x0a, 0x0a, 0x51, 0x5f, 0x44, 0x52, 0x41, 0x49, 0x4e, 0x49, 0x4e, 0x47, 0x10, 0x03, 0x42,
+	0x2d, 0x5a, 0x2b, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x73, 0x70,
+	0x61, 0x74, 0x65, 0x2d, 0x69, 0x6f, 0x2f, 0x73, 0x70, 0x61, 0x74, 0x65, 0x2f, 0x79, 0x61, 0x72,
+	0x6e, 0x2f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x3b, 0x79, 0x61, 0x72, 0x6e, 0x70, 0x62,
 }
 
 var (
@@ -3355,7 +3414,7 @@ func file_yarn_proto_rawDescGZIP() []byte {
 	return file_yarn_proto_rawDescData
 }
 
-var file_yarn_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_yarn_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
 var file_yarn_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_yarn_proto_goTypes = []interface{}{
 	(ContainerStateProto)(0),                  // 0: spate.yarn.ContainerStateProto
@@ -3364,90 +3423,91 @@ var file_yarn_proto_goTypes = []interface{}{
 	(LocalResourceVisibilityProto)(0),         // 3: spate.yarn.LocalResourceVisibilityProto
 	(LocalResourceTypeProto)(0),               // 4: spate.yarn.LocalResourceTypeProto
 	(NodeStateProto)(0),                       // 5: spate.yarn.NodeStateProto
-	(ApplicationAccessTypeProto)(0),           // 6: spate.yarn.ApplicationAccessTypeProto
-	(QueueStateProto)(0),                      // 7: spate.yarn.QueueStateProto
-	(*SerializedExceptionProto)(nil),          // 8: spate.yarn.SerializedExceptionProto
-	(*ApplicationIdProto)(nil),                // 9: spate.yarn.ApplicationIdProto
-	(*ApplicationAttemptIdProto)(nil),         // 10: spate.yarn.ApplicationAttemptIdProto
-	(*ContainerIdProto)(nil),                  // 11: spate.yarn.ContainerIdProto
-	(*ResourceInformationProto)(nil),          // 12: spate.yarn.ResourceInformationProto
-	(*ResourceProto)(nil),                     // 13: spate.yarn.ResourceProto
-	(*PriorityProto)(nil),                     // 14: spate.yarn.PriorityProto
-	(*ContainerProto)(nil),                    // 15: spate.yarn.ContainerProto
-	(*ContainerStatusProto)(nil),              // 16: spate.yarn.ContainerStatusProto
-	(*URLProto)(nil),                          // 17: spate.yarn.URLProto
-	(*LocalResourceProto)(nil),                // 18: spate.yarn.LocalResourceProto
-	(*ApplicationReportProto)(nil),            // 19: spate.yarn.ApplicationReportProto
-	(*NodeIdProto)(nil),                       // 20: spate.yarn.NodeIdProto
-	(*NodeReportProto)(nil),                   // 21: spate.yarn.NodeReportProto
-	(*ResourceRequestProto)(nil),              // 22: spate.yarn.ResourceRequestProto
-	(*ResourceBlacklistRequestProto)(nil),     // 23: spate.yarn.ResourceBlacklistRequestProto
-	(*PreemptionContainerProto)(nil),          // 24: spate.yarn.PreemptionContainerProto
-	(*StrictPreemptionContractProto)(nil),     // 25: spate.yarn.StrictPreemptionContractProto
-	(*PreemptionResourceRequestProto)(nil),    // 26: spate.yarn.PreemptionResourceRequestProto
-	(*PreemptionContractProto)(nil),           // 27: spate.yarn.PreemptionContractProto
-	(*PreemptionMessageProto)(nil),            // 28: spate.yarn.PreemptionMessageProto
-	(*ApplicationACLMapProto)(nil),            // 29: spate.yarn.ApplicationACLMapProto
-	(*YarnClusterMetricsProto)(nil),           // 30: spate.yarn.YarnClusterMetricsProto
-	(*QueueInfoProto)(nil),                    // 31: spate.yarn.QueueInfoProto
-	(*ApplicationSubmissionContextProto)(nil), // 32: spate.yarn.ApplicationSubmissionContextProto
-	(*StringLocalResourceMapProto)(nil),       // 33: spate.yarn.StringLocalResourceMapProto
-	(*StringStringMapProto)(nil),              // 34: spate.yarn.StringStringMapProto
-	(*StringBytesMapProto)(nil),               // 35: spate.yarn.StringBytesMapProto
-	(*ContainerLaunchContextProto)(nil),       // 36: spate.yarn.ContainerLaunchContextProto
-	(*TokenProto)(nil),                        // 37: spate.yarn.TokenProto
+	(AMCommandProto)(0),                       // 6: spate.yarn.AMCommandProto
+	(ApplicationAccessTypeProto)(0),           // 7: spate.yarn.ApplicationAccessTypeProto
+	(QueueStateProto)(0),                      // 8: spate.yarn.QueueStateProto
+	(*SerializedExceptionProto)(nil),          // 9: spate.yarn.SerializedExceptionProto
+	(*ApplicationIdProto)(nil),                // 10: spate.yarn.ApplicationIdProto
+	(*ApplicationAttemptIdProto)(nil),         // 11: spate.yarn.ApplicationAttemptIdProto
+	(*ContainerIdProto)(nil),                  // 12: spate.yarn.ContainerIdProto
+	(*ResourceInformationProto)(nil),          // 13: spate.yarn.ResourceInformationProto
+	(*ResourceProto)(nil),                     // 14: spate.yarn.ResourceProto
+	(*PriorityProto)(nil),                     // 15: spate.yarn.PriorityProto
+	(*ContainerProto)(nil),                    // 16: spate.yarn.ContainerProto
+	(*ContainerStatusProto)(nil),              // 17: spate.yarn.ContainerStatusProto
+	(*URLProto)(nil),                          // 18: spate.yarn.URLProto
+	(*LocalResourceProto)(nil),                // 19: spate.yarn.LocalResourceProto
+	(*ApplicationReportProto)(nil),            // 20: spate.yarn.ApplicationReportProto
+	(*NodeIdProto)(nil),                       // 21: spate.yarn.NodeIdProto
+	(*NodeReportProto)(nil),                   // 22: spate.yarn.NodeReportProto
+	(*ResourceRequestProto)(nil),              // 23: spate.yarn.ResourceRequestProto
+	(*ResourceBlacklistRequestProto)(nil),     // 24: spate.yarn.ResourceBlacklistRequestProto
+	(*PreemptionContainerProto)(nil),          // 25: spate.yarn.PreemptionContainerProto
+	(*StrictPreemptionContractProto)(nil),     // 26: spate.yarn.StrictPreemptionContractProto
+	(*PreemptionResourceRequestProto)(nil),    // 27: spate.yarn.PreemptionResourceRequestProto
+	(*PreemptionContractProto)(nil),           // 28: spate.yarn.PreemptionContractProto
+	(*PreemptionMessageProto)(nil),            // 29: spate.yarn.PreemptionMessageProto
+	(*ApplicationACLMapProto)(nil),            // 30: spate.yarn.ApplicationACLMapProto
+	(*YarnClusterMetricsProto)(nil),           // 31: spate.yarn.YarnClusterMetricsProto
+	(*QueueInfoProto)(nil),                    // 32: spate.yarn.QueueInfoProto
+	(*ApplicationSubmissionContextProto)(nil), // 33: spate.yarn.ApplicationSubmissionContextProto
+	(*StringLocalResourceMapProto)(nil),       // 34: spate.yarn.StringLocalResourceMapProto
+	(*StringStringMapProto)(nil),              // 35: spate.yarn.StringStringMapProto
+	(*StringBytesMapProto)(nil),               // 36: spate.yarn.StringBytesMapProto
+	(*ContainerLaunchContextProto)(nil),       // 37: spate.yarn.ContainerLaunchContextProto
+	(*TokenProto)(nil),                        // 38: spate.yarn.TokenProto
 }
 var file_yarn_proto_depIdxs = []int32{
-	8,  // 0: spate.yarn.SerializedExceptionProto.cause:type_name -> spate.yarn.SerializedExceptionProto
-	9,  // 1: spate.yarn.ApplicationAttemptIdProto.application_id:type_name -> spate.yarn.ApplicationIdProto
-	9,  // 2: spate.yarn.ContainerIdProto.app_id:type_name -> spate.yarn.ApplicationIdProto
-	10, // 3: spate.yarn.ContainerIdProto.app_attempt_id:type_name -> spate.yarn.ApplicationAttemptIdProto
-	12, // 4: spate.yarn.ResourceProto.resource_value_map:type_name -> spate.yarn.ResourceInformationProto
-	11, // 5: spate.yarn.ContainerProto.id:type_name -> spate.yarn.ContainerIdProto
-	20, // 6: spate.yarn.ContainerProto.nodeId:type_name -> spate.yarn.NodeIdProto
-	13, // 7: spate.yarn.ContainerProto.resource:type_name -> spate.yarn.ResourceProto
-	14, // 8: spate.yarn.ContainerProto.priority:type_name -> spate.yarn.PriorityProto
-	37, // 9: spate.yarn.ContainerProto.container_token:type_name -> spate.yarn.TokenProto
-	11, // 10: spate.yarn.ContainerStatusProto.container_id:type_name -> spate.yarn.ContainerIdProto
+	9,  // 0: spate.yarn.SerializedExceptionProto.cause:type_name -> spate.yarn.SerializedExceptionProto
+	10, // 1: spate.yarn.ApplicationAttemptIdProto.application_id:type_name -> spate.yarn.ApplicationIdProto
+	10, // 2: spate.yarn.ContainerIdProto.app_id:type_name -> spate.yarn.ApplicationIdProto
+	11, // 3: spate.yarn.ContainerIdProto.app_attempt_id:type_name -> spate.yarn.ApplicationAttemptIdProto
+	13, // 4: spate.yarn.ResourceProto.resource_value_map:type_name -> spate.yarn.ResourceInformationProto
+	12, // 5: spate.yarn.ContainerProto.id:type_name -> spate.yarn.ContainerIdProto
+	21, // 6: spate.yarn.ContainerProto.nodeId:type_name -> spate.yarn.NodeIdProto
+	14, // 7: spate.yarn.ContainerProto.resource:type_name -> spate.yarn.ResourceProto
+	15, // 8: spate.yarn.ContainerProto.priority:type_name -> spate.yarn.PriorityProto
+	38, // 9: spate.yarn.ContainerProto.container_token:type_name -> spate.yarn.TokenProto
+	12, // 10: spate.yarn.ContainerStatusProto.container_id:type_name -> spate.yarn.ContainerIdProto
 	0,  // 11: spate.yarn.ContainerStatusProto.state:type_name -> spate.yarn.ContainerStateProto
-	13, // 12: spate.yarn.ContainerStatusProto.capability:type_name -> spate.yarn.ResourceProto
-	17, // 13: spate.yarn.LocalResourceProto.resource:type_name -> spate.yarn.URLProto
+	14, // 12: spate.yarn.ContainerStatusProto.capability:type_name -> spate.yarn.ResourceProto
+	18, // 13: spate.yarn.LocalResourceProto.resource:type_name -> spate.yarn.URLProto
 	4,  // 14: spate.yarn.LocalResourceProto.type:type_name -> spate.yarn.LocalResourceTypeProto
 	3,  // 15: spate.yarn.LocalResourceProto.visibility:type_name -> spate.yarn.LocalResourceVisibilityProto
-	9,  // 16: spate.yarn.ApplicationReportProto.applicationId:type_name -> spate.yarn.ApplicationIdProto
-	37, // 17: spate.yarn.ApplicationReportProto.client_to_am_token:type_name -> spate.yarn.TokenProto
+	10, // 16: spate.yarn.ApplicationReportProto.applicationId:type_name -> spate.yarn.ApplicationIdProto
+	38, // 17: spate.yarn.ApplicationReportProto.client_to_am_token:type_name -> spate.yarn.TokenProto
 	1,  // 18: spate.yarn.ApplicationReportProto.yarn_application_state:type_name -> spate.yarn.YarnApplicationStateProto
 	2,  // 19: spate.yarn.ApplicationReportProto.final_application_status:type_name -> spate.yarn.FinalApplicationStatusProto
-	10, // 20: spate.yarn.ApplicationReportProto.currentApplicationAttemptId:type_name -> spate.yarn.ApplicationAttemptIdProto
-	37, // 21: spate.yarn.ApplicationReportProto.am_rm_token:type_name -> spate.yarn.TokenProto
-	14, // 22: spate.yarn.ApplicationReportProto.priority:type_name -> spate.yarn.PriorityProto
-	20, // 23: spate.yarn.NodeReportProto.nodeId:type_name -> spate.yarn.NodeIdProto
-	13, // 24: spate.yarn.NodeReportProto.used:type_name -> spate.yarn.ResourceProto
-	13, // 25: spate.yarn.NodeReportProto.capability:type_name -> spate.yarn.ResourceProto
+	11, // 20: spate.yarn.ApplicationReportProto.currentApplicationAttemptId:type_name -> spate.yarn.ApplicationAttemptIdProto
+	38, // 21: spate.yarn.ApplicationReportProto.am_rm_token:type_name -> spate.yarn.TokenProto
+	15, // 22: spate.yarn.ApplicationReportProto.priority:type_name -> spate.yarn.PriorityProto
+	21, // 23: spate.yarn.NodeReportProto.nodeId:type_name -> spate.yarn.NodeIdProto
+	14, // 24: spate.yarn.NodeReportProto.used:type_name -> spate.yarn.ResourceProto
+	14, // 25: spate.yarn.NodeReportProto.capability:type_name -> spate.yarn.ResourceProto
 	5,  // 26: spate.yarn.NodeReportProto.node_state:type_name -> spate.yarn.NodeStateProto
-	14, // 27: spate.yarn.ResourceRequestProto.priority:type_name -> spate.yarn.PriorityProto
-	13, // 28: spate.yarn.ResourceRequestProto.capability:type_name -> spate.yarn.ResourceProto
-	11, // 29: spate.yarn.PreemptionContainerProto.id:type_name -> spate.yarn.ContainerIdProto
-	24, // 30: spate.yarn.StrictPreemptionContractProto.container:type_name -> spate.yarn.PreemptionContainerProto
-	22, // 31: spate.yarn.PreemptionResourceRequestProto.resource:type_name -> spate.yarn.ResourceRequestProto
-	26, // 32: spate.yarn.PreemptionContractProto.resource:type_name -> spate.yarn.PreemptionResourceRequestProto
-	24, // 33: spate.yarn.PreemptionContractProto.container:type_name -> spate.yarn.PreemptionContainerProto
-	25, // 34: spate.yarn.PreemptionMessageProto.strictContract:type_name -> spate.yarn.StrictPreemptionContractProto
-	27, // 35: spate.yarn.PreemptionMessageProto.contract:type_name -> spate.yarn.PreemptionContractProto
-	6,  // 36: spate.yarn.ApplicationACLMapProto.accessType:type_name -> spate.yarn.ApplicationAccessTypeProto
-	7,  // 37: spate.yarn.QueueInfoProto.state:type_name -> spate.yarn.QueueStateProto
-	31, // 38: spate.yarn.QueueInfoProto.childQueues:type_name -> spate.yarn.QueueInfoProto
-	19, // 39: spate.yarn.QueueInfoProto.applications:type_name -> spate.yarn.ApplicationReportProto
-	9,  // 40: spate.yarn.ApplicationSubmissionContextProto.application_id:type_name -> spate.yarn.ApplicationIdProto
-	14, // 41: spate.yarn.ApplicationSubmissionContextProto.priority:type_name -> spate.yarn.PriorityProto
-	36, // 42: spate.yarn.ApplicationSubmissionContextProto.am_container_spec:type_name -> spate.yarn.ContainerLaunchContextProto
-	13, // 43: spate.yarn.ApplicationSubmissionContextProto.resource:type_name -> spate.yarn.ResourceProto
-	22, // 44: spate.yarn.ApplicationSubmissionContextProto.am_container_resource_request:type_name -> spate.yarn.ResourceRequestProto
-	18, // 45: spate.yarn.StringLocalResourceMapProto.value:type_name -> spate.yarn.LocalResourceProto
-	33, // 46: spate.yarn.ContainerLaunchContextProto.localResources:type_name -> spate.yarn.StringLocalResourceMapProto
-	35, // 47: spate.yarn.ContainerLaunchContextProto.service_data:type_name -> spate.yarn.StringBytesMapProto
-	34, // 48: spate.yarn.ContainerLaunchContextProto.environment:type_name -> spate.yarn.StringStringMapProto
-	29, // 49: spate.yarn.ContainerLaunchContextProto.application_ACLs:type_name -> spate.yarn.ApplicationACLMapProto
+	15, // 27: spate.yarn.ResourceRequestProto.priority:type_name -> spate.yarn.PriorityProto
+	14, // 28: spate.yarn.ResourceRequestProto.capability:type_name -> spate.yarn.ResourceProto
+	12, // 29: spate.yarn.PreemptionContainerProto.id:type_name -> spate.yarn.ContainerIdProto
+	25, // 30: spate.yarn.StrictPreemptionContractProto.container:type_name -> spate.yarn.PreemptionContainerProto
+	23, // 31: spate.yarn.PreemptionResourceRequestProto.resource:type_name -> spate.yarn.ResourceRequestProto
+	27, // 32: spate.yarn.PreemptionContractProto.resource:type_name -> spate.yarn.PreemptionResourceRequestProto
+	25, // 33: spate.yarn.PreemptionContractProto.container:type_name -> spate.yarn.PreemptionContainerProto
+	26, // 34: spate.yarn.PreemptionMessageProto.strictContract:type_name -> spate.yarn.StrictPreemptionContractProto
+	28, // 35: spate.yarn.PreemptionMessageProto.contract:type_name -> spate.yarn.PreemptionContractProto
+	7,  // 36: spate.yarn.ApplicationACLMapProto.accessType:type_name -> spate.yarn.ApplicationAccessTypeProto
+	8,  // 37: spate.yarn.QueueInfoProto.state:type_name -> spate.yarn.QueueStateProto
+	32, // 38: spate.yarn.QueueInfoProto.childQueues:type_name -> spate.yarn.QueueInfoProto
+	20, // 39: spate.yarn.QueueInfoProto.applications:type_name -> spate.yarn.ApplicationReportProto
+	10, // 40: spate.yarn.ApplicationSubmissionContextProto.application_id:type_name -> spate.yarn.ApplicationIdProto
+	15, // 41: spate.yarn.ApplicationSubmissionContextProto.priority:type_name -> spate.yarn.PriorityProto
+	37, // 42: spate.yarn.ApplicationSubmissionContextProto.am_container_spec:type_name -> spate.yarn.ContainerLaunchContextProto
+	14, // 43: spate.yarn.ApplicationSubmissionContextProto.resource:type_name -> spate.yarn.ResourceProto
+	23, // 44: spate.yarn.ApplicationSubmissionContextProto.am_container_resource_request:type_name -> spate.yarn.ResourceRequestProto
+	19, // 45: spate.yarn.StringLocalResourceMapProto.value:type_name -> spate.yarn.LocalResourceProto
+	34, // 46: spate.yarn.ContainerLaunchContextProto.localResources:type_name -> spate.yarn.StringLocalResourceMapProto
+	36, // 47: spate.yarn.ContainerLaunchContextProto.service_data:type_name -> spate.yarn.StringBytesMapProto
+	35, // 48: spate.yarn.ContainerLaunchContextProto.environment:type_name -> spate.yarn.StringStringMapProto
+	30, // 49: spate.yarn.ContainerLaunchContextProto.application_ACLs:type_name -> spate.yarn.ApplicationACLMapProto
 	50, // [50:50] is the sub-list for method output_type
 	50, // [50:50] is the sub-list for method input_type
 	50, // [50:50] is the sub-list for extension type_name
@@ -3816,7 +3876,7 @@ func file_yarn_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_yarn_proto_rawDesc,
-			NumEnums:      8,
+			NumEnums:      9,
 			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   0,

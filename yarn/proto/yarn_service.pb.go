@@ -84,62 +84,6 @@ func (ApplicationsRequestScopeProto) EnumDescriptor() ([]byte, []int) {
 	return file_yarn_service_proto_rawDescGZIP(), []int{0}
 }
 
-type AMCommandProto int32
-
-const (
-	AMCommandProto_AM_RESYNC   AMCommandProto = 1
-	AMCommandProto_AM_SHUTDOWN AMCommandProto = 2
-)
-
-// Enum value maps for AMCommandProto.
-var (
-	AMCommandProto_name = map[int32]string{
-		1: "AM_RESYNC",
-		2: "AM_SHUTDOWN",
-	}
-	AMCommandProto_value = map[string]int32{
-		"AM_RESYNC":   1,
-		"AM_SHUTDOWN": 2,
-	}
-)
-
-func (x AMCommandProto) Enum() *AMCommandProto {
-	p := new(AMCommandProto)
-	*p = x
-	return p
-}
-
-func (x AMCommandProto) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (AMCommandProto) Descriptor() protoreflect.EnumDescriptor {
-	return file_yarn_service_proto_enumTypes[1].Descriptor()
-}
-
-func (AMCommandProto) Type() protoreflect.EnumType {
-	return &file_yarn_service_proto_enumTypes[1]
-}
-
-func (x AMCommandProto) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Do not use.
-func (x *AMCommandProto) UnmarshalJSON(b []byte) error {
-	num, err := protoimpl.X.UnmarshalJSONEnum(x.Descriptor(), b)
-	if err != nil {
-		return err
-	}
-	*x = AMCommandProto(num)
-	return nil
-}
-
-// Deprecated: Use AMCommandProto.Descriptor instead.
-func (AMCommandProto) EnumDescriptor() ([]byte, []int) {
-	return file_yarn_service_proto_rawDescGZIP(), []int{1}
-}
-
 type GetNewApplicationRequestProto struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -2323,13 +2267,10 @@ var file_yarn_service_proto_rawDesc = []byte{
 	0x61, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x53, 0x63, 0x6f,
 	0x70, 0x65, 0x50, 0x72, 0x6f, 0x74, 0x6f, 0x12, 0x07, 0x0a, 0x03, 0x41, 0x4c, 0x4c, 0x10, 0x00,
 	0x12, 0x0c, 0x0a, 0x08, 0x56, 0x49, 0x45, 0x57, 0x41, 0x42, 0x4c, 0x45, 0x10, 0x01, 0x12, 0x07,
-	0x0a, 0x03, 0x4f, 0x57, 0x4e, 0x10, 0x02, 0x2a, 0x30, 0x0a, 0x0e, 0x41, 0x4d, 0x43, 0x6f, 0x6d,
-	0x6d, 0x61, 0x6e, 0x64, 0x50, 0x72, 0x6f, 0x74, 0x6f, 0x12, 0x0d, 0x0a, 0x09, 0x41, 0x4d, 0x5f,
-	0x52, 0x45, 0x53, 0x59, 0x4e, 0x43, 0x10, 0x01, 0x12, 0x0f, 0x0a, 0x0b, 0x41, 0x4d, 0x5f, 0x53,
-	0x48, 0x55, 0x54, 0x44, 0x4f, 0x57, 0x4e, 0x10, 0x02, 0x42, 0x2d, 0x5a, 0x2b, 0x67, 0x69, 0x74,
-	0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x73, 0x70, 0x61, 0x74, 0x65, 0x2d, 0x69, 0x6f,
-	0x2f, 0x73, 0x70, 0x61, 0x74, 0x65, 0x2f, 0x79, 0x61, 0x72, 0x6e, 0x2f, 0x70, 0x72, 0x6f, 0x74,
-	0x6f, 0x3b, 0x79, 0x61, 0x72, 0x6e, 0x70, 0x62,
+	0x0a, 0x03, 0x4f, 0x57, 0x4e, 0x10, 0x02, 0x42, 0x2d, 0x5a, 0x2b, 0x67, 0x69, 0x74, 0x68, 0x75,
+	0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x73, 0x70, 0x61, 0x74, 0x65, 0x2d, 0x69, 0x6f, 0x2f, 0x73,
+	0x70, 0x61, 0x74, 0x65, 0x2f, 0x79, 0x61, 0x72, 0x6e, 0x2f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x3b,
+	0x79, 0x61, 0x72, 0x6e, 0x70, 0x62,
 }
 
 var (
@@ -2344,59 +2285,59 @@ func file_yarn_service_proto_rawDescGZIP() []byte {
 	return file_yarn_service_proto_rawDescData
 }
 
-var file_yarn_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_yarn_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_yarn_service_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_yarn_service_proto_goTypes = []interface{}{
 	(ApplicationsRequestScopeProto)(0),             // 0: spate.yarn.ApplicationsRequestScopeProto
-	(AMCommandProto)(0),                            // 1: spate.yarn.AMCommandProto
-	(*GetNewApplicationRequestProto)(nil),          // 2: spate.yarn.GetNewApplicationRequestProto
-	(*GetNewApplicationResponseProto)(nil),         // 3: spate.yarn.GetNewApplicationResponseProto
-	(*SubmitApplicationRequestProto)(nil),          // 4: spate.yarn.SubmitApplicationRequestProto
-	(*SubmitApplicationResponseProto)(nil),         // 5: spate.yarn.SubmitApplicationResponseProto
-	(*GetApplicationReportRequestProto)(nil),       // 6: spate.yarn.GetApplicationReportRequestProto
-	(*GetApplicationReportResponseProto)(nil),      // 7: spate.yarn.GetApplicationReportResponseProto
-	(*KillApplicationRequestProto)(nil),            // 8: spate.yarn.KillApplicationRequestProto
-	(*KillApplicationResponseProto)(nil),           // 9: spate.yarn.KillApplicationResponseProto
-	(*GetClusterMetricsRequestProto)(nil),          // 10: spate.yarn.GetClusterMetricsRequestProto
-	(*GetClusterMetricsResponseProto)(nil),         // 11: spate.yarn.GetClusterMetricsResponseProto
-	(*GetApplicationsRequestProto)(nil),            // 12: spate.yarn.GetApplicationsRequestProto
-	(*GetApplicationsResponseProto)(nil),           // 13: spate.yarn.GetApplicationsResponseProto
-	(*GetClusterNodesRequestProto)(nil),            // 14: spate.yarn.GetClusterNodesRequestProto
-	(*GetClusterNodesResponseProto)(nil),           // 15: spate.yarn.GetClusterNodesResponseProto
-	(*GetQueueInfoRequestProto)(nil),               // 16: spate.yarn.GetQueueInfoRequestProto
-	(*GetQueueInfoResponseProto)(nil),              // 17: spate.yarn.GetQueueInfoResponseProto
-	(*RegisterApplicationMasterRequestProto)(nil),  // 18: spate.yarn.RegisterApplicationMasterRequestProto
-	(*NMTokenProto)(nil),                           // 19: spate.yarn.NMTokenProto
-	(*RegisterApplicationMasterResponseProto)(nil), // 20: spate.yarn.RegisterApplicationMasterResponseProto
-	(*FinishApplicationMasterRequestProto)(nil),    // 21: spate.yarn.FinishApplicationMasterRequestProto
-	(*FinishApplicationMasterResponseProto)(nil),   // 22: spate.yarn.FinishApplicationMasterResponseProto
-	(*AllocateRequestProto)(nil),                   // 23: spate.yarn.AllocateRequestProto
-	(*AllocateResponseProto)(nil),                  // 24: spate.yarn.AllocateResponseProto
-	(*StartContainerRequestProto)(nil),             // 25: spate.yarn.StartContainerRequestProto
-	(*StartContainersRequestProto)(nil),            // 26: spate.yarn.StartContainersRequestProto
-	(*ContainerExceptionMapProto)(nil),             // 27: spate.yarn.ContainerExceptionMapProto
-	(*StartContainersResponseProto)(nil),           // 28: spate.yarn.StartContainersResponseProto
-	(*StopContainersRequestProto)(nil),             // 29: spate.yarn.StopContainersRequestProto
-	(*StopContainersResponseProto)(nil),            // 30: spate.yarn.StopContainersResponseProto
-	(*GetContainerStatusesRequestProto)(nil),       // 31: spate.yarn.GetContainerStatusesRequestProto
-	(*GetContainerStatusesResponseProto)(nil),      // 32: spate.yarn.GetContainerStatusesResponseProto
-	(*ApplicationIdProto)(nil),                     // 33: spate.yarn.ApplicationIdProto
-	(*ResourceProto)(nil),                          // 34: spate.yarn.ResourceProto
-	(*ApplicationSubmissionContextProto)(nil),      // 35: spate.yarn.ApplicationSubmissionContextProto
-	(*ApplicationReportProto)(nil),                 // 36: spate.yarn.ApplicationReportProto
-	(*YarnClusterMetricsProto)(nil),                // 37: spate.yarn.YarnClusterMetricsProto
-	(YarnApplicationStateProto)(0),                 // 38: spate.yarn.YarnApplicationStateProto
-	(NodeStateProto)(0),                            // 39: spate.yarn.NodeStateProto
-	(*NodeReportProto)(nil),                        // 40: spate.yarn.NodeReportProto
-	(*QueueInfoProto)(nil),                         // 41: spate.yarn.QueueInfoProto
-	(*NodeIdProto)(nil),                            // 42: spate.yarn.NodeIdProto
-	(*TokenProto)(nil),                             // 43: spate.yarn.TokenProto
-	(*ApplicationACLMapProto)(nil),                 // 44: spate.yarn.ApplicationACLMapProto
-	(*ContainerProto)(nil),                         // 45: spate.yarn.ContainerProto
-	(FinalApplicationStatusProto)(0),               // 46: spate.yarn.FinalApplicationStatusProto
-	(*ResourceRequestProto)(nil),                   // 47: spate.yarn.ResourceRequestProto
-	(*ContainerIdProto)(nil),                       // 48: spate.yarn.ContainerIdProto
-	(*ResourceBlacklistRequestProto)(nil),          // 49: spate.yarn.ResourceBlacklistRequestProto
+	(*GetNewApplicationRequestProto)(nil),          // 1: spate.yarn.GetNewApplicationRequestProto
+	(*GetNewApplicationResponseProto)(nil),         // 2: spate.yarn.GetNewApplicationResponseProto
+	(*SubmitApplicationRequestProto)(nil),          // 3: spate.yarn.SubmitApplicationRequestProto
+	(*SubmitApplicationResponseProto)(nil),         // 4: spate.yarn.SubmitApplicationResponseProto
+	(*GetApplicationReportRequestProto)(nil),       // 5: spate.yarn.GetApplicationReportRequestProto
+	(*GetApplicationReportResponseProto)(nil),      // 6: spate.yarn.GetApplicationReportResponseProto
+	(*KillApplicationRequestProto)(nil),            // 7: spate.yarn.KillApplicationRequestProto
+	(*KillApplicationResponseProto)(nil),           // 8: spate.yarn.KillApplicationResponseProto
+	(*GetClusterMetricsRequestProto)(nil),          // 9: spate.yarn.GetClusterMetricsRequestProto
+	(*GetClusterMetricsResponseProto)(nil),         // 10: spate.yarn.GetClusterMetricsResponseProto
+	(*GetApplicationsRequestProto)(nil),            // 11: spate.yarn.GetApplicationsRequestProto
+	(*GetApplicationsResponseProto)(nil),           // 12: spate.yarn.GetApplicationsResponseProto
+	(*GetClusterNodesRequestProto)(nil),            // 13: spate.yarn.GetClusterNodesRequestProto
+	(*GetClusterNodesResponseProto)(nil),           // 14: spate.yarn.GetClusterNodesResponseProto
+	(*GetQueueInfoRequestProto)(nil),               // 15: spate.yarn.GetQueueInfoRequestProto
+	(*GetQueueInfoResponseProto)(nil),              // 16: spate.yarn.GetQueueInfoResponseProto
+	(*RegisterApplicationMasterRequestProto)(nil),  // 17: spate.yarn.RegisterApplicationMasterRequestProto
+	(*NMTokenProto)(nil),                           // 18: spate.yarn.NMTokenProto
+	(*RegisterApplicationMasterResponseProto)(nil), // 19: spate.yarn.RegisterApplicationMasterResponseProto
+	(*FinishApplicationMasterRequestProto)(nil),    // 20: spate.yarn.FinishApplicationMasterRequestProto
+	(*FinishApplicationMasterResponseProto)(nil),   // 21: spate.yarn.FinishApplicationMasterResponseProto
+	(*AllocateRequestProto)(nil),                   // 22: spate.yarn.AllocateRequestProto
+	(*AllocateResponseProto)(nil),                  // 23: spate.yarn.AllocateResponseProto
+	(*StartContainerRequestProto)(nil),             // 24: spate.yarn.StartContainerRequestProto
+	(*StartContainersRequestProto)(nil),            // 25: spate.yarn.StartContainersRequestProto
+	(*ContainerExceptionMapProto)(nil),             // 26: spate.yarn.ContainerExceptionMapProto
+	(*StartContainersResponseProto)(nil),           // 27: spate.yarn.StartContainersResponseProto
+	(*StopContainersRequestProto)(nil),             // 28: spate.yarn.StopContainersRequestProto
+	(*StopContainersResponseProto)(nil),            // 29: spate.yarn.StopContainersResponseProto
+	(*GetContainerStatusesRequestProto)(nil),       // 30: spate.yarn.GetContainerStatusesRequestProto
+	(*GetContainerStatusesResponseProto)(nil),      // 31: spate.yarn.GetContainerStatusesResponseProto
+	(*ApplicationIdProto)(nil),                     // 32: spate.yarn.ApplicationIdProto
+	(*ResourceProto)(nil),                          // 33: spate.yarn.ResourceProto
+	(*ApplicationSubmissionContextProto)(nil),      // 34: spate.yarn.ApplicationSubmissionContextProto
+	(*ApplicationReportProto)(nil),                 // 35: spate.yarn.ApplicationReportProto
+	(*YarnClusterMetricsProto)(nil),                // 36: spate.yarn.YarnClusterMetricsProto
+	(YarnApplicationStateProto)(0),                 // 37: spate.yarn.YarnApplicationStateProto
+	(NodeStateProto)(0),                            // 38: spate.yarn.NodeStateProto
+	(*NodeReportProto)(nil),                        // 39: spate.yarn.NodeReportProto
+	(*QueueInfoProto)(nil),                         // 40: spate.yarn.QueueInfoProto
+	(*NodeIdProto)(nil),                            // 41: spate.yarn.NodeIdProto
+	(*TokenProto)(nil),                             // 42: spate.yarn.TokenProto
+	(*ApplicationACLMapProto)(nil),                 // 43: spate.yarn.ApplicationACLMapProto
+	(*ContainerProto)(nil),                         // 44: spate.yarn.ContainerProto
+	(FinalApplicationStatusProto)(0),               // 45: spate.yarn.FinalApplicationStatusProto
+	(*ResourceRequestProto)(nil),                   // 46: spate.yarn.ResourceRequestProto
+	(*ContainerIdProto)(nil),                       // 47: spate.yarn.ContainerIdProto
+	(*ResourceBlacklistRequestProto)(nil),          // 48: spate.yarn.ResourceBlacklistRequestProto
+	(AMCommandProto)(0),                            // 49: spate.yarn.AMCommandProto
 	(*ContainerStatusProto)(nil),                   // 50: spate.yarn.ContainerStatusProto
 	(*PreemptionMessageProto)(nil),                 // 51: spate.yarn.PreemptionMessageProto
 	(*PriorityProto)(nil),                          // 52: spate.yarn.PriorityProto
@@ -2405,53 +2346,53 @@ var file_yarn_service_proto_goTypes = []interface{}{
 	(*StringBytesMapProto)(nil),                    // 55: spate.yarn.StringBytesMapProto
 }
 var file_yarn_service_proto_depIdxs = []int32{
-	33, // 0: spate.yarn.GetNewApplicationResponseProto.application_id:type_name -> spate.yarn.ApplicationIdProto
-	34, // 1: spate.yarn.GetNewApplicationResponseProto.maximumCapability:type_name -> spate.yarn.ResourceProto
-	35, // 2: spate.yarn.SubmitApplicationRequestProto.application_submission_context:type_name -> spate.yarn.ApplicationSubmissionContextProto
-	33, // 3: spate.yarn.GetApplicationReportRequestProto.application_id:type_name -> spate.yarn.ApplicationIdProto
-	36, // 4: spate.yarn.GetApplicationReportResponseProto.application_report:type_name -> spate.yarn.ApplicationReportProto
-	33, // 5: spate.yarn.KillApplicationRequestProto.application_id:type_name -> spate.yarn.ApplicationIdProto
-	37, // 6: spate.yarn.GetClusterMetricsResponseProto.cluster_metrics:type_name -> spate.yarn.YarnClusterMetricsProto
-	38, // 7: spate.yarn.GetApplicationsRequestProto.application_states:type_name -> spate.yarn.YarnApplicationStateProto
+	32, // 0: spate.yarn.GetNewApplicationResponseProto.application_id:type_name -> spate.yarn.ApplicationIdProto
+	33, // 1: spate.yarn.GetNewApplicationResponseProto.maximumCapability:type_name -> spate.yarn.ResourceProto
+	34, // 2: spate.yarn.SubmitApplicationRequestProto.application_submission_context:type_name -> spate.yarn.ApplicationSubmissionContextProto
+	32, // 3: spate.yarn.GetApplicationReportRequestProto.application_id:type_name -> spate.yarn.ApplicationIdProto
+	35, // 4: spate.yarn.GetApplicationReportResponseProto.application_report:type_name -> spate.yarn.ApplicationReportProto
+	32, // 5: spate.yarn.KillApplicationRequestProto.application_id:type_name -> spate.yarn.ApplicationIdProto
+	36, // 6: spate.yarn.GetClusterMetricsResponseProto.cluster_metrics:type_name -> spate.yarn.YarnClusterMetricsProto
+	37, // 7: spate.yarn.GetApplicationsRequestProto.application_states:type_name -> spate.yarn.YarnApplicationStateProto
 	0,  // 8: spate.yarn.GetApplicationsRequestProto.scope:type_name -> spate.yarn.ApplicationsRequestScopeProto
-	36, // 9: spate.yarn.GetApplicationsResponseProto.applications:type_name -> spate.yarn.ApplicationReportProto
-	39, // 10: spate.yarn.GetClusterNodesRequestProto.nodeStates:type_name -> spate.yarn.NodeStateProto
-	40, // 11: spate.yarn.GetClusterNodesResponseProto.nodeReports:type_name -> spate.yarn.NodeReportProto
-	41, // 12: spate.yarn.GetQueueInfoResponseProto.queueInfo:type_name -> spate.yarn.QueueInfoProto
-	42, // 13: spate.yarn.NMTokenProto.nodeId:type_name -> spate.yarn.NodeIdProto
-	43, // 14: spate.yarn.NMTokenProto.token:type_name -> spate.yarn.TokenProto
-	34, // 15: spate.yarn.RegisterApplicationMasterResponseProto.maximumCapability:type_name -> spate.yarn.ResourceProto
-	44, // 16: spate.yarn.RegisterApplicationMasterResponseProto.application_ACLs:type_name -> spate.yarn.ApplicationACLMapProto
-	45, // 17: spate.yarn.RegisterApplicationMasterResponseProto.containers_from_previous_attempts:type_name -> spate.yarn.ContainerProto
-	19, // 18: spate.yarn.RegisterApplicationMasterResponseProto.nm_tokens_from_previous_attempts:type_name -> spate.yarn.NMTokenProto
-	46, // 19: spate.yarn.FinishApplicationMasterRequestProto.final_application_status:type_name -> spate.yarn.FinalApplicationStatusProto
-	47, // 20: spate.yarn.AllocateRequestProto.ask:type_name -> spate.yarn.ResourceRequestProto
-	48, // 21: spate.yarn.AllocateRequestProto.release:type_name -> spate.yarn.ContainerIdProto
-	49, // 22: spate.yarn.AllocateRequestProto.blacklist_request:type_name -> spate.yarn.ResourceBlacklistRequestProto
-	1,  // 23: spate.yarn.AllocateResponseProto.a_m_command:type_name -> spate.yarn.AMCommandProto
-	45, // 24: spate.yarn.AllocateResponseProto.allocated_containers:type_name -> spate.yarn.ContainerProto
+	35, // 9: spate.yarn.GetApplicationsResponseProto.applications:type_name -> spate.yarn.ApplicationReportProto
+	38, // 10: spate.yarn.GetClusterNodesRequestProto.nodeStates:type_name -> spate.yarn.NodeStateProto
+	39, // 11: spate.yarn.GetClusterNodesResponseProto.nodeReports:type_name -> spate.yarn.NodeReportProto
+	40, // 12: spate.yarn.GetQueueInfoResponseProto.queueInfo:type_name -> spate.yarn.QueueInfoProto
+	41, // 13: spate.yarn.NMTokenProto.nodeId:type_name -> spate.yarn.NodeIdProto
+	42, // 14: spate.yarn.NMTokenProto.token:type_name -> spate.yarn.TokenProto
+	33, // 15: spate.yarn.RegisterApplicationMasterResponseProto.maximumCapability:type_name -> spate.yarn.ResourceProto
+	43, // 16: spate.yarn.RegisterApplicationMasterResponseProto.application_ACLs:type_name -> spate.yarn.ApplicationACLMapProto
+	44, // 17: spate.yarn.RegisterApplicationMasterResponseProto.containers_from_previous_attempts:type_name -> spate.yarn.ContainerProto
+	18, // 18: spate.yarn.RegisterApplicationMasterResponseProto.nm_tokens_from_previous_attempts:type_name -> spate.yarn.NMTokenProto
+	45, // 19: spate.yarn.FinishApplicationMasterRequestProto.final_application_status:type_name -> spate.yarn.FinalApplicationStatusProto
+	46, // 20: spate.yarn.AllocateRequestProto.ask:type_name -> spate.yarn.ResourceRequestProto
+	47, // 21: spate.yarn.AllocateRequestProto.release:type_name -> spate.yarn.ContainerIdProto
+	48, // 22: spate.yarn.AllocateRequestProto.blacklist_request:type_name -> spate.yarn.ResourceBlacklistRequestProto
+	49, // 23: spate.yarn.AllocateResponseProto.a_m_command:type_name -> spate.yarn.AMCommandProto
+	44, // 24: spate.yarn.AllocateResponseProto.allocated_containers:type_name -> spate.yarn.ContainerProto
 	50, // 25: spate.yarn.AllocateResponseProto.completed_container_statuses:type_name -> spate.yarn.ContainerStatusProto
-	34, // 26: spate.yarn.AllocateResponseProto.limit:type_name -> spate.yarn.ResourceProto
-	40, // 27: spate.yarn.AllocateResponseProto.updated_nodes:type_name -> spate.yarn.NodeReportProto
+	33, // 26: spate.yarn.AllocateResponseProto.limit:type_name -> spate.yarn.ResourceProto
+	39, // 27: spate.yarn.AllocateResponseProto.updated_nodes:type_name -> spate.yarn.NodeReportProto
 	51, // 28: spate.yarn.AllocateResponseProto.preempt:type_name -> spate.yarn.PreemptionMessageProto
-	19, // 29: spate.yarn.AllocateResponseProto.nm_tokens:type_name -> spate.yarn.NMTokenProto
-	43, // 30: spate.yarn.AllocateResponseProto.am_rm_token:type_name -> spate.yarn.TokenProto
+	18, // 29: spate.yarn.AllocateResponseProto.nm_tokens:type_name -> spate.yarn.NMTokenProto
+	42, // 30: spate.yarn.AllocateResponseProto.am_rm_token:type_name -> spate.yarn.TokenProto
 	52, // 31: spate.yarn.AllocateResponseProto.application_priority:type_name -> spate.yarn.PriorityProto
-	45, // 32: spate.yarn.AllocateResponseProto.containers_from_previous_attempts:type_name -> spate.yarn.ContainerProto
+	44, // 32: spate.yarn.AllocateResponseProto.containers_from_previous_attempts:type_name -> spate.yarn.ContainerProto
 	53, // 33: spate.yarn.StartContainerRequestProto.container_launch_context:type_name -> spate.yarn.ContainerLaunchContextProto
-	43, // 34: spate.yarn.StartContainerRequestProto.container_token:type_name -> spate.yarn.TokenProto
-	25, // 35: spate.yarn.StartContainersRequestProto.start_container_request:type_name -> spate.yarn.StartContainerRequestProto
-	48, // 36: spate.yarn.ContainerExceptionMapProto.container_id:type_name -> spate.yarn.ContainerIdProto
+	42, // 34: spate.yarn.StartContainerRequestProto.container_token:type_name -> spate.yarn.TokenProto
+	24, // 35: spate.yarn.StartContainersRequestProto.start_container_request:type_name -> spate.yarn.StartContainerRequestProto
+	47, // 36: spate.yarn.ContainerExceptionMapProto.container_id:type_name -> spate.yarn.ContainerIdProto
 	54, // 37: spate.yarn.ContainerExceptionMapProto.exception:type_name -> spate.yarn.SerializedExceptionProto
 	55, // 38: spate.yarn.StartContainersResponseProto.services_meta_data:type_name -> spate.yarn.StringBytesMapProto
-	48, // 39: spate.yarn.StartContainersResponseProto.succeeded_requests:type_name -> spate.yarn.ContainerIdProto
-	27, // 40: spate.yarn.StartContainersResponseProto.failed_requests:type_name -> spate.yarn.ContainerExceptionMapProto
-	48, // 41: spate.yarn.StopContainersRequestProto.container_id:type_name -> spate.yarn.ContainerIdProto
-	48, // 42: spate.yarn.StopContainersResponseProto.succeeded_requests:type_name -> spate.yarn.ContainerIdProto
-	27, // 43: spate.yarn.StopContainersResponseProto.failed_requests:type_name -> spate.yarn.ContainerExceptionMapProto
-	48, // 44: spate.yarn.GetContainerStatusesRequestProto.container_id:type_name -> spate.yarn.ContainerIdProto
+	47, // 39: spate.yarn.StartContainersResponseProto.succeeded_requests:type_name -> spate.yarn.ContainerIdProto
+	26, // 40: spate.yarn.StartContainersResponseProto.failed_requests:type_name -> spate.yarn.ContainerExceptionMapProto
+	47, // 41: spate.yarn.StopContainersRequestProto.container_id:type_name -> spate.yarn.ContainerIdProto
+	47, // 42: spate.yarn.StopContainersResponseProto.succeeded_requests:type_name -> spate.yarn.ContainerIdProto
+	26, // 43: spate.yarn.StopContainersResponseProto.failed_requests:type_name -> spate.yarn.ContainerExceptionMapProto
+	47, // 44: spate.yarn.GetContainerStatusesRequestProto.container_id:type_name -> spate.yarn.ContainerIdProto
 	50, // 45: spate.yarn.GetContainerStatusesResponseProto.status:type_name -> spate.yarn.ContainerStatusProto
-	27, // 46: spate.yarn.GetContainerStatusesResponseProto.failed_requests:type_name -> spate.yarn.ContainerExceptionMapProto
+	26, // 46: spate.yarn.GetContainerStatusesResponseProto.failed_requests:type_name -> spate.yarn.ContainerExceptionMapProto
 	47, // [47:47] is the sub-list for method output_type
 	47, // [47:47] is the sub-list for method input_type
 	47, // [47:47] is the sub-list for extension type_name
@@ -2845,7 +2786,7 @@ func file_yarn_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_yarn_service_proto_rawDesc,
-			NumEnums:      2,
+			NumEnums:      1,
 			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   0,
