@@ -42,6 +42,7 @@ func clusterSettings(t *testing.T, dir string, extra ...string) (props, addr str
 		"heartbeat.interval=100 ms",
 		"heartbeat.timeout=5 s",
 		"slot.request.timeout=30 s",
+		"rest.port=0",
 	}, extra...)
 	return strings.Join(all, "\n"), addr
 }
@@ -121,7 +122,8 @@ func sortedLines(s string) string {
 }
 
 // TestTaskManagerKilledOnAppCluster: kill -9 of a TaskManager process in the
-// middle of exactlyonce, with a spare TaskManager registered: the JobManager
+// middle of exactlyonce (whose JobManager serves the job's REST API), with a
+// spare TaskManager registered: the JobManager
 // declares it lost after heartbeat.timeout, the job restarts on the spare
 // from its latest checkpoint, reports one recovery, and every key,seq is
 // written exactly once.
@@ -147,6 +149,34 @@ func TestTaskManagerKilledOnAppCluster(t *testing.T) {
 		return m != nil
 	})
 	poll(t, "two checkpoints", func() bool { ids := completedCheckpoints(ckpt); return len(ids) > 0 && ids[len(ids)-1] >= 2 })
+	// The application's JobManager serves the REST API of its job.
+	var rest *sessionCluster
+	restLine := regexp.MustCompile(`"rest":"http://([^"]+)".*"message":"REST API serving"`)
+	poll(t, "the REST address", func() bool {
+		m := restLine.FindStringSubmatch(jm.stderr.String())
+		if m != nil {
+			rest = &sessionCluster{rest: m[1]}
+		}
+		return m != nil
+	})
+	var jobs struct {
+		Jobs []struct {
+			ID    string `json:"jid"`
+			Name  string `json:"name"`
+			State string `json:"state"`
+		} `json:"jobs"`
+	}
+	if err := rest.get("/jobs/overview", &jobs); err != nil || len(jobs.Jobs) != 1 || jobs.Jobs[0].Name != "exactlyonce" || jobs.Jobs[0].State != "RUNNING" {
+		t.Fatalf("/jobs/overview: %+v, %v", jobs, err)
+	}
+	var cps struct {
+		Counts struct {
+			Completed int `json:"completed"`
+		} `json:"counts"`
+	}
+	if err := rest.get("/jobs/"+jobs.Jobs[0].ID+"/checkpoints", &cps); err != nil || cps.Counts.Completed < 2 {
+		t.Fatalf("/jobs/%s/checkpoints: %+v, %v", jobs.Jobs[0].ID, cps, err)
+	}
 	if err := tms[victim].cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/spate-io/spate/conf"
+	"github.com/spate-io/spate/hdfs"
 	"github.com/spate-io/spate/master/jobmanager"
 	"github.com/spate-io/spate/master/jobmaster"
 	"github.com/spate-io/spate/master/resource"
@@ -161,6 +162,9 @@ func (e *Env) finalize(name string) error {
 	if len(e.errs) > 0 {
 		return errors.Join(e.errs...)
 	}
+	// Before any hdfs:// path is resolved: the job's own Kerberos login.
+	hdfs.SetKerberosLogin(hdfs.KerberosLogin{Principal: conf.KerberosLoginPrincipal.Get(e.cfg),
+		Keytab: conf.KerberosLoginKeytab.Get(e.cfg), NoTicketCache: !conf.KerberosLoginUseTicketCache.Get(e.cfg)})
 	// Checked on every call, not only the first: Plan finalizes the graph, and a
 	// later Execute must not skip this check.
 	if conf.RuntimeMode.Get(e.cfg) == string(Batch) && !e.graph.Bounded() {
@@ -269,7 +273,14 @@ func (e *Env) ExecuteAsync(ctx context.Context, name string) (JobClient, error) 
 		return nil, err
 	}
 	if jm != nil {
-		return clusterClient{embeddedClient{job}, jm}, nil
+		rest, err := e.serveREST(jm, job)
+		if err != nil {
+			job.Cancel()
+			_, _ = job.Wait()
+			jm.Close()
+			return nil, err
+		}
+		return clusterClient{embeddedClient{job}, jm, rest}, nil
 	}
 	return embeddedClient{job}, nil
 }

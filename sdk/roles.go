@@ -15,6 +15,7 @@ import (
 
 	"github.com/spate-io/spate/conf"
 	"github.com/spate-io/spate/hdfs"
+	"github.com/spate-io/spate/master/dispatcher"
 	"github.com/spate-io/spate/master/jobmanager"
 	"github.com/spate-io/spate/master/jobmaster"
 	"github.com/spate-io/spate/worker/rpc"
@@ -179,15 +180,38 @@ func (e *Env) runJobProcess(ctx context.Context) {
 	os.Exit(0)
 }
 
+// serveREST serves the REST API of the application's one job, on
+// rest.bind-address:rest.port (0 picks a port; the log says which).
+func (e *Env) serveREST(jm *jobmanager.JobManager, job *jobmaster.Job) (*dispatcher.Server, error) {
+	s, err := jobmanager.NewSession(jm, jobmanager.SessionConfig{Config: e.cfg, Log: e.log.With().Str("component", "jobmaster").Logger()})
+	if err != nil {
+		return nil, err
+	}
+	s.Adopt(job, e.graph, e.cfg)
+	srv := dispatcher.New(s, dispatcher.Options{
+		Address:          net.JoinHostPort(conf.RestBindAddress.Get(e.cfg), strconv.Itoa(conf.RestPort.Get(e.cfg))),
+		MaxContentLength: int64(conf.RestMaxContentLength.Get(e.cfg)),
+		Log:              e.log.With().Str("component", "dispatcher").Logger(),
+	})
+	addr, err := srv.Start()
+	if err != nil {
+		return nil, fmt.Errorf("the REST endpoint (rest.bind-address, rest.port): %w", err)
+	}
+	e.log.Info().Str("rest", "http://"+addr).Msg("REST API serving")
+	return srv, nil
+}
+
 // clusterClient is the JobClient of a job run by this process as a
-// JobManager: the JobManager shell ends with the job.
+// JobManager: the JobManager shell and the REST API end with the job.
 type clusterClient struct {
 	embeddedClient
-	jm *jobmanager.JobManager
+	jm   *jobmanager.JobManager
+	rest *dispatcher.Server
 }
 
 func (c clusterClient) Wait() (*JobResult, error) {
 	r, err := c.embeddedClient.Wait()
+	c.rest.Close()
 	c.jm.Close()
 	return r, err
 }

@@ -64,16 +64,33 @@ type SessionConfig struct {
 
 var _ dispatcher.Cluster = (*Session)(nil)
 
-// NewSession serves jobs on m, which must have been started with
-// Config.Session.
+// NewSession serves jobs on m. A JobManager started without Config.Session
+// (application mode) takes no submissions: it serves the REST API of the one
+// job its binary runs, which Adopt hands it.
 func NewSession(m *JobManager, cfg SessionConfig) (*Session, error) {
-	if !m.cfg.Session {
-		return nil, errors.New("jobmanager: NewSession needs a JobManager started with Config.Session")
-	}
-	if err := os.MkdirAll(cfg.BlobDir, 0o700); err != nil {
-		return nil, fmt.Errorf("jobmanager: the job binaries' directory (web.upload.dir): %w", err)
+	if m.cfg.Session {
+		if err := os.MkdirAll(cfg.BlobDir, 0o700); err != nil {
+			return nil, fmt.Errorf("jobmanager: the job binaries' directory (web.upload.dir): %w", err)
+		}
 	}
 	return &Session{m: m, cfg: cfg, jobs: map[string]*sessionJob{}}, nil
+}
+
+// Adopt serves the REST API of a job this process deployed itself (the job
+// binary as the application's JobManager), configured with cfg.
+func (s *Session) Adopt(j *jobmaster.Job, g *graph.JobGraph, cfg *conf.Config) {
+	sj := &sessionJob{s: s, id: j.ID, name: g.Name, graph: g, plan: g.Plan().JSON(), log: s.cfg.Log.With().Str("job", j.ID).Logger(),
+		submitted: time.Now(), procs: map[int]*jobProc{}, ops: map[string]*savepointOp{}, job: j, deployed: true,
+		checkpoints: conf.CheckpointingInterval.Get(cfg) > 0, savepoints: conf.SavepointDirectory.Get(cfg)}
+	s.mu.Lock()
+	s.jobs[j.ID] = sj
+	s.mu.Unlock()
+	go func() {
+		r, err := j.Wait()
+		sj.mu.Lock()
+		sj.result, sj.err, sj.ended = r, err, time.Now()
+		sj.mu.Unlock()
+	}()
 }
 
 // sessionJob is one submitted job.
@@ -117,6 +134,9 @@ type savepointOp struct {
 
 // Submit implements dispatcher.Cluster.
 func (s *Session) Submit(_ context.Context, sub dispatcher.Submission) (string, error) {
+	if !s.m.cfg.Session {
+		return "", fmt.Errorf("%w: this JobManager runs one application's job; submit jobs to a session cluster (spate jobmanager)", dispatcher.ErrConflict)
+	}
 	var p graph.Plan
 	if err := json.Unmarshal(sub.Plan, &p); err != nil {
 		return "", fmt.Errorf("%w: the plan: %v", dispatcher.ErrInvalidRequest, err)
