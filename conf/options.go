@@ -47,6 +47,12 @@ var (
 		"Address a TaskManager binds its RPC and data endpoints to (on ports the system picks) and announces to the JobManager.")
 	ClusterSecretFile = String("security.cluster.secret-file", "",
 		"File (mode 0600) holding the cluster's shared secret, with which JobManager and TaskManagers authenticate each other; required in the jobmanager and taskmanager roles.")
+	KerberosLoginKeytab = String("security.kerberos.login.keytab", "",
+		"Keytab to log in to a secure Hadoop cluster (HDFS) with, which also renews the login before its tickets expire; without one the Kerberos ticket cache (KRB5CCNAME) is used.")
+	KerberosLoginPrincipal = String("security.kerberos.login.principal", "",
+		"Principal of security.kerberos.login.keytab, as user@REALM or service/_HOST@REALM (_HOST becomes this machine's host name); with the ticket cache, the principal it must hold.")
+	KerberosLoginUseTicketCache = Bool("security.kerberos.login.use-ticket-cache", true,
+		"Whether a process without a keytab may log in to a secure Hadoop cluster from the Kerberos ticket cache that kinit wrote.")
 	TaskManagerRegistrationTimeout = Duration("taskmanager.registration.timeout", 5*time.Minute,
 		"How long a TaskManager keeps trying to register with the JobManager before it gives up.")
 	HeartbeatInterval = Duration("heartbeat.interval", 10*time.Second,

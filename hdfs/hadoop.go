@@ -68,9 +68,13 @@ var (
 // command that loaded Spate's configuration calls it once at start-up, before
 // the first hdfs:// path is resolved; clients made before keep their login.
 // Until it is called, a secure cluster is reached with the ticket cache.
+// Setting the login in use again changes nothing (its clients are kept).
 func SetKerberosLogin(login KerberosLogin) {
 	defaultMu.Lock()
 	defer defaultMu.Unlock()
+	if defaultHadoop.opts.Login == login {
+		return
+	}
 	defaultHadoop = NewHadoop(HadoopOptions{Login: login})
 }
 

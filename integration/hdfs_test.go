@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path"
@@ -590,4 +591,125 @@ func TestHDFSDataNodeStopped(t *testing.T) {
 	t.Logf("checkpoint %d completed after it; %d restarts", completedAfter, restarts)
 	o.checkExactOnHDFS(t, path.Join(o.dir, "out"), keys, perKey)
 	o.checkFinishedOnHDFS(t, ckpt)
+}
+
+// writeTicketCache writes a ticket cache (MIT's file format, version 4) that
+// holds one ticket-granting ticket for user@realm, valid from start to end;
+// its ticket bytes are not a real ticket, which is never reached: an expired
+// ticket is refused before anything is sent.
+func writeTicketCache(t *testing.T, p, user, realm string, start, end time.Time) {
+	t.Helper()
+	var b bytes.Buffer
+	u32 := func(v uint32) { b.Write([]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}) }
+	data := func(s string) { u32(uint32(len(s))); b.WriteString(s) }
+	principal := func(nameType uint32, realm string, names ...string) {
+		u32(nameType)
+		u32(uint32(len(names)))
+		data(realm)
+		for _, n := range names {
+			data(n)
+		}
+	}
+	b.Write([]byte{5, 4, 0, 0}) // version 4, no header tags
+	principal(1, realm, user)   // the default principal
+	principal(1, realm, user)   // the credential's client…
+	principal(2, realm, "krbtgt", realm)
+	b.Write([]byte{0, 18}) // aes256-cts-hmac-sha1-96
+	data(strings.Repeat("k", 32))
+	for _, ts := range []time.Time{start, start, end, end} { // auth, start, end, renew-till
+		u32(uint32(ts.Unix()))
+	}
+	b.WriteByte(0)  // not a session-key ticket
+	u32(0x40e00000) // forwardable, renewable, initial, pre-authenticated
+	u32(0)          // addresses
+	u32(0)          // authorization data
+	data("not a real ticket")
+	data("") // no second ticket
+	if err := os.WriteFile(p, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHDFSBadCredentials runs WordCount on an input on secure HDFS with each
+// wrong credential a user meets: each ends with exit 1 and one line on
+// stderr that names what to change, within a bound, never a hang or a
+// stack trace.
+func TestHDFSBadCredentials(t *testing.T) {
+	o := newOnHDFS(t)
+	local := filepath.Join(t.TempDir(), "words.txt")
+	if err := os.WriteFile(local, []byte("a b a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o.put(t, local, path.Join(o.dir, "in.txt"))
+	input := o.uri("in.txt")
+	dir := t.TempDir()
+	expired := filepath.Join(dir, "krb5cc_expired")
+	writeTicketCache(t, expired, "spate", o.c.Realm, time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour))
+	// A NameNode that is not there: a port nothing listens on, with the
+	// retries of a configuration that allows two.
+	confDir := filepath.Join(dir, "conf")
+	if err := os.MkdirAll(confDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"core-site.xml", "hdfs-site.xml"} {
+		b, err := os.ReadFile(filepath.Join(o.c.ConfDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "core-site.xml" {
+			b = bytes.Replace(b, []byte("</configuration>"), []byte("<property><name>ipc.client.connect.max.retries</name><value>2</value></property></configuration>"), 1)
+		}
+		if err := os.WriteFile(filepath.Join(confDir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadNN := l.Addr().String()
+	l.Close()
+
+	keytab := func(principal, keytab string) string {
+		return "SPATE_PROPERTIES=security.kerberos.login.principal=" + principal + "\nsecurity.kerberos.login.keytab=" + keytab
+	}
+	krb5 := o.c.Krb5Conf
+	for _, tc := range []struct {
+		name  string
+		env   []string
+		input string
+		want  string // a regular expression for the one line
+	}{
+		{"no ticket", []string{"KRB5CCNAME=FILE:" + filepath.Join(dir, "none")}, input,
+			`kerberos: no Kerberos ticket: the ticket cache ` + regexp.QuoteMeta(filepath.Join(dir, "none")) + ` does not exist: run kinit, or set security.kerberos.login.keytab and security.kerberos.login.principal`},
+		{"expired ticket without keytab", []string{"KRB5CCNAME=FILE:" + expired}, input,
+			`kerberos: the ticket of spate@` + o.c.Realm + ` in ` + regexp.QuoteMeta(expired) + ` expired at \S+: run kinit again, or set security.kerberos.login.keytab to renew from a keytab`},
+		{"keytab of another principal", []string{keytab(o.c.ClientPrincipal, o.c.OtherKeytab)}, input,
+			`kerberos: keytab ` + regexp.QuoteMeta(o.c.OtherKeytab) + ` has no key for ` + o.c.ClientPrincipal + ` \(it holds ` + o.c.OtherPrincipal + `\): set security.kerberos.login.principal to the keytab's principal, or use that principal's keytab`},
+		{"wrong realm", []string{keytab("spate@WRONG.REALM", o.c.ClientKeytab)}, input,
+			`kerberos: no KDC for realm WRONG.REALM in ` + regexp.QuoteMeta(krb5) + `: correct the realm of spate@WRONG.REALM, or add WRONG.REALM to \[realms\] there`},
+		{"missing krb5.conf", []string{"KRB5_CONFIG=" + filepath.Join(dir, "krb5.conf")}, input,
+			`kerberos: Kerberos configuration ` + regexp.QuoteMeta(filepath.Join(dir, "krb5.conf")) + ` \(KRB5_CONFIG\): no such file: set KRB5_CONFIG to the cluster's krb5.conf`},
+		{"unreachable NameNode", []string{"HADOOP_CONF_DIR=" + confDir}, "hdfs://" + deadNN + "/in.txt",
+			`hdfs://` + deadNN + `: cannot reach the NameNode ` + deadNN + `: dial tcp ` + deadNN + `: connect: connection refused \(3 attempts in \S+, ipc.client.connect.max.retries=2\): check the URI or fs.defaultFS in ` + regexp.QuoteMeta(confDir) + `, and that the NameNode runs`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			r := runBin(t, append(append([]string{}, o.env...), tc.env...), "wordcount", "--input", tc.input)
+			took := time.Since(start)
+			want := regexp.MustCompile(`^wordcount: Source: text: cannot use "` + regexp.QuoteMeta(tc.input) + `": ` + tc.want + "\n$")
+			if r.code != 1 || !want.MatchString(r.stderr) || r.stdout != "" {
+				t.Fatalf("exit %d after %v, stdout %q, stderr:\n%s\nwant the line %s", r.code, took, r.stdout, r.stderr, want)
+			}
+			if took > 20*time.Second {
+				t.Fatalf("took %v to fail", took)
+			}
+		})
+	}
+	// And the right keytab, with no ticket cache at all, works.
+	r := runBin(t, append(append([]string{}, o.env...), "KRB5CCNAME=FILE:"+filepath.Join(dir, "none"),
+		keytab(o.c.ClientPrincipal, o.c.ClientKeytab)+"\nsecurity.kerberos.login.use-ticket-cache=false"), "wordcount", "--input", input)
+	if r.code != 0 || r.stdout != "a 2\nb 1\n" && r.stdout != "b 1\na 2\n" {
+		t.Fatalf("with the client's keytab: exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
+	}
 }
