@@ -137,6 +137,11 @@ func (s *Session) Submit(_ context.Context, sub dispatcher.Submission) (string, 
 	if !s.m.cfg.Session {
 		return "", fmt.Errorf("%w: this JobManager runs one application's job; submit jobs to a session cluster (spate jobmanager)", dispatcher.ErrConflict)
 	}
+	// startJob carries the binary in one control-plane frame.
+	if limit := int64(transport.DefaultControlMaxFrame - 1<<20); sub.BinarySize > limit {
+		return "", fmt.Errorf("%w: the job binary has %d bytes, more than the %d a TaskManager can be sent: build it smaller (go build -ldflags='-s -w' drops the symbol tables)",
+			dispatcher.ErrInvalidRequest, sub.BinarySize, limit)
+	}
 	var p graph.Plan
 	if err := json.Unmarshal(sub.Plan, &p); err != nil {
 		return "", fmt.Errorf("%w: the plan: %v", dispatcher.ErrInvalidRequest, err)
