@@ -3,6 +3,7 @@ package hdfs
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/user"
@@ -352,26 +353,202 @@ func classifyServiceTicketError(err error, client, spn, confDir string) error {
 	return e
 }
 
-// loadKeytab is keytab.Load, with a panic on a malformed file turned into an
-// error.
-func loadKeytab(path string) (kt *keytab.Keytab, err error) {
+// maxCredentialFile bounds what is read of a keytab or ticket cache: real
+// ones hold a few keys or tickets, a few kilobytes.
+const maxCredentialFile = 1 << 20
+
+// readCredentialFile reads a keytab or ticket cache, refusing a file larger
+// than maxCredentialFile.
+func readCredentialFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxCredentialFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxCredentialFile {
+		return nil, fmt.Errorf("%s is larger than %d bytes: not a keytab or ticket cache", path, maxCredentialFile)
+	}
+	return b, nil
+}
+
+// loadKeytab reads a keytab (parseKeytab).
+func loadKeytab(path string) (*keytab.Keytab, error) {
+	b, err := readCredentialFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseKeytab(b)
+}
+
+// parseKeytab is keytab's Unmarshal, with a panic on malformed bytes turned
+// into an error.
+func parseKeytab(b []byte) (kt *keytab.Keytab, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			kt, err = nil, fmt.Errorf("malformed keytab: %v", r)
 		}
 	}()
-	return keytab.Load(path)
+	kt = new(keytab.Keytab)
+	if err := kt.Unmarshal(b); err != nil {
+		return nil, err
+	}
+	return kt, nil
 }
 
-// loadCCache is credentials.LoadCCache, whose parser does not check bounds:
-// a panic on a malformed file becomes an error.
-func loadCCache(path string) (cc *credentials.CCache, err error) {
+// loadCCache reads a ticket cache (parseCCache).
+func loadCCache(path string) (*credentials.CCache, error) {
+	b, err := readCredentialFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseCCache(b)
+}
+
+// parseCCache is the ticket cache's Unmarshal, whose parser does not check
+// bounds: a panic on malformed bytes becomes an error.
+func parseCCache(b []byte) (cc *credentials.CCache, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			cc, err = nil, fmt.Errorf("malformed ticket cache: %v", r)
 		}
 	}()
-	return credentials.LoadCCache(path)
+	if err := checkCCache(b); err != nil {
+		return nil, fmt.Errorf("malformed ticket cache: %w", err)
+	}
+	cc = new(credentials.CCache)
+	if err := cc.Unmarshal(b); err != nil {
+		return nil, err
+	}
+	return cc, nil
+}
+
+// checkCCache walks the structure of a ticket cache (MIT's file format,
+// versions 3 and 4, big-endian) and checks every length and count against
+// the bytes left, before gokrb5's parser, which allocates what a count says
+// (a crafted file could ask for gigabytes) and indexes without checks.
+func checkCCache(b []byte) error {
+	p := 0
+	need := func(n int) error {
+		if n < 0 || len(b)-p < n {
+			return fmt.Errorf("truncated at byte %d", p)
+		}
+		return nil
+	}
+	u16 := func() (int, error) {
+		if err := need(2); err != nil {
+			return 0, err
+		}
+		p += 2
+		return int(b[p-2])<<8 | int(b[p-1]), nil
+	}
+	u32 := func() (int, error) {
+		if err := need(4); err != nil {
+			return 0, err
+		}
+		p += 4
+		v := uint32(b[p-4])<<24 | uint32(b[p-3])<<16 | uint32(b[p-2])<<8 | uint32(b[p-1])
+		if v > maxCredentialFile {
+			return 0, fmt.Errorf("length or count %d at byte %d is larger than the file", v, p-4)
+		}
+		return int(v), nil
+	}
+	skip := func(n int) error {
+		if err := need(n); err != nil {
+			return err
+		}
+		p += n
+		return nil
+	}
+	data := func() error {
+		n, err := u32()
+		if err != nil {
+			return err
+		}
+		return skip(n)
+	}
+	principal := func() error {
+		if err := skip(4); err != nil { // name type
+			return err
+		}
+		n, err := u32()
+		if err != nil {
+			return err
+		}
+		if err := data(); err != nil { // realm
+			return err
+		}
+		for range n {
+			if err := data(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// list is a count of (u16 type, data) items, each at least 6 bytes.
+	list := func() error {
+		n, err := u32()
+		if err != nil {
+			return err
+		}
+		if err := need(6 * n); err != nil {
+			return err
+		}
+		for range n {
+			if err := skip(2); err != nil {
+				return err
+			}
+			if err := data(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(b) < 2 || b[0] != 5 {
+		return errors.New("not a ticket cache (it must start with byte 5)")
+	}
+	version := b[1]
+	if version != 3 && version != 4 {
+		return fmt.Errorf("ticket cache version %d is not supported (want 3 or 4, as MIT Kerberos writes)", version)
+	}
+	p = 2
+	if version == 4 {
+		n, err := u16()
+		if err != nil {
+			return err
+		}
+		if err := skip(n); err != nil {
+			return err
+		}
+	}
+	if err := principal(); err != nil {
+		return err
+	}
+	for p < len(b) {
+		for _, step := range []func() error{
+			principal, principal, // client, server
+			func() error { return skip(2) }, // key type
+			func() error {
+				if version == 3 {
+					return skip(2) // the key type again
+				}
+				return nil
+			},
+			data,                             // key
+			func() error { return skip(17) }, // four times, is-skey
+			func() error { return skip(4) },  // flags
+			list, list,                       // addresses, authorization data
+			data, data, // ticket, second ticket
+		} {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // oneLine returns err's message on one line.
