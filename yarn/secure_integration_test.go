@@ -16,7 +16,7 @@ import (
 )
 
 // kerberosLogin logs in as principal from keytab with the cluster's krb5.conf.
-func kerberosLogin(t *testing.T, c *hadooptest.Cluster, principal, keytabPath string) *krbclient.Client {
+func kerberosLogin(t testing.TB, c *hadooptest.Cluster, principal, keytabPath string) *krbclient.Client {
 	t.Helper()
 	cfg, err := krbconfig.Load(c.Krb5Conf)
 	if err != nil {

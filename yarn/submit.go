@@ -113,8 +113,11 @@ type Submission struct {
 	AttemptFailuresValidityInterval time.Duration
 	// KeepContainersAcrossAttempts keeps the workers when the AM restarts.
 	KeepContainersAcrossAttempts bool
-	AMResource                   Resource
-	AM                           ContainerLaunchContext
+	// Unmanaged: the AM runs outside YARN (the submitting process, say); it
+	// takes its AMRMToken from the application report.
+	Unmanaged  bool
+	AMResource Resource
+	AM         ContainerLaunchContext
 }
 
 // Proto returns the wire form.
@@ -136,6 +139,7 @@ func (s *Submission) Proto() *yarnpb.ApplicationSubmissionContextProto {
 		ApplicationType:                         proto.String(typ),
 		ApplicationTags:                         s.Tags,
 		KeepContainersAcrossApplicationAttempts: proto.Bool(s.KeepContainersAcrossAttempts),
+		UnmanagedAm:                             proto.Bool(s.Unmanaged),
 	}
 	if s.MaxAttempts > 0 {
 		p.MaxAppAttempts = proto.Int32(s.MaxAttempts)

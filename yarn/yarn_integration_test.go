@@ -42,13 +42,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func ctxFor(t *testing.T, d time.Duration) context.Context {
+func ctxFor(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-func confOf(t *testing.T, c *hadooptest.Cluster) *Conf {
+func confOf(t testing.TB, c *hadooptest.Cluster) *Conf {
 	t.Helper()
 	conf, err := LoadConf(c.ConfDir)
 	if err != nil {

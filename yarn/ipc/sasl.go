@@ -31,6 +31,13 @@ type Mechanism interface {
 	User() string
 }
 
+// Describer is implemented by mechanisms that can name their credential in
+// errors ("the YARN_AM_RM_TOKEN token for host:8030", "Kerberos principal
+// spate@REALM"), so that a refusal says which credential to change.
+type Describer interface {
+	Describe() string
+}
+
 // Session is one mechanism's state during and after the exchange.
 type Session interface {
 	// Step answers a challenge (CHALLENGE) or takes the final token that
@@ -120,6 +127,7 @@ func saslConnect(r frameReader, w frameWriter, mechs []Mechanism, addr string) (
 		}
 		return nil
 	}
+	who := "" // the credential in use, once chosen
 	recv := func(after string) (*yarnpb.RpcSaslProto, error) {
 		f, err := r.ReadFrame()
 		if err != nil {
@@ -128,7 +136,7 @@ func saslConnect(r frameReader, w frameWriter, mechs []Mechanism, addr string) (
 		m, err := DecodeSASL(f)
 		var re *RemoteError
 		if errors.As(err, &re) {
-			return nil, &AuthError{Addr: addr, Message: "the server refused: " + re.Class + ": " + re.Message, Remote: re}
+			return nil, &AuthError{Addr: addr, Message: "the server refused" + who + ": " + re.Class + ": " + re.Message, Remote: re}
 		}
 		if err != nil {
 			return nil, &AuthError{Addr: addr, Message: err.Error(), Err: err}
@@ -151,6 +159,9 @@ func saslConnect(r frameReader, w frameWriter, mechs []Mechanism, addr string) (
 		return nil, nil, &AuthError{Addr: addr, Err: ErrNoCommonMechanism, Message: fmt.Sprintf(
 			"%v: the server offers %s, the client has %s: give the client credentials for one the server offers (a Kerberos login for KERBEROS, a token for TOKEN)",
 			ErrNoCommonMechanism, describeAuths(m.GetAuths()), describeMechs(mechs))}
+	}
+	if d, ok := mech.(Describer); ok {
+		who = " " + d.Describe()
 	}
 	sess, initial, err := mech.Start(offer)
 	if err != nil {

@@ -46,6 +46,15 @@ func (d *DigestMD5) Token() *Token {
 	return d.token
 }
 
+// Describe names the token, for errors.
+func (d *DigestMD5) Describe() string {
+	t := d.Token()
+	if t == nil {
+		return "no token"
+	}
+	return fmt.Sprintf("the %s token for %s", t.Kind, t.Service)
+}
+
 func (d *DigestMD5) Method() string    { return "TOKEN" }
 func (d *DigestMD5) Mechanism() string { return "DIGEST-MD5" }
 

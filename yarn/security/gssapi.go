@@ -94,6 +94,9 @@ type GSSAPI struct {
 
 var _ ipc.Mechanism = (*GSSAPI)(nil)
 
+// Describe names the client's principal, for errors.
+func (g *GSSAPI) Describe() string { return "Kerberos principal " + g.User() }
+
 func (g *GSSAPI) Method() string    { return "KERBEROS" }
 func (g *GSSAPI) Mechanism() string { return "GSSAPI" }
 
