@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Runs a single-node Kafka broker (KRaft: broker and controller in one JVM, no
+# ZooKeeper) in the background, for Spate's Kafka tests and for trying the
+# Kafka connectors locally.
+#
+#   scripts/kafka.sh start [DIR]   format a fresh log directory, start, wait until ready
+#   scripts/kafka.sh stop  [DIR]   SIGTERM, then wait for exit (SIGKILL after 30 s)
+#   scripts/kafka.sh env   [DIR]   print KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:PORT:
+#   eval "export $(scripts/kafka.sh env)"
+#
+# DIR defaults to ${TMPDIR:-/tmp}/spate-kafka and holds server.properties,
+# broker.log, broker.pid, bootstrap (host:port) and logs/, the log directory,
+# which every start removes and formats anew: a broker started on a live log
+# directory breaks the one already using it. The broker listens on two free
+# loopback ports chosen at start. The jars are org.apache.kafka:kafka_2.13
+# (SPATE_KAFKA_VERSION, default 4.1.1) and log4j's SLF4J binding from Maven
+# Central, resolved once into ~/.m2 (about 44 MB); needs java (17+) and mvn.
+#
+# Environment: SPATE_KAFKA_START_TIMEOUT (seconds to wait for the broker,
+# default 60), SPATE_KAFKA_JAVA_OPTS (replaces the lean JVM flags),
+# SPATE_KAFKA_PROPERTIES (extra server.properties lines).
+set -euo pipefail
+
+version=${SPATE_KAFKA_VERSION:-4.1.1}
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/spate-kafka/$version
+
+usage() {
+	echo "usage: $0 start [DIR] | stop [DIR] | env [DIR]" >&2
+	exit 2
+}
+
+die() {
+	echo "kafka: $*" >&2
+	exit 1
+}
+
+# classpath resolves the broker's jars once and prints the class path.
+classpath() {
+	command -v java >/dev/null || die "java is not on PATH: install a JDK 17 (e.g. apt-get install openjdk-17-jdk-headless)"
+	command -v mvn >/dev/null || die "mvn is not on PATH: install Maven (e.g. apt-get install maven)"
+	if [[ ! -s $cache/cp.txt ]]; then
+		mkdir -p "$cache"
+		cat >"$cache/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>io.spate</groupId>
+  <artifactId>kafka-broker</artifactId>
+  <version>1</version>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$version</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>2.24.3</version></dependency>
+  </dependencies>
+</project>
+EOF
+		echo "kafka: resolving org.apache.kafka:kafka_2.13:$version (the first time downloads about 44 MB into ~/.m2)" >&2
+		mvn -q -B -f "$cache/pom.xml" dependency:build-classpath -Dmdep.outputFile="$cache/cp.tmp" >&2 ||
+			die "Maven could not resolve the Kafka jars (see above)"
+		mv "$cache/cp.tmp" "$cache/cp.txt"
+	fi
+	cat "$cache/cp.txt"
+}
+
+running() { [[ -s $1/broker.pid ]] && kill -0 "$(cat "$1/broker.pid")" 2>/dev/null; }
+
+# freeports prints two distinct free loopback ports.
+freeports() {
+	python3 - <<'EOF'
+import socket
+ss = [socket.socket() for _ in range(2)]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))
+EOF
+}
+
+start() {
+	(($# <= 1)) || usage
+	local dir=${1:-${TMPDIR:-/tmp}/spate-kafka}
+	[[ $dir != -* ]] || usage
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd)
+	if running "$dir"; then
+		die "already running (pid $(cat "$dir/broker.pid")) in $dir: stop it first"
+	fi
+	local cp bport cport
+	cp=$(classpath)
+	read -r bport cport < <(freeports)
+	rm -rf "$dir/logs" "$dir/bootstrap"
+	mkdir -p "$dir/logs"
+	cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$bport
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir/logs
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=4
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+add.partitions.to.txn.retry.backoff.ms=2
+# Under load (2 shared cores) a 2 s session fences the broker during start-up.
+broker.session.timeout.ms=9000
+broker.heartbeat.interval.ms=500
+${SPATE_KAFKA_PROPERTIES:-}
+EOF
+	# Without a log4j2 configuration only errors are logged, and the ready
+	# line "Kafka Server started" is an INFO line.
+	cat >"$dir/log4j2.properties" <<EOF
+rootLogger.level=INFO
+rootLogger.appenderRef.out.ref=out
+appender.out.type=Console
+appender.out.name=out
+appender.out.layout.type=PatternLayout
+appender.out.layout.pattern=%d{HH:mm:ss.SSS} %-5p %c{1} - %m%n
+logger.quiet.name=org.apache.kafka.common.config
+logger.quiet.level=WARN
+EOF
+	local opts=${SPATE_KAFKA_JAVA_OPTS:--Xmx256m -Xms64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxDirectMemorySize=128m}
+	opts="$opts -Dlog4j2.configurationFile=$dir/log4j2.properties"
+	local uuid log="$dir/broker.log"
+	# shellcheck disable=SC2086
+	uuid=$(java $opts -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+	[[ -n $uuid ]] || die "kafka.tools.StorageTool random-uuid printed nothing"
+	# shellcheck disable=SC2086
+	java $opts -cp "$cp" kafka.tools.StorageTool format -t "$uuid" -c "$dir/server.properties" --standalone >"$log" 2>&1 ||
+		{ tail -n 20 "$log" >&2; die "formatting $dir/logs failed"; }
+	# shellcheck disable=SC2086
+	nohup java $opts -cp "$cp" kafka.Kafka "$dir/server.properties" </dev/null >>"$log" 2>&1 &
+	local pid=$!
+	echo "$pid" >"$dir/broker.pid"
+	local timeout=${SPATE_KAFKA_START_TIMEOUT:-60} waited=0
+	while ! grep -q 'Kafka Server started' "$log" 2>/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			rm -f "$dir/broker.pid"
+			echo "kafka: the broker exited before it was ready; the end of $log:" >&2
+			tail -n 30 "$log" >&2
+			exit 1
+		fi
+		if ((waited >= timeout * 10)); then
+			kill -TERM "$pid" 2>/dev/null || true
+			rm -f "$dir/broker.pid"
+			echo "kafka: not ready after ${timeout}s (SPATE_KAFKA_START_TIMEOUT); stopped it; the end of $log:" >&2
+			tail -n 30 "$log" >&2
+			exit 1
+		fi
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+	echo "127.0.0.1:$bport" >"$dir/bootstrap"
+	echo "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$bport"
+	echo "kafka: running (pid $pid) in $dir; $0 stop${1:+ $dir} stops it" >&2
+}
+
+stop() {
+	(($# <= 1)) || usage
+	local dir=${1:-${TMPDIR:-/tmp}/spate-kafka}
+	if ! running "$dir"; then
+		rm -f "$dir/broker.pid"
+		echo "kafka: not running in $dir" >&2
+		return
+	fi
+	local pid
+	pid=$(cat "$dir/broker.pid")
+	kill -TERM "$pid"
+	for _ in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null || true
+		echo "kafka: pid $pid did not stop within 30 s: killed it" >&2
+	fi
+	rm -f "$dir/broker.pid" "$dir/bootstrap"
+}
+
+env_() {
+	(($# <= 1)) || usage
+	local dir=${1:-${TMPDIR:-/tmp}/spate-kafka}
+	[[ -s $dir/bootstrap ]] && running "$dir" || die "not running in $dir: run $0 start${1:+ $1} first"
+	echo "KAFKA_BOOTSTRAP_SERVERS=$(cat "$dir/bootstrap")"
+}
+
+cmd=${1:-}
+[[ -n $cmd ]] || usage
+shift
+case $cmd in
+start) start "$@" ;;
+stop) stop "$@" ;;
+env) env_ "$@" ;;
+*) usage ;;
+esac
