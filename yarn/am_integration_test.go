@@ -3,14 +3,22 @@ package yarn
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spate-io/spate/hdfs"
+	"github.com/spate-io/spate/integration/hadooptest"
+	"github.com/spate-io/spate/yarn/ipc"
+	"github.com/spate-io/spate/yarn/security"
 
 	yarnpb "github.com/spate-io/spate/yarn/proto"
 )
@@ -79,12 +87,24 @@ func TestGoApplicationMaster(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The AM and its workers run the binary localized from HDFS; on
+			// the secure cluster the NodeManager fetches it with the HDFS
+			// delegation token the client puts in the AM's credentials, and
+			// the AM passes on to the workers.
+			c := insecureHadoop
+			if secure {
+				c = secureHadoop
+			}
+			lr, tokens := uploadToHDFS(t, c.Get(t), conf, bin, "/user/spate/"+id.String()+"/testam")
+			resource := fmt.Sprintf("%s://%s:%d%s %d %d", lr.Scheme, lr.Host, lr.Port, lr.File, lr.Size, lr.Timestamp)
 			err = cl.Submit(ctx, &Submission{
 				ID: id, Name: "go-am", MaxAttempts: 1,
 				AMResource: Resource{MemoryMB: 64, VCores: 1},
 				AM: ContainerLaunchContext{
-					Command:     []string{bin + " am -out " + out + " -exits 0,3 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"},
-					Environment: map[string]string{"SPATE_SCHEDULER_ADDRESS": sched},
+					LocalResources: map[string]LocalResource{"testam": lr},
+					Command:        []string{"./testam am -out " + out + " -exits 0,3 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"},
+					Environment:    map[string]string{"SPATE_SCHEDULER_ADDRESS": sched, "SPATE_TESTAM_RESOURCE": resource},
+					Tokens:         tokens,
 				},
 			})
 			if err != nil {
@@ -124,8 +144,8 @@ func TestGoApplicationMaster(t *testing.T) {
 				w, err := os.ReadFile(filepath.Join(out, c.Container+".out"))
 				if err != nil {
 					t.Errorf("worker output: %v", err)
-				} else if want := fmt.Sprintf("worker %s ran on ", c.Container); !strings.HasPrefix(string(w), want) {
-					t.Errorf("worker output %q, want %q...", w, want)
+				} else if want := fmt.Sprintf("worker %s ran on ", c.Container); !strings.HasPrefix(string(w), want) || !strings.Contains(string(w), "/filecache/") {
+					t.Errorf("worker output %q, want %q... from a localized binary (/filecache/)", w, want)
 				}
 			}
 			slices.Sort(exits)
@@ -134,4 +154,83 @@ func TestGoApplicationMaster(t *testing.T) {
 			}
 		})
 	}
+}
+
+// uploadToHDFS copies a local file to p on the cluster's HDFS and returns it
+// as a LocalResource, with the credentials a container needs to localize it:
+// on a secure cluster an HDFS delegation token that the RM may renew.
+func uploadToHDFS(t *testing.T, c *hadooptest.Cluster, conf *Conf, local, p string) (LocalResource, []byte) {
+	t.Helper()
+	hconf, err := hdfs.LoadHadoopConf(c.ConfDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, kv := range c.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	var login hdfs.KerberosLogin
+	if c.Secure {
+		login = hdfs.KerberosLogin{Principal: c.ClientPrincipal, Keytab: c.ClientKeytab}
+	}
+	h := hdfs.NewHadoop(hdfs.HadoopOptions{Conf: hconf, Login: login, Getenv: func(k string) string { return env[k] }})
+	defer h.Close()
+	fsys, err := h.FileSystem("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fsys.MkdirAll(path.Dir(p)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := fsys.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	// colinmarc/hdfs's Close may say "replication in progress": retry.
+	for i := 0; ; i++ {
+		if err = w.Close(); err == nil || i == 20 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := fsys.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(c.DefaultFS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, _ := strconv.Atoi(u.Port())
+	res := LocalResource{Scheme: "hdfs", Host: u.Hostname(), Port: int32(port), File: p, Size: fi.Size, Timestamp: fi.ModTime.UnixMilli()}
+	if !c.Secure {
+		return res, nil
+	}
+	nn, err := NewNameNodeTokens(conf, kerberosLogin(t, c, c.ClientPrincipal, c.ClientKeytab), ipc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nn.Close()
+	rmPrincipal := security.ReplaceHost(conf.Get("yarn.resourcemanager.principal"), "localhost")
+	tok, err := nn.Get(ctxFor(t, 30*time.Second), rmPrincipal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := &security.Credentials{Tokens: map[string]*security.Token{tok.Service: tok}}
+	tokens, err := creds.Marshal(security.CredentialsWritable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, tokens
 }

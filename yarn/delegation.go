@@ -42,8 +42,8 @@ func (t tokenCalls) get(ctx context.Context, renewer string) (*security.Token, e
 		return nil, fmt.Errorf("yarn: %s returned no delegation token", t.c.Addr())
 	}
 	// The server leaves the service empty: clients name it by the address
-	// they reached it at.
-	tok.Service = t.service
+	// they reached it at, as an IP (see security.TokenService).
+	tok.Service = security.TokenService(t.service)
 	return tok, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,9 @@ func TestMain(m *testing.M) {
 		insecureHadoop.Prestart()
 	}
 	code := m.Run()
+	if testAMPath != "" {
+		os.RemoveAll(filepath.Dir(testAMPath))
+	}
 	for _, s := range []*hadooptest.Shared{secureHadoop, insecureHadoop} {
 		if err := s.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -302,4 +303,30 @@ func (w *writableReader) bytes() []byte {
 	b := make([]byte, n)
 	io.ReadFull(w.r, b)
 	return b
+}
+
+// TokenService is the service name Hadoop gives a token for a server at
+// addr (SecurityUtil.buildTokenService with the default
+// hadoop.security.token.service.use_ip=true): the address's IP and port.
+// Java clients pick a token for a connection by this name, so a token named
+// "localhost:8020" is never used for a NameNode at 127.0.0.1:8020.
+func TokenService(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); ip == nil {
+		if ips, err := net.LookupIP(host); err == nil && len(ips) > 0 {
+			// Java's InetAddress prefers IPv4.
+			pick := ips[0]
+			for _, ip := range ips {
+				if ip.To4() != nil {
+					pick = ip
+					break
+				}
+			}
+			host = pick.String()
+		}
+	}
+	return net.JoinHostPort(host, port)
 }

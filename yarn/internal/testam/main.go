@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -50,7 +51,8 @@ func main() {
 	switch os.Args[1] {
 	case "worker":
 		id := os.Getenv("CONTAINER_ID")
-		msg := fmt.Sprintf("worker %s ran on %s, exiting %d\n", id, os.Getenv("NM_HOST"), *exit)
+		self, _ := os.Executable()
+		msg := fmt.Sprintf("worker %s ran on %s from %s, exiting %d\n", id, os.Getenv("NM_HOST"), self, *exit)
 		fmt.Print(msg)
 		os.WriteFile(filepath.Join(*out, id+".out"), []byte(msg), 0o644)
 		os.Exit(*exit)
@@ -111,6 +113,27 @@ func runAM(out, exitList string) (res Result) {
 	if err != nil {
 		return fail(err)
 	}
+	// The workers run the binary the AM was localized from, when the client
+	// named it (SPATE_TESTAM_RESOURCE: URL size timestamp), with the AM's
+	// credentials less its AMRMToken (an HDFS delegation token, secure).
+	launch := yarn.ContainerLaunchContext{}
+	if r := os.Getenv("SPATE_TESTAM_RESOURCE"); r != "" {
+		lr, err := parseResource(r)
+		if err != nil {
+			return fail(err)
+		}
+		launch.LocalResources = map[string]yarn.LocalResource{"testam": lr}
+		self = "./testam"
+	}
+	workerCreds := &security.Credentials{Tokens: map[string]*security.Token{}, Secrets: creds.Secrets}
+	for alias, t := range creds.Tokens {
+		if t.Kind != yarn.AMRMTokenKind {
+			workerCreds.Tokens[alias] = t
+		}
+	}
+	if launch.Tokens, err = workerCreds.Marshal(security.CredentialsWritable); err != nil {
+		return fail(err)
+	}
 	ask := yarn.AllocateRequest{Asks: []yarn.ContainerRequest{{Priority: 1, Resource: yarn.Resource{MemoryMB: 64, VCores: 1}, Count: int32(len(codes))}}}
 	nmTokens := map[string]*security.Token{}
 	started := 0
@@ -136,7 +159,9 @@ func runAM(out, exitList string) (res Result) {
 				return fail(err)
 			}
 			cmd := fmt.Sprintf("%s worker -out %s -exit %d 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr", self, out, codes[started])
-			err = nm.StartContainer(ctx, c, &yarn.ContainerLaunchContext{Command: []string{cmd}})
+			lc := launch
+			lc.Command = []string{cmd}
+			err = nm.StartContainer(ctx, c, &lc)
 			if err == nil {
 				// The NodeManager knows the container it just started.
 				var st []*yarnpb.ContainerStatusProto
@@ -169,4 +194,23 @@ func runAM(out, exitList string) (res Result) {
 		return fail(fmt.Errorf("finish: %w", err))
 	}
 	return res
+}
+
+// parseResource parses "hdfs://host:port/path size timestamp".
+func parseResource(s string) (yarn.LocalResource, error) {
+	f := strings.Fields(s)
+	if len(f) != 3 {
+		return yarn.LocalResource{}, fmt.Errorf("SPATE_TESTAM_RESOURCE=%q: want URL SIZE TIMESTAMP", s)
+	}
+	u, err := url.Parse(f[0])
+	if err != nil {
+		return yarn.LocalResource{}, err
+	}
+	port, _ := strconv.Atoi(u.Port())
+	size, err1 := strconv.ParseInt(f[1], 10, 64)
+	ts, err2 := strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return yarn.LocalResource{}, fmt.Errorf("SPATE_TESTAM_RESOURCE=%q: bad size or timestamp", s)
+	}
+	return yarn.LocalResource{Scheme: u.Scheme, Host: u.Hostname(), Port: int32(port), File: u.Path, Size: size, Timestamp: ts}, nil
 }
