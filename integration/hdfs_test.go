@@ -713,3 +713,35 @@ func TestHDFSBadCredentials(t *testing.T) {
 		t.Fatalf("with the client's keytab: exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestHDFSDoctor: spate doctor passes every check against the secure
+// cluster with the client's keytab and a checkpoint directory on HDFS, and
+// with another principal's keytab fails the keytab check, naming what to
+// change, and exits 1.
+func TestHDFSDoctor(t *testing.T) {
+	o := newOnHDFS(t)
+	props := func(keytab string) string {
+		return "SPATE_PROPERTIES=security.kerberos.login.principal=" + o.c.ClientPrincipal + "\nsecurity.kerberos.login.keytab=" + keytab +
+			"\nstate.checkpoints.dir=" + o.uri("ckpt")
+	}
+	r := runBin(t, append(append([]string{}, o.env...), props(o.c.ClientKeytab)), "spate", "doctor")
+	var got []string
+	for _, line := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			t.Fatalf("line %q", line)
+		}
+		got = append(got, f[0]+" "+f[1]+" "+f[2])
+	}
+	want := []string{"ok hadoop configuration", "ok fs.defaultFS hdfs://" + strings.TrimPrefix(o.c.DefaultFS, "hdfs://") + ":",
+		"ok kerberos configuration", "ok keytab " + o.c.ClientKeytab, "ok ticket " + o.c.ClientPrincipal, "ok clock skew",
+		"ok hdfs home", "ok checkpoint directory", "ok yarn resourcemanager"}
+	if r.code != 0 || !slices.Equal(got, want) || r.stderr != "" {
+		t.Fatalf("spate doctor: exit %d, checks %q, want %q\nstdout:\n%s\nstderr: %s", r.code, got, want, r.stdout, r.stderr)
+	}
+	r = runBin(t, append(append([]string{}, o.env...), props(o.c.OtherKeytab)), "spate", "doctor")
+	fail := regexp.MustCompile(`(?m)^FAIL +keytab +kerberos: keytab ` + regexp.QuoteMeta(o.c.OtherKeytab) + ` has no key for ` + o.c.ClientPrincipal + ` .*set security.kerberos.login.principal to the keytab's principal, or use that principal's keytab$`)
+	if r.code != 1 || !fail.MatchString(r.stdout) || r.stderr != "spate doctor: 1 of 6 checks failed\n" {
+		t.Fatalf("spate doctor with another principal's keytab: exit %d\nstdout:\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+}

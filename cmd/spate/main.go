@@ -66,6 +66,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			jobManagerCommand(),
 			taskManagerCommand(),
 			configCommand(),
+			doctorCommand(),
 			versionCommand(),
 		},
 		Before:                    checkLogLevel,
