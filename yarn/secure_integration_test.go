@@ -107,3 +107,19 @@ func TestSecureWithoutLoginSaysSo(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A principal written with _HOST, as clusters configure it, takes the host
+// of the address the client dials.
+func TestSecureHostPrincipal(t *testing.T) {
+	c := secureHadoop.Get(t)
+	name, _, _ := strings.Cut(c.ServicePrincipal, "/")
+	g := &security.GSSAPI{Client: kerberosLogin(t, c, c.ClientPrincipal, c.ClientKeytab), ServicePrincipal: name + "/_HOST@" + c.Realm, Host: "LOCALHOST"}
+	cl, err := NewClient(ClientOptions{Conf: confOf(t, c), Mechanisms: []ipc.Mechanism{g}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if m, err := cl.GetClusterMetrics(ctxFor(t, 30*time.Second)); err != nil || m.GetNumNodeManagers() != 1 {
+		t.Fatalf("%v, %v", m, err)
+	}
+}
