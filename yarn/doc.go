@@ -23,6 +23,19 @@
 // already typed, and Hadoop adds fields faster than a wrapper could follow.
 // Application and container ids have Go types with Hadoop's string forms.
 //
+// # ApplicationMasters and containers
+//
+// An AM inside YARN reads its container_tokens (security.ReadCredentialsFile
+// of HADOOP_TOKEN_FILE_LOCATION), takes the AMRMToken and makes an
+// AMRMClient for the scheduler address: Register, Allocate as the heartbeat
+// (asks are totals per priority; allocated containers come with NMTokens),
+// Finish. It starts each container with an NMClient for the container's
+// NodeManager and that node's NMToken. Delegation tokens (Client.GetDelegationToken,
+// NameNodeTokens) give containers credentials without a keytab.
+//
+// README.md has the protocol diagrams and the traps found on the real
+// cluster.
+//
 // # Errors
 //
 // A ResourceManager exception is an *ipc.RemoteError with its Java class
