@@ -12,6 +12,7 @@ import (
 	"github.com/spate-io/spate/master/checkpoint"
 	"github.com/spate-io/spate/sdk/graph"
 	"github.com/spate-io/spate/state"
+	"github.com/spate-io/spate/worker/metrics"
 	"github.com/spate-io/spate/worker/network"
 	"github.com/spate-io/spate/worker/task"
 	"github.com/spate-io/spate/worker/transport"
@@ -322,7 +323,9 @@ func (x *TaskExecutor) TaskMetrics(id task.ExecutionAttemptID) task.TaskMetrics 
 	if rt == nil {
 		return task.TaskMetrics{}
 	}
-	m := task.TaskMetrics{Operators: map[int]task.OperatorCounts{}}
+	p := metrics.ReadProcess()
+	m := task.TaskMetrics{Operators: map[int]task.OperatorCounts{}, IdleNanos: rt.t.IO.IdleNanos.Load(), InputWatermark: rt.t.IO.InputWatermark(),
+		Process: &task.ProcessMetrics{HeapBytes: p.HeapBytes, RSSBytes: p.RSSBytes, Goroutines: p.Goroutines, GCPauseTotalNanos: p.GCPauseTotalNanos, GCCount: p.GCCount}}
 	for ni, om := range rt.t.Metrics {
 		m.Operators[ni] = task.OperatorCounts{RecordsIn: om.RecordsIn.Load(), RecordsOut: om.RecordsOut.Load()}
 	}

@@ -68,6 +68,16 @@ type Cluster interface {
 	// TaskManagers will fetch it before returning, and should give those
 	// TaskManagers sub.BinarySHA256 to check what they fetched.
 	Submit(ctx context.Context, sub Submission) (jobID string, err error)
+	// Vertex returns one vertex of a job and its subtasks, for
+	// /jobs/:jobid/vertices/:vertexid and its /backpressure and /watermarks,
+	// or ErrJobNotFound, or ErrNotFound for a vertex the job does not have.
+	Vertex(jobID, vertexID string) (VertexDetails, error)
+	// JobMetrics returns a job's metrics (uptime, restarts, checkpoints) by
+	// Flink's names, for /jobs/:jobid/metrics, or ErrJobNotFound.
+	JobMetrics(jobID string) ([]MetricValue, error)
+	// TaskManager returns one TaskManager and its metrics, for
+	// /taskmanagers/:taskmanagerid, or ErrNotFound.
+	TaskManager(id string) (TaskManagerDetails, error)
 	// Metrics writes every metric in Prometheus' text exposition format
 	// (version 0.0.4), for GET /metrics. The output is buffered: an error
 	// after a partial write is answered with 500, never with half a page.
@@ -91,6 +101,9 @@ var (
 	// (a savepoint without a directory and none configured, a plan that does
 	// not parse, a format the job cannot write): 400 with the error's text.
 	ErrInvalidRequest = errors.New("invalid request")
+	// ErrNotFound is wrapped by Vertex and TaskManager for a vertex or a
+	// TaskManager that does not exist: 404 with the error's text.
+	ErrNotFound = errors.New("not found")
 	// ErrConflict is wrapped when the request is well formed but the job's
 	// state forbids it (cancel an ended job, a savepoint of a job that is
 	// restarting, a trigger id reused for another operation): 409 with the

@@ -35,14 +35,24 @@
 //	PATCH /jobs/:jobid?mode=cancel            202 {}; 404, 409 (ended); 400 (mode=stop or unknown)
 //	GET   /jobs/:jobid/plan                   200 {"plan": ...}; 404
 //	GET   /jobs/:jobid/checkpoints            200 counts, summary, latest, history; 404 (unknown job, or no checkpointing)
+//	GET   /jobs/:jobid/metrics[?get=a,b]      200 [{"id", "value"}]: uptime, numRestarts, checkpoint counts, last duration, size, restore; 404
+//	GET   /jobs/:jobid/vertices/:vertexid     200 {"id", "name", "parallelism", "subtasks": [{"subtask", "status", "metrics", "taskmanager-id", ...}]}; 400, 404
+//	GET   /jobs/:jobid/vertices/:vertexid/backpressure  200 {"status", "backpressureLevel", "subtasks": [{"ratio", "idleRatio", "busyRatio"}]}
+//	GET   /jobs/:jobid/vertices/:vertexid/watermarks    200 [{"id": "<subtask>.currentInputWatermark", "value"}]
 //	GET   /jobs/:jobid/exceptions             200 {"exceptionHistory": {"entries": [{"exceptionName", "stacktrace", "timestamp"}], "truncated"}}; 404
 //	POST  /jobs/:jobid/savepoints             202 {"request-id"}; body {"target-directory", "cancel-job", "triggerId", "formatType"}; 400, 404, 409
 //	GET   /jobs/:jobid/savepoints/:triggerid  200 {"status": {"id": "IN_PROGRESS"|"COMPLETED"}, "operation": {"location"} or {"failure-cause"}}; 404
 //	POST  /jobs/:jobid/stop                   202 {"request-id"}; body {"targetDirectory", "drain", "triggerId", "formatType"};
 //	                                              its status is read at /jobs/:jobid/savepoints/:triggerid, as in Flink
 //	GET   /taskmanagers                       200 {"taskmanagers": [{"id", "path", "dataPort", "slotsNumber", "freeSlots", "hardware", ...}]}
+//	GET   /taskmanagers/:taskmanagerid        200 the TaskManagerInfo plus "metrics" (heapUsed, rss, goroutines, garbageCollectors) and "jobs"; 400, 404
 //	GET   /jobmanager/config                  200 [{"key", "value"}], secret-looking keys masked as Flink masks them
 //	GET   /metrics                            200 Prometheus text format (version 0.0.4), as the Cluster writes it
+//
+// The web UI is served unversioned at / (also /index.html, /app.js,
+// /style.css; ui.go): plain files embedded in the binary, relative URLs only
+// so that it works under YARN's proxy, every value read from the routes
+// above, so anything it shows can be scripted.
 //
 // Anything else is 404 ("Not found: <path>"); a known path with another
 // method is 405 with an Allow header. JSON request bodies are optional (an
@@ -52,8 +62,9 @@
 //
 // # Path validation
 //
-// A :jobid or :triggerid must be 32 lowercase hexadecimal characters (Flink's
-// JobID and TriggerId), else 400, before anything is looked up. Before
+// A :jobid, :vertexid or :triggerid must be 32 lowercase hexadecimal
+// characters (Flink's JobID, JobVertexID and TriggerId), a :taskmanagerid
+// 1 to 128 letters, digits, '.', '_' or '-', else 400, before anything is looked up. Before
 // routing at all, every form of the path (the raw request target, the
 // URL's RawPath and escaped path, and the decoded path) must be printable
 // ASCII without "..", backslashes, control characters or '%': no route needs

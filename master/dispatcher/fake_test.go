@@ -303,3 +303,43 @@ func sha256File(path string) (string, error) {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil
 }
+
+func (f *fakeCluster) Vertex(jobID, vertexID string) (VertexDetails, error) {
+	f.record("Vertex("+jobID+","+vertexID+")", jobID, vertexID)
+	if f.jobErr != nil {
+		return VertexDetails{}, f.jobErr
+	}
+	if jobID != jobA {
+		return VertexDetails{}, ErrJobNotFound
+	}
+	if vertexID != vertexA {
+		return VertexDetails{}, fmt.Errorf("%w: job %s has no vertex %s", ErrNotFound, jobID, vertexID)
+	}
+	wm := int64(1700000000000)
+	return VertexDetails{ID: vertexA, Name: "Source: ids -> Map", Parallelism: 2, MaxParallelism: 128, Now: 1700000060000,
+		Subtasks: []SubtaskInfo{
+			{Subtask: 0, Status: ExecRunning, Endpoint: "10.0.0.5:35001", StartTime: 1700000000000, EndTime: -1, Duration: 60000, TaskManagerID: "tm-0",
+				Metrics:        IOMetrics{ReadRecords: 10, ReadRecordsComplete: true, WriteRecords: 20, WriteRecordsComplete: true, AccumulatedIdleTime: 5},
+				InputWatermark: &wm, BackPressureRatio: 0.75, IdleRatio: 0.125},
+			{Subtask: 1, Status: ExecRunning, Attempt: 1, Endpoint: "10.0.0.6:35001", StartTime: 1700000000000, EndTime: -1, Duration: 60000, TaskManagerID: "tm-1",
+				BackPressureRatio: 0.05, IdleRatio: 0.5},
+		}}, nil
+}
+
+func (f *fakeCluster) JobMetrics(jobID string) ([]MetricValue, error) {
+	f.record("JobMetrics("+jobID+")", jobID)
+	if jobID != jobA {
+		return nil, ErrJobNotFound
+	}
+	return []MetricValue{{"uptime", "60000"}, {"numRestarts", "1"}, {"numberOfCompletedCheckpoints", "3"}}, nil
+}
+
+func (f *fakeCluster) TaskManager(id string) (TaskManagerDetails, error) {
+	f.record("TaskManager(" + id + ")")
+	if id != "tm-0" {
+		return TaskManagerDetails{}, fmt.Errorf("%w: no TaskManager %q is registered", ErrNotFound, id)
+	}
+	return TaskManagerDetails{TaskManagerInfo: TaskManagerInfo{ID: "tm-0", Path: "10.0.0.5:35001", JMXPort: -1, SlotsNumber: 2, FreeSlots: 1},
+		Metrics: TaskManagerMetrics{HeapUsed: 1000, RSS: 4000, Goroutines: 12},
+		Jobs:    []TaskManagerJob{{ID: jobA, Name: "a"}}}, nil
+}

@@ -35,6 +35,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.sendError(w, r, start, http.StatusBadRequest, msgUnsafePath, nil)
 		return
 	}
+	if s.serveUI(w, r, start) {
+		return
+	}
 	rt, raw := match(stripVersion(r.URL.Path))
 	if rt == nil {
 		s.sendError(w, r, start, http.StatusNotFound, "Not found: "+clip(r.URL.Path), nil)
@@ -59,6 +62,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.jobID = id
+	}
+	if id, ok := raw[":vertexid"]; ok {
+		if !isID(id) {
+			s.sendError(w, r, start, http.StatusBadRequest,
+				fmt.Sprintf("Invalid vertex id %q: a vertex id is 32 lowercase hexadecimal characters.", clip(id)), nil)
+			return
+		}
+		p.vertexID = id
+	}
+	if id, ok := raw[":taskmanagerid"]; ok {
+		if !isResourceID(id) {
+			s.sendError(w, r, start, http.StatusBadRequest,
+				fmt.Sprintf("Invalid TaskManager id %q: letters, digits, '.', '_' and '-', at most 128.", clip(id)), nil)
+			return
+		}
+		p.taskManagerID = id
 	}
 	if id, ok := raw[":triggerid"]; ok {
 		if !isID(id) {
@@ -117,6 +136,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, p params, err erro
 			fmt.Sprintf("There is no savepoint operation with triggerId=%s for job %s.", p.triggerID, p.jobID)
 	case errors.Is(err, ErrCheckpointingDisabled):
 		status, msg = http.StatusNotFound, fmt.Sprintf("Checkpointing has not been enabled for job %s.", p.jobID)
+	case errors.Is(err, ErrNotFound):
+		status, msg = http.StatusNotFound, err.Error()
 	case errors.Is(err, ErrInvalidRequest):
 		status, msg = http.StatusBadRequest, err.Error()
 	case errors.Is(err, ErrConflict):

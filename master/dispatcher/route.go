@@ -10,6 +10,10 @@ import (
 type params struct {
 	jobID     string // 32 lowercase hex, or empty for routes without :jobid
 	triggerID string // likewise for :triggerid
+	vertexID  string // likewise for :vertexid
+	// taskManagerID is a resource id: [A-Za-z0-9._-]{1,128} (a name or a
+	// YARN container id).
+	taskManagerID string
 }
 
 type handler func(s *Server, w http.ResponseWriter, r *http.Request, p params)
@@ -32,10 +36,15 @@ var routes = []route{
 	newRoute("/jobs/:jobid/plan", map[string]handler{get: (*Server).jobPlan}),
 	newRoute("/jobs/:jobid/checkpoints", map[string]handler{get: (*Server).checkpoints}),
 	newRoute("/jobs/:jobid/exceptions", map[string]handler{get: (*Server).exceptions}),
+	newRoute("/jobs/:jobid/metrics", map[string]handler{get: (*Server).jobMetrics}),
+	newRoute("/jobs/:jobid/vertices/:vertexid", map[string]handler{get: (*Server).vertexDetails}),
+	newRoute("/jobs/:jobid/vertices/:vertexid/backpressure", map[string]handler{get: (*Server).vertexBackPressure}),
+	newRoute("/jobs/:jobid/vertices/:vertexid/watermarks", map[string]handler{get: (*Server).vertexWatermarks}),
 	newRoute("/jobs/:jobid/savepoints", map[string]handler{post: (*Server).triggerSavepoint}),
 	newRoute("/jobs/:jobid/savepoints/:triggerid", map[string]handler{get: (*Server).savepointStatus}),
 	newRoute("/jobs/:jobid/stop", map[string]handler{post: (*Server).stopJob}),
 	newRoute("/taskmanagers", map[string]handler{get: (*Server).taskManagers}),
+	newRoute("/taskmanagers/:taskmanagerid", map[string]handler{get: (*Server).taskManagerDetails}),
 	newRoute("/jobmanager/config", map[string]handler{get: (*Server).jobManagerConfig}),
 	newRoute("/metrics", map[string]handler{get: (*Server).metrics}),
 }
@@ -155,6 +164,21 @@ func isID(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isResourceID reports whether s may be a TaskManager's resource id: 1 to
+// 128 letters, digits, '.', '_' or '-' (a name as tm-0, a YARN container id).
+func isResourceID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && c != '.' && c != '_' && c != '-' {
 			return false
 		}
 	}

@@ -227,7 +227,7 @@ func routeCases() []routeCase {
 		{name: "unknown path", method: "GET", path: "{v}/foo", status: 404, want: errorBody("Not found: {v}/foo")},
 		{name: "unknown subpath", method: "GET", path: "{v}/jobs/" + jobA + "/accumulators", status: 404, want: errorBody("Not found: {v}/jobs/" + jobA + "/accumulators")},
 		{name: "empty segment", method: "GET", path: "{v}/jobs//checkpoints", status: 404, want: errorBody("Not found: {v}/jobs//checkpoints")},
-		{name: "root", method: "GET", path: "/", status: 404, want: errorBody("Not found: /"), noV1: true},
+		{name: "index.html under v1", method: "GET", path: "/v1/index.html", status: 404, want: errorBody("Not found: /v1/index.html"), noV1: true},
 		{name: "v1 alone", method: "GET", path: "/v1", status: 404, want: errorBody("Not found: /v1"), noV1: true},
 		{name: "unsupported version", method: "GET", path: "/v2/jobs", status: 404, want: errorBody("Not found: /v2/jobs"), noV1: true},
 		{name: "DELETE overview", method: "DELETE", path: "{v}/jobs/overview", status: 405, allow: "GET, HEAD",

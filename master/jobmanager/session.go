@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,7 +115,8 @@ type sessionJob struct {
 	result   *jobmaster.Result
 	procs    map[int]*jobProc
 	ops      map[string]*savepointOp
-	stopping bool // cancelled (before Deploy registered the job, too)
+	stopping bool         // cancelled (before Deploy registered the job, too)
+	clock    attemptClock // session_metrics.go
 }
 
 // jobProc is the job's child process on one TaskManager.
@@ -435,10 +435,12 @@ func (s *Session) Job(id string) (dispatcher.JobDetails, error) {
 	if vstate == "" {
 		vstate = dispatcher.ExecRunning
 	}
+	snap := s.snapshot(sj)
 	for _, c := range sj.graph.Chains {
-		d.Vertices = append(d.Vertices, dispatcher.Vertex{ID: sj.graph.Nodes[c.Head].ID, Name: c.Name, MaxParallelism: sj.graph.MaxParallelism,
+		vid := sj.graph.Nodes[c.Head].ID
+		d.Vertices = append(d.Vertices, dispatcher.Vertex{ID: vid, Name: c.Name, MaxParallelism: sj.graph.MaxParallelism,
 			Parallelism: c.Parallelism, Status: vstate, StartTime: sum.StartTime, EndTime: sum.EndTime, Duration: sum.Duration,
-			Tasks: map[dispatcher.ExecutionState]int{vstate: c.Parallelism}})
+			Tasks: map[dispatcher.ExecutionState]int{vstate: c.Parallelism}, Metrics: vertexMetrics(snap, vid, c.Parallelism)})
 		d.StatusCounts[vstate]++
 	}
 	if sum.EndTime > 0 {
@@ -615,31 +617,6 @@ func (s *Session) Config() []dispatcher.ConfigEntry {
 		out = append(out, dispatcher.ConfigEntry{Key: k, Value: v})
 	}
 	return out
-}
-
-// Metrics implements dispatcher.Cluster: the cluster's and each job's
-// counters in Prometheus' text format.
-func (s *Session) Metrics(w io.Writer) error {
-	o := s.Overview()
-	var b strings.Builder
-	gauge := func(name, help string, v int64, labels string) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n%s%s %d\n", name, help, name, name, labels, v)
-	}
-	gauge("spate_jobmanager_numRegisteredTaskManagers", "TaskManagers registered.", int64(o.TaskManagers), "")
-	gauge("spate_jobmanager_taskSlotsTotal", "Slots offered by the TaskManagers.", int64(o.SlotsTotal), "")
-	gauge("spate_jobmanager_taskSlotsAvailable", "Slots not allocated to a job.", int64(o.SlotsAvailable), "")
-	gauge("spate_jobmanager_numRunningJobs", "Jobs not ended.", int64(o.JobsRunning), "")
-	b.WriteString("# HELP spate_jobmanager_job_numRestarts Restarts of the job since it was submitted.\n# TYPE spate_jobmanager_job_numRestarts gauge\n")
-	for _, sj := range s.allJobs() {
-		sj.mu.Lock()
-		j := sj.job
-		sj.mu.Unlock()
-		if j != nil {
-			fmt.Fprintf(&b, "spate_jobmanager_job_numRestarts{job_id=%q,job_name=%q} %d\n", sj.id, sj.name, j.Restarts())
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 func newID() string {

@@ -132,6 +132,7 @@ type Job struct {
 	fatal     error // set by failForGood: no restart after it
 	result    *Result
 	restarts  int
+	restored  Restore // the last restore, for the web UI and /metrics
 	// Records in and out of earlier attempts, by node index.
 	pastIn, pastOut map[int]int64
 
@@ -320,6 +321,9 @@ func (j *Job) newAttempt(ctx context.Context, n int, rp *restorePoint) (*attempt
 	ds := j.plan(a, rp)
 	j.mu.Lock()
 	j.attempts[n], j.current = a, a
+	if rp != nil {
+		j.restored = Restore{CheckpointID: rp.meta.ID, At: time.Now(), Path: rp.dir, FromSavepointPath: rp.fromSavepointPath}
+	}
 	j.mu.Unlock()
 	if err := j.submit(a, ds); err != nil {
 		j.mu.Lock()
@@ -641,6 +645,51 @@ func (j *Job) Progress() Progress {
 		}
 	}
 	return p
+}
+
+// Restore is a checkpoint or savepoint an attempt of the job started from.
+type Restore struct {
+	CheckpointID int64
+	At           time.Time
+	Path         string
+	// FromSavepointPath is true for the job's initial restore from
+	// execution.savepoint.path.
+	FromSavepointPath bool
+}
+
+// LastRestore is the latest restore of the job; a zero CheckpointID means
+// it never restored.
+func (j *Job) LastRestore() Restore {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.restored
+}
+
+// SubtaskMetrics is one subtask of the current attempt and the counters its
+// TaskManager reports for it.
+type SubtaskMetrics struct {
+	Chain       *graph.Chain
+	Subtask     int
+	TaskManager int // the resource manager's index of the slot's TaskManager
+	Attempt     int
+	Ended       bool
+	task.TaskMetrics
+}
+
+// SubtaskMetrics asks each subtask of the current attempt for its counters
+// (one TaskMetrics call per subtask), in the attempt's deployment order;
+// nil between attempts.
+func (j *Job) SubtaskMetrics() []SubtaskMetrics {
+	a := j.currentAttempt()
+	if a == nil {
+		return nil
+	}
+	out := make([]SubtaskMetrics, 0, len(a.tasks))
+	for _, dt := range a.tasks {
+		out = append(out, SubtaskMetrics{Chain: dt.chain, Subtask: dt.subtask, TaskManager: dt.slot.TaskManager, Attempt: a.n,
+			Ended: dt.ended.Load(), TaskMetrics: dt.tm.TaskMetrics(dt.id)})
+	}
+	return out
 }
 
 func newJobID() string {

@@ -151,6 +151,23 @@ func (r *TaskRestore) Operator(id string) (OperatorRestore, bool) {
 type TaskMetrics struct {
 	Operators map[int]OperatorCounts `json:"operators"`
 	Gates     []GateMetrics          `json:"gates,omitempty"`
+	// IdleNanos is the time the task waited for input (TaskIO.IdleNanos).
+	IdleNanos int64 `json:"idleNanos,omitempty"`
+	// InputWatermark is the task's input watermark, NoWatermark for none.
+	InputWatermark int64 `json:"inputWatermark,omitempty"`
+	// Process describes the process the task runs in, when known.
+	Process *ProcessMetrics `json:"process,omitempty"`
+}
+
+// ProcessMetrics are the resources of the process that runs a task (the
+// worker/metrics Process, repeated here so that this package stays a leaf
+// of the runtime).
+type ProcessMetrics struct {
+	HeapBytes         int64 `json:"heapBytes"`
+	RSSBytes          int64 `json:"rssBytes"`
+	Goroutines        int64 `json:"goroutines"`
+	GCPauseTotalNanos int64 `json:"gcPauseTotalNanos"`
+	GCCount           int64 `json:"gcCount"`
 }
 
 // OperatorCounts are one operator instance's record counts.

@@ -3,6 +3,7 @@ package task
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -74,10 +75,42 @@ type Interruptible interface {
 	Interrupt()
 }
 
-// OperatorMetrics counts one operator instance's records.
+// OperatorMetrics counts one operator instance's records. Operators add
+// once per batch (an atomic add: no lock, no allocation); worker/metrics
+// reads them at scrape time.
 type OperatorMetrics struct {
 	RecordsIn  atomic.Int64
 	RecordsOut atomic.Int64
+}
+
+// NoWatermark is TaskIO's input watermark before any arrived (Flink's
+// Long.MIN_VALUE).
+const NoWatermark = math.MinInt64
+
+// TaskIO is what a task's loop measures of its inputs: the time it waited
+// for input with nothing to do (Flink's idleTimeMsPerSecond, accumulated)
+// and each input's current watermark, the minimum over its channels. Both
+// change once per wait or per watermark, never per record.
+type TaskIO struct {
+	IdleNanos atomic.Int64
+	// InputWatermarks holds one watermark per input gate (two at most, a
+	// CoProcess's); NoWatermark until one arrives.
+	InputWatermarks [2]atomic.Int64
+	// Inputs is the number of input gates (0 for a source).
+	Inputs int
+}
+
+// InputWatermark is the task's input watermark: the minimum over its
+// inputs, NoWatermark for a source or before every input has one.
+func (io *TaskIO) InputWatermark() int64 {
+	if io.Inputs == 0 {
+		return NoWatermark
+	}
+	wm := int64(math.MaxInt64)
+	for i := 0; i < io.Inputs && i < len(io.InputWatermarks); i++ {
+		wm = min(wm, io.InputWatermarks[i].Load())
+	}
+	return wm
 }
 
 // OperatorContext is what an operator instance knows about where it runs.

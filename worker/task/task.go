@@ -74,6 +74,8 @@ type Task struct {
 	log        zerolog.Logger
 	// Metrics per chain node, by node index.
 	Metrics map[int]*OperatorMetrics
+	// IO is what the loop measures of the task's inputs.
+	IO TaskIO
 }
 
 // Build creates the operators of the chain, wires them and returns the task,
@@ -195,7 +197,12 @@ func Build(d Deployment) (t *Task, err error) {
 	t.barriers = NewBarrierHandler(d.Inputs, d.ExactlyOnce, t.checkpoint)
 	for side, gate := range d.Inputs {
 		up := upstreamType(g, head, side)
-		in, err := up.newInput(gate, inputsOf[head.Index][side], side, t.barriers)
+		if side >= len(t.IO.InputWatermarks) {
+			return t, fmt.Errorf("operator %q has %d inputs; a task reads at most %d", head.Name, len(d.Inputs), len(t.IO.InputWatermarks))
+		}
+		t.IO.InputWatermarks[side].Store(NoWatermark)
+		t.IO.Inputs = side + 1
+		in, err := up.newInput(gate, inputsOf[head.Index][side], side, t.barriers, &t.IO.InputWatermarks[side])
 		if err != nil {
 			return t, fmt.Errorf("operator %q input %d: %w", head.Name, side, err)
 		}
@@ -349,10 +356,13 @@ func (t *Task) runInputs(ctx context.Context) error {
 			tm = time.NewTimer(time.Duration(at-t.Now()) * time.Millisecond)
 			wake = tm.C
 		}
+		idleFrom := time.Now()
 		select {
 		case <-t.notify:
 		case <-wake:
 		case f := <-t.mailbox:
+			t.IO.IdleNanos.Add(int64(time.Since(idleFrom)))
+			idleFrom = time.Time{}
 			if err := f(); err != nil {
 				if tm != nil {
 					tm.Stop()
@@ -360,6 +370,9 @@ func (t *Task) runInputs(ctx context.Context) error {
 				return err
 			}
 		case <-ctx.Done():
+		}
+		if !idleFrom.IsZero() {
+			t.IO.IdleNanos.Add(int64(time.Since(idleFrom)))
 		}
 		if tm != nil {
 			tm.Stop()

@@ -3,6 +3,7 @@ package task
 import (
 	"fmt"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"github.com/spate-io/spate/sdk/codec"
@@ -32,7 +33,8 @@ type StreamType interface {
 	// through link, and returns what delivers that channel's messages.
 	AttachRemote(g Gate, ch int, link network.Link) (deliver func(network.RemoteMessage) error, start func() error, err error)
 
-	newInput(g Gate, target any, input int, barriers *BarrierHandler) (inputProcessor, error)
+	// newInput reads gate g into target; wm receives the input's watermark.
+	newInput(g Gate, target any, input int, barriers *BarrierHandler, wm *atomic.Int64) (inputProcessor, error)
 }
 
 // WriterOptions are the knobs of a RecordWriter.
@@ -157,7 +159,7 @@ func (s streamType[T]) AttachRemote(g Gate, ch int, link network.Link) (func(net
 	return r.Deliver, r.Start, nil
 }
 
-func (s streamType[T]) newInput(g Gate, target any, input int, barriers *BarrierHandler) (inputProcessor, error) {
+func (s streamType[T]) newInput(g Gate, target any, input int, barriers *BarrierHandler, wm *atomic.Int64) (inputProcessor, error) {
 	gate, ok := g.(*network.InputGate[T])
 	if !ok {
 		return nil, fmt.Errorf("input gate %T does not carry %s", g, s.name)
@@ -166,7 +168,7 @@ func (s streamType[T]) newInput(g Gate, target any, input int, barriers *Barrier
 	if !ok {
 		return nil, fmt.Errorf("operator input %T does not take %s", target, s.name)
 	}
-	return &gateInput[T]{gate: gate, target: out, valve: NewWatermarkValve(gate.NumChannels()), input: input, barriers: barriers}, nil
+	return &gateInput[T]{gate: gate, target: out, valve: NewWatermarkValve(gate.NumChannels()), input: input, barriers: barriers, wm: wm}, nil
 }
 
 type fanOut[T any] []Output[T]
@@ -207,6 +209,7 @@ type gateInput[T any] struct {
 	valve    *WatermarkValve
 	input    int
 	barriers *BarrierHandler
+	wm       *atomic.Int64 // the valve's output, for TaskIO
 }
 
 func (in *gateInput[T]) processNext() (bool, error) {
@@ -237,6 +240,9 @@ func (in *gateInput[T]) processNext() (bool, error) {
 		return true, in.barriers.OnBarrier(in.input, ch, b.Event)
 	}
 	for _, e := range out {
+		if e.Kind == network.Watermark {
+			in.wm.Store(e.Timestamp)
+		}
 		if err := in.target.Emit(e); err != nil {
 			return true, err
 		}

@@ -1,0 +1,357 @@
+package jobmanager
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/spate-io/spate/master/dispatcher"
+	"github.com/spate-io/spate/master/jobmaster"
+	"github.com/spate-io/spate/worker/metrics"
+	"github.com/spate-io/spate/worker/task"
+)
+
+// The Session's metrics and the REST reads the web UI needs beyond the job
+// overview. Every value comes from one snapshot of a job's subtasks
+// (jobmaster.Job.SubtaskMetrics: one taskMetrics RPC per subtask to the
+// job's process on its TaskManager), so the JobManager's /metrics is the one
+// scrape target of the whole cluster, a YARN application's included.
+
+// attemptClock remembers when each attempt of a job was first seen running,
+// the start of its subtasks' idle share.
+type attemptClock struct {
+	mu   sync.Mutex
+	seen map[int]time.Time
+}
+
+func (c *attemptClock) since(attempt int, now time.Time) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil {
+		c.seen = map[int]time.Time{}
+	}
+	t, ok := c.seen[attempt]
+	if !ok {
+		c.seen[attempt], t = now, now
+	}
+	return now.Sub(t)
+}
+
+// subtaskSnap is one subtask in a snapshot.
+type subtaskSnap struct {
+	jobmaster.SubtaskMetrics
+	vertexID string
+	tmName   string
+	// backPressure and idle are shares (0..1); see snapshot.
+	backPressure, idle float64
+	recordsIn          int64 // the chain head's
+	recordsOut         int64 // the chain tail's
+}
+
+// jobSnap is one job's state and subtasks at one moment.
+type jobSnap struct {
+	sj       *sessionJob
+	job      *jobmaster.Job // nil before deployment
+	subtasks []subtaskSnap
+	now      time.Time
+}
+
+// snapshot reads the job's subtask counters. A subtask's back-pressure is
+// the occupancy of the input gates its vertex writes to (queued buffers over
+// their capacity, over every consumer subtask): full gates downstream are
+// what makes a producer wait for credit. Its idle share is its time waiting
+// for input over the time since its attempt was first seen here.
+func (s *Session) snapshot(sj *sessionJob) jobSnap {
+	sj.mu.Lock()
+	j := sj.job
+	sj.mu.Unlock()
+	snap := jobSnap{sj: sj, job: j, now: time.Now()}
+	if j == nil {
+		return snap
+	}
+	g := sj.graph
+	subs := j.SubtaskMetrics()
+	queued, capacity := map[int]int{}, map[int]int{} // by upstream chain
+	for _, st := range subs {
+		head := g.Nodes[st.Chain.Head]
+		for _, gm := range st.Gates {
+			for _, ei := range head.Inputs {
+				if e := g.Edges[ei]; e.Side == gm.Side && !e.Chained {
+					up := g.Nodes[e.Source].Chain
+					queued[up] += gm.Queued
+					capacity[up] += gm.MaxQueued
+					break
+				}
+			}
+		}
+	}
+	for _, st := range subs {
+		ss := subtaskSnap{SubtaskMetrics: st, vertexID: g.Nodes[st.Chain.Head].ID, tmName: s.tmName(st.TaskManager)}
+		if c := capacity[st.Chain.Index]; c > 0 {
+			ss.backPressure = float64(queued[st.Chain.Index]) / float64(c)
+		}
+		if d := sj.clock.since(st.Attempt, snap.now); d > 0 {
+			ss.idle = min(1, float64(st.IdleNanos)/float64(d))
+		}
+		ss.recordsIn = st.Operators[st.Chain.Head].RecordsIn
+		ss.recordsOut = st.Operators[st.Chain.Nodes[len(st.Chain.Nodes)-1]].RecordsOut
+		snap.subtasks = append(snap.subtasks, ss)
+	}
+	return snap
+}
+
+// tmName is the name TaskManager tm registered with (its resource id).
+func (s *Session) tmName(tm int) string {
+	if _, name, _ := s.m.sessionTaskManager(tm); name != "" {
+		return name
+	}
+	return fmt.Sprintf("tm-%d", tm)
+}
+
+// vertexMetrics folds a vertex's subtasks into Flink's IOMetricsInfo.
+func vertexMetrics(snap jobSnap, vertexID string, parallelism int) dispatcher.IOMetrics {
+	var m dispatcher.IOMetrics
+	n := 0
+	for _, st := range snap.subtasks {
+		if st.vertexID != vertexID {
+			continue
+		}
+		n++
+		m.ReadRecords += st.recordsIn
+		m.WriteRecords += st.recordsOut
+		m.AccumulatedIdleTime += st.IdleNanos / 1e6
+	}
+	complete := n == parallelism
+	m.ReadRecordsComplete, m.WriteRecordsComplete = complete, complete
+	return m
+}
+
+// Vertex implements dispatcher.Cluster.
+func (s *Session) Vertex(jobID, vertexID string) (dispatcher.VertexDetails, error) {
+	sj, err := s.job(jobID)
+	if err != nil {
+		return dispatcher.VertexDetails{}, err
+	}
+	var chainIdx = -1
+	for _, c := range sj.graph.Chains {
+		if sj.graph.Nodes[c.Head].ID == vertexID {
+			chainIdx = c.Index
+		}
+	}
+	if chainIdx < 0 {
+		return dispatcher.VertexDetails{}, fmt.Errorf("%w: job %s has no vertex %s", dispatcher.ErrNotFound, jobID, vertexID)
+	}
+	c := sj.graph.Chains[chainIdx]
+	sum := sj.summary()
+	snap := s.snapshot(sj)
+	v := dispatcher.VertexDetails{ID: vertexID, Name: c.Name, Parallelism: c.Parallelism, MaxParallelism: sj.graph.MaxParallelism, Now: snap.now.UnixMilli()}
+	state := vertexState(sum.State)
+	for _, st := range snap.subtasks {
+		if st.vertexID != vertexID {
+			continue
+		}
+		info := dispatcher.SubtaskInfo{Subtask: st.Subtask, Status: state, Attempt: st.Attempt, Endpoint: s.m.taskManagerAddr(st.TaskManager),
+			StartTime: sum.StartTime, EndTime: sum.EndTime, Duration: sum.Duration, TaskManagerID: st.tmName,
+			Metrics: dispatcher.IOMetrics{ReadRecords: st.recordsIn, ReadRecordsComplete: true, WriteRecords: st.recordsOut, WriteRecordsComplete: true,
+				AccumulatedIdleTime: st.IdleNanos / 1e6},
+			BackPressureRatio: st.backPressure, IdleRatio: st.idle}
+		if st.Ended {
+			info.Status = dispatcher.ExecFinished
+		}
+		if wm := st.InputWatermark; wm != task.NoWatermark && len(st.Gates) > 0 {
+			info.InputWatermark = &wm
+		}
+		v.Subtasks = append(v.Subtasks, info)
+	}
+	sort.Slice(v.Subtasks, func(a, b int) bool { return v.Subtasks[a].Subtask < v.Subtasks[b].Subtask })
+	return v, nil
+}
+
+// vertexState is the state of a job's vertices in Flink's words.
+func vertexState(js dispatcher.JobStatus) dispatcher.ExecutionState {
+	switch js {
+	case dispatcher.JobFinished:
+		return dispatcher.ExecFinished
+	case dispatcher.JobCanceled:
+		return dispatcher.ExecCanceled
+	case dispatcher.JobFailed:
+		return dispatcher.ExecFailed
+	case dispatcher.JobInitializing:
+		return dispatcher.ExecCreated
+	}
+	return dispatcher.ExecRunning
+}
+
+// jobMetric is one per-job metric: Flink's name and its value.
+type jobMetric struct {
+	name, help string
+	typ        metrics.Type
+	value      int64
+}
+
+// jobMetrics are the job's metrics under Flink's names (JobManager scope).
+func (s *Session) jobMetrics(sj *sessionJob) []jobMetric {
+	sum := sj.summary()
+	sj.mu.Lock()
+	j := sj.job
+	sj.mu.Unlock()
+	uptime := int64(0)
+	if sum.State == dispatcher.JobRunning {
+		uptime = sum.Duration
+	}
+	out := []jobMetric{{"uptime", "Milliseconds the job has been running (0 once it ended).", metrics.Gauge, uptime}}
+	if j == nil {
+		return out
+	}
+	out = append(out, jobMetric{"numRestarts", "Restarts of the job since it was submitted.", metrics.Gauge, int64(j.Restarts())})
+	if sj.checkpoints {
+		st := j.CheckpointStats()
+		out = append(out,
+			jobMetric{"totalNumberOfCheckpoints", "Checkpoints and savepoints triggered.", metrics.Gauge, st.Triggered},
+			jobMetric{"numberOfCompletedCheckpoints", "Checkpoints and savepoints completed.", metrics.Gauge, st.Completed},
+			jobMetric{"numberOfFailedCheckpoints", "Checkpoints and savepoints failed.", metrics.Gauge, st.Failed},
+			jobMetric{"numberOfInProgressCheckpoints", "Checkpoints in progress.", metrics.Gauge, int64(st.InProgress)},
+			jobMetric{"lastCheckpointDuration", "Milliseconds the latest completed checkpoint took.", metrics.Gauge, st.LatestCompleted.Duration.Milliseconds()},
+			jobMetric{"lastCheckpointSize", "Bytes of the latest completed checkpoint.", metrics.Gauge, st.LatestCompleted.Size})
+	}
+	r := j.LastRestore()
+	at := int64(-1)
+	if r.CheckpointID != 0 {
+		at = r.At.UnixMilli()
+	}
+	out = append(out, jobMetric{"lastCheckpointRestoreTimestamp", "When the job last restored a checkpoint (ms since the epoch; -1 never).", metrics.Gauge, at})
+	return out
+}
+
+// JobMetrics implements dispatcher.Cluster.
+func (s *Session) JobMetrics(jobID string) ([]dispatcher.MetricValue, error) {
+	sj, err := s.job(jobID)
+	if err != nil {
+		return nil, err
+	}
+	var out []dispatcher.MetricValue
+	for _, m := range s.jobMetrics(sj) {
+		out = append(out, dispatcher.MetricValue{ID: m.name, Value: strconv.FormatInt(m.value, 10)})
+	}
+	return out, nil
+}
+
+// TaskManager implements dispatcher.Cluster: the TaskManager and the
+// resources of the job processes it runs.
+func (s *Session) TaskManager(id string) (dispatcher.TaskManagerDetails, error) {
+	var d dispatcher.TaskManagerDetails
+	found := false
+	for _, tm := range s.TaskManagers() {
+		if tm.ID == id {
+			d.TaskManagerInfo, found = tm, true
+		}
+	}
+	if !found {
+		return d, fmt.Errorf("%w: no TaskManager %q is registered", dispatcher.ErrNotFound, id)
+	}
+	var gc dispatcher.GarbageCollector
+	gc.Name = "go"
+	for _, sj := range s.allJobs() {
+		snap := s.snapshot(sj)
+		var job *dispatcher.TaskManagerJob
+		for _, st := range snap.subtasks {
+			if st.tmName != id {
+				continue
+			}
+			if job == nil {
+				job = &dispatcher.TaskManagerJob{ID: sj.id, Name: sj.name}
+				if p := st.Process; p != nil { // one process per job and TaskManager
+					job.HeapUsed, job.RSS, job.Goroutines = p.HeapBytes, p.RSSBytes, p.Goroutines
+					gc.Count += p.GCCount
+					gc.Time += p.GCPauseTotalNanos / 1e6
+				}
+			}
+			job.Subtasks = append(job.Subtasks, fmt.Sprintf("%s (%d/%d)", st.Chain.Name, st.Subtask+1, st.Chain.Parallelism))
+		}
+		if job != nil {
+			d.Metrics.HeapUsed += job.HeapUsed
+			d.Metrics.RSS += job.RSS
+			d.Metrics.Goroutines += job.Goroutines
+			d.Jobs = append(d.Jobs, *job)
+		}
+	}
+	d.Metrics.GarbageCollectors = []dispatcher.GarbageCollector{gc}
+	return d, nil
+}
+
+// Metrics implements dispatcher.Cluster: the cluster's, each job's and each
+// subtask's metrics, and the resources of each job process, in
+// Prometheus' text format under Flink's names.
+func (s *Session) Metrics(w io.Writer) error {
+	o := s.Overview()
+	var set metrics.Set
+	gauge := func(name, help string, v int64) { set.Family(name, help, metrics.Gauge).Add(float64(v)) }
+	gauge("spate_jobmanager_numRegisteredTaskManagers", "TaskManagers registered.", int64(o.TaskManagers))
+	gauge("spate_jobmanager_taskSlotsTotal", "Slots offered by the TaskManagers.", int64(o.SlotsTotal))
+	gauge("spate_jobmanager_taskSlotsAvailable", "Slots not allocated to a job.", int64(o.SlotsAvailable))
+	gauge("spate_jobmanager_numRunningJobs", "Jobs not ended.", int64(o.JobsRunning))
+	jm := metrics.ReadProcess()
+	gauge("spate_jobmanager_Status_Memory_Heap_Used", "Bytes of Go heap in use by the JobManager.", jm.HeapBytes)
+	gauge("spate_jobmanager_Status_Memory_RSS", "Resident bytes of the JobManager process.", jm.RSSBytes)
+	gauge("spate_jobmanager_Status_Goroutines", "Goroutines of the JobManager.", jm.Goroutines)
+	gauge("spate_jobmanager_Status_GC_Time", "Milliseconds the JobManager's GC stopped the world.", jm.GCPauseTotalNanos/1e6)
+
+	for _, sj := range s.allJobs() {
+		for _, m := range s.jobMetrics(sj) {
+			set.Family("spate_jobmanager_job_"+m.name, m.help, m.typ).Add(float64(m.value), "job_id", sj.id, "job_name", sj.name)
+		}
+		if sj.status() != dispatcher.JobRunning {
+			continue
+		}
+		snap := s.snapshot(sj)
+		procs := map[string]*task.ProcessMetrics{}
+		for _, st := range snap.subtasks {
+			l := []string{"job_id", sj.id, "job_name", sj.name, "task_id", st.vertexID, "task_name", st.Chain.Name,
+				"subtask_index", strconv.Itoa(st.Subtask), "tm_id", st.tmName}
+			put := func(name, help string, typ metrics.Type, v float64) {
+				set.Family("spate_taskmanager_job_task_"+name, help, typ).Add(v, l...)
+			}
+			put("numRecordsIn", "Records the subtask read.", metrics.Counter, float64(st.recordsIn))
+			put("numRecordsOut", "Records the subtask wrote.", metrics.Counter, float64(st.recordsOut))
+			put("accumulatedIdleTimeMs", "Milliseconds the subtask waited for input.", metrics.Counter, float64(st.IdleNanos/1e6))
+			put("idleRatio", "Share of the attempt's time the subtask waited for input.", metrics.Gauge, st.idle)
+			put("backPressuredRatio", "Occupancy of the input buffers the subtask's vertex writes to (1: its output waits for credit).", metrics.Gauge, st.backPressure)
+			queued := 0
+			for _, gm := range st.Gates {
+				queued += gm.Queued
+			}
+			put("buffers_inputQueueLength", "Buffers queued in the subtask's input gates.", metrics.Gauge, float64(queued))
+			if wm := st.InputWatermark; wm != task.NoWatermark && len(st.Gates) > 0 {
+				put("currentInputWatermark", "The subtask's input watermark (ms).", metrics.Gauge, float64(wm))
+				put("watermarkLag", "Milliseconds between now and the input watermark.", metrics.Gauge, float64(snap.now.UnixMilli()-wm))
+			}
+			for _, ni := range st.Chain.Nodes {
+				om := st.Operators[ni]
+				ol := append(append([]string(nil), l...), "operator_name", sj.graph.Nodes[ni].Name)
+				set.Family("spate_taskmanager_job_task_operator_numRecordsIn", "Records the operator read.", metrics.Counter).Add(float64(om.RecordsIn), ol...)
+				set.Family("spate_taskmanager_job_task_operator_numRecordsOut", "Records the operator wrote.", metrics.Counter).Add(float64(om.RecordsOut), ol...)
+			}
+			if st.Process != nil {
+				procs[st.tmName] = st.Process
+			}
+		}
+		tms := make([]string, 0, len(procs))
+		for tm := range procs {
+			tms = append(tms, tm)
+		}
+		sort.Strings(tms)
+		for _, tm := range tms {
+			p := procs[tm]
+			l := []string{"job_id", sj.id, "job_name", sj.name, "tm_id", tm}
+			set.Family("spate_taskmanager_Status_Memory_Heap_Used", "Bytes of Go heap in use by the job's process on the TaskManager.", metrics.Gauge).Add(float64(p.HeapBytes), l...)
+			set.Family("spate_taskmanager_Status_Memory_RSS", "Resident bytes of the job's process on the TaskManager.", metrics.Gauge).Add(float64(p.RSSBytes), l...)
+			set.Family("spate_taskmanager_Status_Goroutines", "Goroutines of the job's process on the TaskManager.", metrics.Gauge).Add(float64(p.Goroutines), l...)
+			set.Family("spate_taskmanager_Status_GC_Count", "Garbage collections of the job's process.", metrics.Counter).Add(float64(p.GCCount), l...)
+			set.Family("spate_taskmanager_Status_GC_Time", "Milliseconds the job process's GC stopped the world.", metrics.Counter).Add(float64(p.GCPauseTotalNanos/1e6), l...)
+		}
+	}
+	return metrics.Write(w, set.Families())
+}
