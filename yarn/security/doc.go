@@ -21,7 +21,10 @@
 // principal other than the configured one is a *PrincipalError naming both,
 // before any ticket is fetched.
 //
-// Tested against the real ResourceManager at authentication; integrity and
-// privacy are tested on the token format only, because the test Hadoop runs
-// with hadoop.rpc.protection=authentication.
+// Tested against the real ResourceManager at authentication (the test
+// Hadoop runs hadoop.rpc.protection=authentication); integrity and privacy
+// against the JDK's GSSAPI SaslServer, the acceptor inside Hadoop's RPC
+// server, with the cluster's KDC and service keytab (package yarn's
+// TestGSSAPISecurityLayersAgainstJavaSASL): it unwraps what Go wraps and Go
+// unwraps what it wraps.
 package security
