@@ -1,0 +1,90 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// ErrUnreachable is wrapped by the error of a source or sink that could not
+// reach a broker within its connect timeout.
+var ErrUnreachable = errors.New("kafka: no broker reachable")
+
+// connection is what the source and the sink share: where the brokers are and
+// how long to try to reach them.
+type connection struct {
+	bootstrap      []string
+	connectTimeout time.Duration
+	extra          []kgo.Opt
+}
+
+func (c connection) check(what string) error {
+	if len(c.bootstrap) == 0 {
+		return fmt.Errorf("%s: no bootstrap servers: call SetBootstrapServers(\"host:port,...\")", what)
+	}
+	for _, s := range c.bootstrap {
+		if !strings.Contains(s, ":") {
+			return fmt.Errorf("%s: bootstrap server %q must be host:port", what, s)
+		}
+	}
+	return nil
+}
+
+func (c connection) opts(more ...kgo.Opt) []kgo.Opt {
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(c.bootstrap...),
+		// The first produce after a topic is created otherwise waits for
+		// the 5 s default metadata age.
+		kgo.MetadataMinAge(250 * time.Millisecond),
+		kgo.DialTimeout(min(c.connectTimeout, 10*time.Second)),
+		// A request is retried for at most the connect timeout, then fails
+		// with an error instead of retrying forever.
+		kgo.RetryTimeout(c.connectTimeout),
+	}
+	opts = append(opts, more...)
+	return append(opts, c.extra...)
+}
+
+// ping fails with ErrUnreachable, naming the servers, when no broker answers
+// a metadata request within the connect timeout.
+func (c connection) ping(ctx context.Context, cl *kgo.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, c.connectTimeout)
+	defer cancel()
+	if err := cl.Ping(ctx); err != nil {
+		return fmt.Errorf("%w at %s within %s (%v): check the bootstrap servers and that the brokers run", ErrUnreachable, strings.Join(c.bootstrap, ","), c.connectTimeout, err)
+	}
+	return nil
+}
+
+// listPartitions returns the partitions of topics, or of the topics whose
+// names match pattern. A topic that does not exist is an error naming it.
+func listPartitions(ctx context.Context, adm *kadm.Client, topics []string, match func(string) bool) ([]TopicPartition, error) {
+	var det kadm.TopicDetails
+	var err error
+	if match != nil {
+		det, err = adm.ListTopics(ctx)
+	} else {
+		det, err = adm.ListTopics(ctx, topics...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list topics: %w", err)
+	}
+	var out []TopicPartition
+	for _, d := range det.Sorted() {
+		if match != nil && !match(d.Topic) {
+			continue
+		}
+		if d.Err != nil {
+			return nil, fmt.Errorf("topic %q: %w; create it, or fix the topic names", d.Topic, d.Err)
+		}
+		for _, p := range d.Partitions.Numbers() {
+			out = append(out, TopicPartition{Topic: d.Topic, Partition: p})
+		}
+	}
+	return out, nil
+}
