@@ -215,3 +215,67 @@ func TestDecodeSASLRefusesOtherCallIDs(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// xorLayer is a stand-in security layer: it flips bits, so a frame that
+// skipped wrapping would not decode.
+type xorLayer struct{ max int }
+
+func (l xorLayer) Wrap(b []byte) ([]byte, error) {
+	out := make([]byte, len(b))
+	for i := range b {
+		out[i] = b[i] ^ 0x5a
+	}
+	return out, nil
+}
+func (l xorLayer) Unwrap(b []byte) ([]byte, error) { return l.Wrap(b) }
+func (l xorLayer) MaxPlaintext() int               { return l.max }
+
+type frameBuffer struct{ bytes.Buffer }
+
+func (f *frameBuffer) WriteFrame(b []byte) error { _, err := f.Write(b); return err }
+
+// A frame larger than the peer's buffer goes as several WRAP messages, and
+// the reader joins pieces of frames and frames split across tokens.
+func TestWrappedFramesAreSplitAndJoined(t *testing.T) {
+	layer := xorLayer{max: 7}
+	var wire frameBuffer
+	w := &wrappedWriter{inner: &wire, layer: layer}
+	frames := [][]byte{}
+	for _, n := range []int{1, 7, 30, 0} {
+		f, err := AppendFrame(nil, &yarnpb.RpcSaslProto{State: yarnpb.RpcSaslProto_RESPONSE.Enum(), Token: bytes.Repeat([]byte{byte(n)}, n)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, f)
+		if err := w.WriteFrame(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What the client wrote, read back as a server would send WRAPs: each
+	// request-header frame turned into a response-header one.
+	var resp bytes.Buffer
+	for wire.Len() > 0 {
+		f, err := ReadFrame(&wire.Buffer, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, _ := cutDelimited(f)
+		sasl, _, _ := cutDelimited(rest)
+		var m yarnpb.RpcSaslProto
+		if err := proto.Unmarshal(sasl, &m); err != nil || m.GetState() != yarnpb.RpcSaslProto_WRAP || len(m.GetToken()) > 7 {
+			t.Fatalf("wire message %v, %v", &m, err)
+		}
+		rf, _ := AppendFrame(nil, &yarnpb.RpcResponseHeaderProto{CallId: proto.Uint32(uint32(0xffffffdf)), Status: yarnpb.RpcResponseHeaderProto_SUCCESS.Enum()}, &m)
+		resp.Write(rf)
+	}
+	r := &wrappedReader{inner: &plainReader{r: &resp, max: 1 << 20}, layer: layer, max: 1 << 20}
+	for i, want := range frames {
+		got, err := r.ReadFrame()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if !bytes.Equal(got, want[4:]) {
+			t.Fatalf("frame %d: % x, want % x", i, got, want[4:])
+		}
+	}
+}

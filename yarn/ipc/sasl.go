@@ -252,16 +252,33 @@ type wrappedWriter struct {
 	layer SecurityLayer
 }
 
+// MaxPlaintexter is implemented by security layers whose peer limits the
+// size of what one wrapped message may carry (SASL's maxbuf): frames are
+// split into pieces of at most MaxPlaintext bytes, as Java's client does
+// with its buffer of the peer's raw send size.
+type MaxPlaintexter interface {
+	MaxPlaintext() int
+}
+
 func (w *wrappedWriter) WriteFrame(frame []byte) error {
-	tok, err := w.layer.Wrap(frame)
-	if err != nil {
-		return fmt.Errorf("wrap: %w", err)
+	limit := len(frame)
+	if m, ok := w.layer.(MaxPlaintexter); ok && m.MaxPlaintext() > 0 {
+		limit = m.MaxPlaintext()
 	}
-	f, err := EncodeSASL(&yarnpb.RpcSaslProto{State: yarnpb.RpcSaslProto_WRAP.Enum(), Token: tok})
-	if err != nil {
-		return err
+	var out []byte
+	for len(frame) > 0 {
+		n := min(limit, len(frame))
+		tok, err := w.layer.Wrap(frame[:n])
+		if err != nil {
+			return fmt.Errorf("wrap: %w", err)
+		}
+		frame = frame[n:]
+		if out, err = AppendFrame(out, requestHeader(saslCallID, nil, invalidRetryCount),
+			&yarnpb.RpcSaslProto{State: yarnpb.RpcSaslProto_WRAP.Enum(), Token: tok}); err != nil {
+			return err
+		}
 	}
-	return w.inner.WriteFrame(f)
+	return w.inner.WriteFrame(out)
 }
 
 // wrappedReader reads SASL WRAP messages, unwraps their tokens and yields

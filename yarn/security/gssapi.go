@@ -349,6 +349,20 @@ type krb5Layer struct {
 
 var _ ipc.SecurityLayer = (*krb5Layer)(nil)
 
+var _ ipc.MaxPlaintexter = (*krb5Layer)(nil)
+
+// wrapOverhead bounds what a wrap token adds to its payload: the header,
+// its encrypted copy, a confounder and a checksum.
+const wrapOverhead = 16 + 16 + 16 + 32
+
+// MaxPlaintext keeps each wrap token within the server's maxbuf.
+func (l *krb5Layer) MaxPlaintext() int {
+	if l.serverMax <= wrapOverhead {
+		return 0
+	}
+	return l.serverMax - wrapOverhead
+}
+
 func (l *krb5Layer) Wrap(b []byte) ([]byte, error)   { return l.wrap(b, l.seal) }
 func (l *krb5Layer) Unwrap(b []byte) ([]byte, error) { return l.unwrap(b, true) }
 
