@@ -44,7 +44,9 @@ func Committed(reset OffsetsInitializer) OffsetsInitializer {
 
 // Timestamp is, per partition, the first offset whose record timestamp is at
 // or after ms (milliseconds since the epoch), or the end offset if none is.
-func Timestamp(ms int64) OffsetsInitializer { return OffsetsInitializer{kind: timestamp, timestamp: ms} }
+func Timestamp(ms int64) OffsetsInitializer {
+	return OffsetsInitializer{kind: timestamp, timestamp: ms}
+}
 
 // Offsets gives the offset of each partition; a partition not in the map
 // starts at Earliest.

@@ -258,6 +258,7 @@ type sourceReader[T any] struct {
 	parts    map[TopicPartition]*partition
 	fetching map[TopicPartition]bool // handed to the consumer
 	restored bool
+	opened   bool // the first discovery is done
 
 	buf      []T
 	ts       []int64
@@ -320,6 +321,7 @@ func (r *sourceReader[T]) open() error {
 	if err := r.setStops(noStop); err != nil {
 		return err
 	}
+	r.opened = true
 	return r.consume(r.ownedActive(nil))
 }
 
@@ -351,7 +353,7 @@ func (r *sourceReader[T]) discover() error {
 		return nil
 	}
 	init := r.src.start
-	if r.restored || !r.lastWm.IsZero() || r.consumer != nil {
+	if r.restored || r.opened {
 		init = Earliest() // a partition that appeared since the start
 	}
 	ctx, cancel := context.WithTimeout(r.run, r.src.conn.connectTimeout)
