@@ -40,6 +40,21 @@ import (
 // dfs.replication=2): one can be stopped while the other keeps HDFS writable.
 var secureHadoop = &hadooptest.Shared{Options: hadooptest.Options{Secure: true, DataNodes: 2}}
 
+// ticketLifetime is the KDC's maximum ticket lifetime in shortTicketHadoop.
+const ticketLifetime = 30 * time.Second
+
+// shortTicketHadoop is the cluster of TestHDFSTicketRenewal: its tickets
+// last ticketLifetime, and its NameNode closes a connection idle for 2 s
+// (2 × ipc.client.connection.maxidletime, scanned every second whatever the
+// number of connections), so that a long job connects again, and needs
+// fresh tickets, many times.
+var shortTicketHadoop = &hadooptest.Shared{Options: hadooptest.Options{Secure: true, MaxTicketLifetime: ticketLifetime,
+	CoreSite: map[string]string{
+		"ipc.client.connection.maxidletime":           "1000",
+		"ipc.client.idlethreshold":                    "0",
+		"ipc.client.connection.idle-scan-interval.ms": "1000",
+	}}}
+
 // prestartHadoop starts the cluster while the binaries build, when the run
 // may include a TestHDFS* test.
 func prestartHadoop() {
@@ -60,8 +75,10 @@ func stopHadoop() {
 		fmt.Fprintf(os.Stderr, "hadoop secure: ready %v after exec (launcher: %v); maven %v\n",
 			c.StartupTime.Round(time.Millisecond), c.LauncherStartup, hadooptest.BuildTime.Round(time.Millisecond))
 	}
-	if err := secureHadoop.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	for _, s := range []*hadooptest.Shared{secureHadoop, shortTicketHadoop} {
+		if err := s.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
 	}
 }
 
@@ -77,7 +94,12 @@ type onHDFS struct {
 
 func newOnHDFS(t *testing.T) *onHDFS {
 	t.Helper()
-	c := secureHadoop.Get(t)
+	return newOnHDFSOf(t, secureHadoop)
+}
+
+func newOnHDFSOf(t *testing.T, shared *hadooptest.Shared) *onHDFS {
+	t.Helper()
+	c := shared.Get(t)
 	hc, err := hdfs.LoadHadoopConf(c.ConfDir)
 	if err != nil {
 		t.Fatal(err)
@@ -744,4 +766,51 @@ func TestHDFSDoctor(t *testing.T) {
 	if r.code != 1 || !fail.MatchString(r.stdout) || r.stderr != "spate doctor: 1 of 6 checks failed\n" {
 		t.Fatalf("spate doctor with another principal's keytab: exit %d\nstdout:\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
+}
+
+// TestHDFSTicketRenewal runs exactlyonce for about 96 s (eight checkpoint
+// intervals of 12 s) on a cluster whose tickets last 30 s and whose NameNode
+// drops idle connections after 2 s, logged in from a keytab only (no ticket
+// cache): every checkpoint reconnects, with tickets renewed or fetched again
+// from the keytab, and checkpoints go on completing through three ticket
+// lifetimes (at least two after the second has ended); the output is exact.
+func TestHDFSTicketRenewal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for about two minutes")
+	}
+	const keys, perKey = 4, 2000
+	o := newOnHDFSOf(t, shortTicketHadoop)
+	props := "state.checkpoints.dir=" + o.uri("ckpt") + "\nlog.level=info\nlog.format=json" +
+		"\nsecurity.kerberos.login.principal=" + o.c.ClientPrincipal + "\nsecurity.kerberos.login.keytab=" + o.c.ClientKeytab +
+		"\nsecurity.kerberos.login.use-ticket-cache=false"
+	start := time.Now()
+	r := runBin(t, append(append([]string{}, o.env...), "KRB5CCNAME=FILE:"+filepath.Join(t.TempDir(), "none"), "SPATE_PROPERTIES="+props),
+		"exactlyonce", "--keys", fmt.Sprint(keys), "--per-key", fmt.Sprint(perKey), "--failures", "0",
+		"--checkpoint-interval", "12000", "--output", o.uri("out"), "--parallelism", "2")
+	took := time.Since(start)
+	if r.code != 0 {
+		t.Fatalf("exit %d after %v\nstdout: %s\nstderr: %s", r.code, took, r.stdout, r.stderr)
+	}
+	var completed []string
+	late := 0 // completed after two ticket lifetimes
+	for _, line := range strings.Split(r.stderr, "\n") {
+		var e struct {
+			Message    string    `json:"message"`
+			Checkpoint int64     `json:"checkpoint"`
+			Time       time.Time `json:"time"`
+		}
+		if json.Unmarshal([]byte(line), &e) == nil && e.Message == "checkpoint completed" {
+			completed = append(completed, fmt.Sprintf("%d at %v", e.Checkpoint, e.Time.Sub(start).Round(time.Second)))
+			if e.Time.After(start.Add(2 * ticketLifetime)) {
+				late++
+			}
+		}
+	}
+	t.Logf("ran %v; checkpoints completed: %s", took.Round(time.Second), strings.Join(completed, ", "))
+	if len(completed) < 6 || late < 2 {
+		t.Fatalf("%d checkpoints completed, %d of them after two ticket lifetimes (%v); want at least 6 and 2:\n%s",
+			len(completed), late, 2*ticketLifetime, r.stderr)
+	}
+	o.checkExactOnHDFS(t, path.Join(o.dir, "out"), keys, perKey)
+	o.checkFinishedOnHDFS(t, path.Join(o.dir, "ckpt"))
 }

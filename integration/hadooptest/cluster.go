@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,9 @@ type Options struct {
 	// MaxTicketLifetime sets the KDC's maximum ticket (and renewal) lifetime;
 	// 0 is MiniKdc's default of a day.
 	MaxTicketLifetime time.Duration
+	// CoreSite sets core-site.xml properties, for the daemons and the
+	// clients, over the launcher's own.
+	CoreSite map[string]string
 	// StartTimeout bounds the wait for the ready line, not the Maven build;
 	// 0 is 3 minutes.
 	StartTimeout time.Duration
@@ -159,6 +163,14 @@ func Start(opts Options) (*Cluster, error) {
 	}
 	if opts.MaxTicketLifetime > 0 {
 		args = append(args, "--max-ticket-lifetime", strconv.Itoa(int(opts.MaxTicketLifetime.Round(time.Second)/time.Second)))
+	}
+	keys := make([]string, 0, len(opts.CoreSite))
+	for k := range opts.CoreSite {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		args = append(args, "--core", k+"="+opts.CoreSite[k])
 	}
 	c.cmd = exec.Command(java, args...)
 	c.cmd.Dir = dir

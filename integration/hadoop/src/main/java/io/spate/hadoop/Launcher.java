@@ -278,11 +278,13 @@ public final class Launcher {
         core.put("hadoop.user.group.static.mapping.overrides",
                 "dr.who=;" + osUser + "=" + osUser + ";spate=spate;intruder=intruder");
         hdfsSite.put("dfs.replication", Integer.toString(Math.min(3, opts.dataNodes)));
+        // --core: after our defaults, so a test may override them.
         yarnSite.put("yarn.scheduler.minimum-allocation-mb", "64");
         yarnSite.put("yarn.scheduler.capacity.maximum-am-resource-percent", "1.0");
         yarnSite.put("yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage", "99.5");
         yarnSite.put("yarn.scheduler.include-port-in-node-name", "true");
 
+        core.putAll(opts.core);
         Map<String, String> ready = new LinkedHashMap<>();
         ready.put("dir", dir.getAbsolutePath());
         ready.put("conf", confDir.getAbsolutePath());
@@ -560,12 +562,13 @@ public final class Launcher {
     /** The command line. */
     static final class Options {
         static final String USAGE = "usage: Launcher --dir DIR [--insecure] [--stdin-lifeline]"
-                + " [--datanodes N] [--nodemanagers N] [--max-ticket-lifetime SECONDS]";
+                + " [--datanodes N] [--nodemanagers N] [--max-ticket-lifetime SECONDS] [--core KEY=VALUE]...";
 
         File dir;
         boolean insecure, stdinLifeline;
         int dataNodes = 1, nodeManagers = 1;
         long maxTicketLifetimeSeconds;
+        final Map<String, String> core = new LinkedHashMap<>();
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -578,6 +581,14 @@ public final class Launcher {
                     case "--datanodes" -> o.dataNodes = positive(value(args, ++i, a), a);
                     case "--nodemanagers" -> o.nodeManagers = positive(value(args, ++i, a), a);
                     case "--max-ticket-lifetime" -> o.maxTicketLifetimeSeconds = positive(value(args, ++i, a), a);
+                    case "--core" -> {
+                        String kv = value(args, ++i, a);
+                        int eq = kv.indexOf('=');
+                        if (eq < 1) {
+                            throw new IllegalArgumentException("--core needs KEY=VALUE, got \"" + kv + "\"");
+                        }
+                        o.core.put(kv.substring(0, eq), kv.substring(eq + 1));
+                    }
                     default -> throw new IllegalArgumentException("unknown argument " + a);
                 }
             }
