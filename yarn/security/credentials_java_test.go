@@ -52,21 +52,27 @@ func describe(c *Credentials) string {
 }
 
 // Hadoop's Credentials reads what Go writes, and Go reads what it writes,
-// in both versions.
+// in both versions (one JVM for all four).
 func TestCredentialsInteroperateWithHadoop(t *testing.T) {
 	want := describe(sampleCredentials())
+	dir := t.TempDir()
+	var args []string
 	for _, v := range []int{CredentialsWritable, CredentialsProtobuf} {
-		dir := t.TempDir()
-		goFile := filepath.Join(dir, "go.tokens")
+		goFile := filepath.Join(dir, fmt.Sprintf("go%d.tokens", v))
 		if err := sampleCredentials().WriteCredentialsFile(goFile, v); err != nil {
 			t.Fatal(err)
 		}
-		if got := javaCreds(t, "read", goFile); got != want {
+		args = append(args, "read:"+goFile, fmt.Sprintf("write%d:%s", v, filepath.Join(dir, fmt.Sprintf("java%d.tokens", v))))
+	}
+	out := javaCreds(t, args...)
+	for _, v := range []int{CredentialsWritable, CredentialsProtobuf} {
+		goFile := filepath.Join(dir, fmt.Sprintf("go%d.tokens", v))
+		_, rest, _ := strings.Cut(out, "== "+goFile+"\n")
+		got, _, _ := strings.Cut(rest, "== ")
+		if got != want {
 			t.Errorf("version %d: Hadoop read from Go's file\n%s\nwant\n%s", v, got, want)
 		}
-		javaFile := filepath.Join(dir, "java.tokens")
-		javaCreds(t, "write", javaFile, fmt.Sprint(v))
-		c, err := ReadCredentialsFile(javaFile)
+		c, err := ReadCredentialsFile(filepath.Join(dir, fmt.Sprintf("java%d.tokens", v)))
 		if err != nil {
 			t.Fatalf("version %d: read Hadoop's file: %v", v, err)
 		}

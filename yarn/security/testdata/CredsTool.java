@@ -1,7 +1,7 @@
 // Reads and writes Hadoop credentials files with Hadoop's own Credentials
 // class, for credentials_java_test.go. Run as a single-file program:
-//   java -cp HADOOP_CLASSPATH CredsTool.java read FILE
-//   java -cp HADOOP_CLASSPATH CredsTool.java write FILE 0|1
+//   java -cp HADOOP_CLASSPATH CredsTool.java read:FILE write0:FILE write1:FILE ...
+// Each read prints "== FILE" and then what it read; one JVM runs them all.
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.FileInputStream;
@@ -23,10 +23,18 @@ public class CredsTool {
     }
 
     public static void main(String[] args) throws Exception {
+        for (String a : args) {
+            String[] op = a.split(":", 2);
+            run(op[0], op[1]);
+        }
+    }
+
+    static void run(String op, String file) throws Exception {
         HexFormat hex = HexFormat.of();
-        if (args[0].equals("read")) {
+        if (op.equals("read")) {
+            System.out.println("== " + file);
             Credentials c = new Credentials();
-            try (DataInputStream in = new DataInputStream(new FileInputStream(args[1]))) {
+            try (DataInputStream in = new DataInputStream(new FileInputStream(file))) {
                 c.readTokenStorageStream(in);
             }
             List<String> lines = new ArrayList<>();
@@ -49,9 +57,9 @@ public class CredsTool {
             c.addToken(new Text("hdfs"), new Token<TokenIdentifier>(nines(200), new byte[0],
                     new Text("HDFS_DELEGATION_TOKEN"), new Text("ha-hdfs:ns")));
             c.addSecretKey(new Text("key"), "secret".getBytes());
-            Credentials.SerializedFormat f = args[2].equals("1") ? Credentials.SerializedFormat.PROTOBUF
+            Credentials.SerializedFormat f = op.equals("write1") ? Credentials.SerializedFormat.PROTOBUF
                     : Credentials.SerializedFormat.WRITABLE;
-            try (DataOutputStream out = new DataOutputStream(new FileOutputStream(args[1]))) {
+            try (DataOutputStream out = new DataOutputStream(new FileOutputStream(file))) {
                 c.writeTokenStorageToStream(out, f);
             }
         }
