@@ -21,10 +21,36 @@ import (
 // scrape target of the whole cluster, a YARN application's included.
 
 // attemptClock remembers when each attempt of a job was first seen running,
-// the start of its subtasks' idle share.
+// the start of its subtasks' idle share, and each subtask's last counters:
+// a TaskManager forgets a task once it has ended, and a finished subtask
+// should still show what it did.
 type attemptClock struct {
 	mu   sync.Mutex
 	seen map[int]time.Time
+	last map[subtaskKey]task.TaskMetrics
+}
+
+type subtaskKey struct{ attempt, chain, subtask int }
+
+// remember returns m, or the subtask's last counters when m is empty (its
+// TaskManager no longer knows the task).
+func (c *attemptClock) remember(st jobmaster.SubtaskMetrics) task.TaskMetrics {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := subtaskKey{st.Attempt, st.Chain.Index, st.Subtask}
+	if st.Operators == nil {
+		return c.last[k]
+	}
+	if c.last == nil {
+		c.last = map[subtaskKey]task.TaskMetrics{}
+	}
+	for k := range c.last {
+		if k.attempt < st.Attempt {
+			delete(c.last, k) // an older attempt's
+		}
+	}
+	c.last[k] = st.TaskMetrics
+	return st.TaskMetrics
 }
 
 func (c *attemptClock) since(attempt int, now time.Time) time.Duration {
@@ -74,6 +100,9 @@ func (s *Session) snapshot(sj *sessionJob) jobSnap {
 	}
 	g := sj.graph
 	subs := j.SubtaskMetrics()
+	for i := range subs {
+		subs[i].TaskMetrics = sj.clock.remember(subs[i])
+	}
 	queued, capacity := map[int]int{}, map[int]int{} // by upstream chain
 	for _, st := range subs {
 		head := g.Nodes[st.Chain.Head]

@@ -118,7 +118,7 @@ function vertexGraph(job, plan, live) {
     }
   }
   const col = {}, pos = {};
-  const W = 250, H = 112, GX = 70, GY = 24;
+  const W = 250, H = 120, GX = 70, GY = 24;
   for (const t of tasks) {
     const d = depth[t.index];
     col[d] = (col[d] || 0) + 1;
@@ -150,7 +150,7 @@ function vertexGraph(job, plan, live) {
       svg('text', { x: 10, y: 56, class: 'vertex-records' }, 'In ' + fmtNum(v.metrics['read-records'] || 0) + ' · Out ' + fmtNum(v.metrics['write-records'] || 0)),
       svg('text', { x: 10, y: 74, class: 'vertex-rate' }, 'Records/s: in ' + fmtNum(l.inRate || 0) + ' · out ' + fmtNum(l.outRate || 0)),
       svg('text', { x: 10, y: 92, class: 'vertex-bp' }, 'Back-pressure: ' + (l.level || 'ok').toUpperCase() + ' (' + Math.round((l.ratio || 0) * 100) + '%)'),
-      svg('text', { x: 10, y: 106, class: 'vertex-wm' }, 'Watermark: ' + (l.watermark !== undefined ? fmtTime(l.watermark) : 'none'))));
+      svg('text', { x: 10, y: 110, class: 'vertex-wm' }, 'Watermark: ' + (l.watermark !== undefined ? fmtTime(l.watermark) : 'none'))));
   }
   return g;
 }

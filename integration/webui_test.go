@@ -1,0 +1,273 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The web UI in a real headless Chromium (Debian's chromium, installed by
+// scripts/install-chromium.sh on first use) against a real session cluster
+// running a real job: what the pages show is checked against the REST API,
+// and the cancel button is checked to cancel the job.
+
+var (
+	chromiumOnce sync.Once
+	chromiumPath string
+	chromiumErr  error
+)
+
+// chromium installs Debian's chromium if it is missing and returns its path.
+func chromium(t *testing.T) string {
+	t.Helper()
+	chromiumOnce.Do(func() {
+		out, err := exec.Command("bash", filepath.Join("..", "scripts", "install-chromium.sh")).Output()
+		if err != nil {
+			if ee, ok := err.(*exec.ExitError); ok {
+				err = fmt.Errorf("%w\n%s", err, ee.Stderr)
+			}
+			chromiumErr = fmt.Errorf("scripts/install-chromium.sh: %w", err)
+			return
+		}
+		chromiumPath = strings.TrimSpace(string(out))
+	})
+	if chromiumErr != nil {
+		t.Fatal(chromiumErr)
+	}
+	return chromiumPath
+}
+
+// browser starts a headless Chromium for the test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox, // CI runs as root, where Chromium's sandbox refuses to start
+		chromedp.DisableGPU,
+		chromedp.WindowSize(1400, 1000),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil { // starts the browser
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// screenshot saves the page as a test artefact, in SPATE_TEST_ARTIFACTS
+// (default: the system's temporary directory).
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("SPATE_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "spate-test-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(dir, "webui-"+name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// text reads the text of the first element matching sel, waiting for it.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(sel, chromedp.NodeVisible))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// eval evaluates a JavaScript expression in the page.
+func eval(t *testing.T, ctx context.Context, expr string, out *string) {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	*out = v
+}
+
+// pollPage re-evaluates expr until it yields want, or fails after poll's deadline.
+func pollPage(t *testing.T, ctx context.Context, what, expr, want string) {
+	t.Helper()
+	var got string
+	poll(t, what, func() bool {
+		got, _ = chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		return got == want
+	})
+}
+
+type restJob struct {
+	Name     string `json:"name"`
+	State    string `json:"state"`
+	Vertices []struct {
+		ID          string `json:"id"`
+		Name        string `json:"name"`
+		Parallelism int    `json:"parallelism"`
+	} `json:"vertices"`
+}
+
+type restCheckpoints struct {
+	Counts struct {
+		Completed int64 `json:"completed"`
+	} `json:"counts"`
+}
+
+// TestWebUIOnSession: overview, graph, subtasks and checkpoints pages of a
+// running exactlyonce job on a two-TaskManager session cluster show what the
+// REST API says, the graph's counters rise, and Cancel (confirmed) cancels.
+func TestWebUIOnSession(t *testing.T) {
+	ctx := browser(t)
+	c := startSession(t, 2, 2)
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "ckpt")
+	s := c.submit(t, []string{"-D", "state.checkpoints.dir=" + ckpt}, "exactlyonce",
+		"--keys", "10", "--per-key", "1000000000", "--failures", "0", "--checkpoint-interval", "200", "--output", filepath.Join(dir, "out"), "--parallelism", "2")
+	id := jobID(t, s)
+	var job restJob
+	poll(t, "the job running", func() bool { return c.get("/jobs/"+id, &job) == nil && job.State == "RUNNING" })
+	poll(t, "a completed checkpoint", func() bool {
+		var cp restCheckpoints
+		return c.get("/jobs/"+id+"/checkpoints", &cp) == nil && cp.Counts.Completed > 0
+	})
+	base := "http://" + c.rest + "/"
+
+	// Overview: the cluster's counts and the job, by name and state.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"#overview")); err != nil {
+		t.Fatal(err)
+	}
+	row := `tr.job[data-job="` + id + `"]`
+	if got := text(t, ctx, row+" td.job-name"); got != job.Name || got != "exactlyonce" {
+		t.Fatalf("overview: job name %q, want %q", got, job.Name)
+	}
+	if got := text(t, ctx, row+" .state"); got != "RUNNING" {
+		t.Fatalf("overview: job state %q, want RUNNING", got)
+	}
+	if got := text(t, ctx, "#taskmanagers-count"); got != "2" {
+		t.Fatalf("overview: %s TaskManagers, want 2", got)
+	}
+	if got := text(t, ctx, "#slots-total"); got != "4" {
+		t.Fatalf("overview: %s slots, want 4", got)
+	}
+	screenshot(t, ctx, "overview")
+
+	// The graph: one box per vertex with the REST API's name and parallelism.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"#jobs/"+id+"/graph")); err != nil {
+		t.Fatal(err)
+	}
+	pollPage(t, ctx, "the graph", `String(document.querySelectorAll("#graph g.vertex").length)`, strconv.Itoa(len(job.Vertices)))
+	if len(job.Vertices) < 2 {
+		t.Fatalf("the job has %d vertices, want at least 2", len(job.Vertices))
+	}
+	if got := text(t, ctx, "#job-name"); got != job.Name {
+		t.Fatalf("job page: name %q, want %q", got, job.Name)
+	}
+	for _, v := range job.Vertices {
+		g := `#graph g.vertex[data-vertex="` + v.ID + `"]`
+		var name, par string
+		eval(t, ctx, `document.querySelector('`+g+` title').textContent`, &name)
+		eval(t, ctx, `document.querySelector('`+g+` .vertex-parallelism').textContent`, &par)
+		if name != v.Name || par != "Parallelism: "+strconv.Itoa(v.Parallelism) {
+			t.Fatalf("vertex %s: %q, %q; want %q, parallelism %d", v.ID, name, par, v.Name, v.Parallelism)
+		}
+	}
+	// The numbers rise between two refreshes: the source's output count
+	// changes, and is a number the REST API had reached.
+	src := `document.querySelector('#graph g.vertex[data-vertex="` + job.Vertices[0].ID + `"] .vertex-records').textContent`
+	var first string
+	eval(t, ctx, src, &first)
+	screenshot(t, ctx, "graph-1")
+	var second string
+	poll(t, "the source's count to rise", func() bool {
+		second, _ = chromedp.Run(ctx, chromedp.Evaluate[string](src))
+		return second != "" && second != first
+	})
+	if outCount(t, second) <= outCount(t, first) {
+		t.Fatalf("source records went from %q to %q", first, second)
+	}
+	screenshot(t, ctx, "graph-2")
+
+	// Subtasks: one row per subtask of each vertex.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"#jobs/"+id+"/subtasks")); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, v := range job.Vertices {
+		total += v.Parallelism
+	}
+	pollPage(t, ctx, "the subtasks", `String(document.querySelectorAll("tr.subtask").length)`, strconv.Itoa(total))
+
+	// Checkpoints: the completed count lies between two REST reads around it.
+	var before, after restCheckpoints
+	if err := c.get("/jobs/"+id+"/checkpoints", &before); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"#jobs/"+id+"/checkpoints")); err != nil {
+		t.Fatal(err)
+	}
+	shown, err := strconv.ParseInt(text(t, ctx, "#ckpt-completed"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.get("/jobs/"+id+"/checkpoints", &after); err != nil {
+		t.Fatal(err)
+	}
+	if shown < before.Counts.Completed || shown > after.Counts.Completed || shown == 0 {
+		t.Fatalf("checkpoints page: %d completed, REST said %d before and %d after", shown, before.Counts.Completed, after.Counts.Completed)
+	}
+	screenshot(t, ctx, "checkpoints")
+
+	// Cancel: the button asks first; confirming cancels the job.
+	if err := chromedp.Do(ctx, chromedp.Click("#btn-cancel", chromedp.NodeVisible)); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, "#confirm-text"); !strings.HasPrefix(got, `Cancel job "exactlyonce"?`) {
+		t.Fatalf("confirmation %q", got)
+	}
+	if err := c.get("/jobs/"+id, &job); err != nil || job.State != "RUNNING" {
+		t.Fatalf("before confirming: state %q, %v", job.State, err)
+	}
+	screenshot(t, ctx, "cancel-confirm")
+	if err := chromedp.Do(ctx, chromedp.Click("#confirm-ok", chromedp.NodeVisible)); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the job cancelled", func() bool { return c.get("/jobs/"+id, &job) == nil && job.State == "CANCELED" })
+	pollPage(t, ctx, "the page to show CANCELED", `(document.querySelector("#job-state")||{}).textContent||""`, "CANCELED")
+	screenshot(t, ctx, "cancelled")
+	s.wait(t)
+}
+
+// outCount is the "Out n" of a vertex's records line ("In 1,234 · Out 5,678").
+func outCount(t *testing.T, line string) int64 {
+	t.Helper()
+	_, out, ok := strings.Cut(line, "Out ")
+	if !ok {
+		t.Fatalf("records line %q has no Out", line)
+	}
+	n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(out), ",", ""), 10, 64)
+	if err != nil {
+		t.Fatalf("records line %q: %v", line, err)
+	}
+	return n
+}
