@@ -64,6 +64,18 @@
 // an existing target is an error. Checkpoint _metadata and committed part
 // files are published this way, so nothing published is ever overwritten.
 //
+// A write, sync or close that fails in the DataNode pipeline wraps
+// ErrWritePipeline: the library cannot rebuild a pipeline, so the writer
+// keeps that error and the file must be written again (a checkpoint is
+// declined; the exactly-once sink fails over to its last checkpoint).
+//
+// Keytabs and ticket caches are read bounded (1 MiB), and a ticket cache's
+// lengths and counts are checked before gokrb5 parses it, whose parser
+// would allocate whatever a crafted count asks for.
+//
+// Diagnose (spate doctor) checks the configuration, the login, HDFS and
+// the ResourceManager a command would use, one Check per line.
+//
 // Not yet: re-login before a ticket expires (gokrb5 renews a keytab login's
 // TGT itself; a ticket-cache login lasts as long as its ticket) and
 // delegation tokens (containers log in with a shipped keytab).

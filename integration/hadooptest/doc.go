@@ -26,6 +26,11 @@
 // module's sources), runs it with lean JVM flags, and waits for its one ready
 // line. The launcher's log is Dir/launcher.log.
 //
+// Cluster.Control sends the launcher a control command (StopDataNode,
+// DeadDataNode, RestartDataNode), and Cluster.HadoopFS runs Hadoop's own
+// shell ("hadoop fs") against the cluster, to read back what Spate wrote
+// through Hadoop's client.
+//
 // # Lifetime
 //
 // The child's standard input is a pipe that this process holds open: the

@@ -122,7 +122,9 @@
 // with its size and CRC-32C returned in its handle. _metadata is JSON behind a
 // header line carrying its own CRC-32C; it lists every handle with paths
 // relative to the directory, so a savepoint can be moved. It is written to a
-// hidden temporary name, synced and renamed last: a directory without it is
+// hidden temporary name, synced and renamed last, without replacing an
+// existing _metadata (hdfs.RenameNoReplace, as Hadoop's rename): what was
+// published is never changed by a late publisher. A directory without it is
 // not a checkpoint, and CleanupIncomplete removes such directories on failover
 // and when checkpoints are retained. ReadMetadata and StateReader check every
 // byte against the checksums and name the file in their errors; a _metadata

@@ -56,7 +56,12 @@
 //	Commit(c)      part-<s>-<i>               published (checkpoint c completed)
 //
 // Only the last name is visible to readers (Enumerate skips names starting with "."),
-// and it appears only by rename. The runtime drives the writer:
+// and it appears only by a rename that never replaces an existing final file
+// (hdfs.RenameNoReplace, as Hadoop's rename): committed output is not
+// overwritten, whoever commits again. On HDFS a write or sync error breaks
+// the pipeline for good (hdfs.ErrWritePipeline): the writer is broken, the
+// checkpoint is declined and the runtime restores the last one. The runtime
+// drives the writer:
 //
 //	w, err := filesystem.NewTxWriter(fsys, dir, subtask, 0)
 //	err = w.WriteString(line)               // for each record
