@@ -59,8 +59,8 @@ func TestPartitionWatermarks(t *testing.T) {
 	steps := []step{
 		{func() { w.Observe(a, 1000, 5) }, 5, math.MinInt64, false, false}, // b has nothing yet
 		{func() { w.Observe(b, 500, 6) }, 6, 489, false, true},
-		{func() { w.Observe(a, 2000, 50) }, 50, 489, false, false}, // b holds it back
-		{nil, 120, 1989, false, true},                              // b idle since 6: only a counts
+		{func() { w.Observe(a, 2000, 50) }, 50, 489, false, false},   // b holds it back
+		{nil, 120, 1989, false, true},                                // b idle since 6: only a counts
 		{func() { w.Observe(b, 600, 130) }, 130, 1989, false, false}, // b is back, lower: no step back
 		{nil, 400, 1989, true, false},                                // both idle
 	}

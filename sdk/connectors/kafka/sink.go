@@ -253,6 +253,8 @@ type sinkWriter[T any] struct {
 	run     context.Context
 	cancel  context.CancelFunc
 
+	closed bool
+
 	mu   sync.Mutex
 	perr error // first failed produce
 }
@@ -571,16 +573,45 @@ func (w *sinkWriter[T]) commit(id int64) error {
 			return err
 		}
 	}
+	if w.closed {
+		return w.commitClosed(id)
+	}
 	for len(w.pending) > 0 && w.pending[0].pending.CheckpointID <= id {
 		t := w.pending[0]
 		ctx, cancel := context.WithTimeout(w.run, w.sink.conn.connectTimeout)
 		err := t.cl.EndTransaction(ctx, kgo.TryCommit)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("kafka sink: commit transaction %s of checkpoint %d: %w; if the transaction timeout (%s) passed, the broker aborted it: raise SetTransactionTimeout",
-				t.id, t.pending.CheckpointID, err, w.sink.txnTimeout)
+			return w.commitErr(t, err)
 		}
 		t.cl.Close()
+		w.pending = w.pending[1:]
+	}
+	return nil
+}
+
+func (w *sinkWriter[T]) commitErr(t *txn, err error) error {
+	return fmt.Errorf("kafka sink: commit transaction %s of checkpoint %d: %w; if the transaction timeout (%s) passed, the broker aborted it: raise SetTransactionTimeout",
+		t.id, t.pending.CheckpointID, err, w.sink.txnTimeout)
+}
+
+// commitClosed commits after Close, as CommitAtJobEnd does once the whole
+// job has finished: the transactions' clients are gone, so it ends them by
+// their saved producer id and epoch, as a recovery does.
+func (w *sinkWriter[T]) commitClosed(id int64) error {
+	if len(w.pending) == 0 || w.pending[0].pending.CheckpointID > id {
+		return nil
+	}
+	cl, err := kgo.NewClient(w.sink.conn.opts()...)
+	if err != nil {
+		return fmt.Errorf("kafka sink: %w", err)
+	}
+	defer cl.Close()
+	for len(w.pending) > 0 && w.pending[0].pending.CheckpointID <= id {
+		t := w.pending[0]
+		if err := endTxn(context.Background(), cl, t.pending, true, w.sink.conn.connectTimeout); err != nil {
+			return w.commitErr(t, err)
+		}
 		w.pending = w.pending[1:]
 	}
 	return nil
@@ -597,6 +628,7 @@ func (w *sinkWriter[T]) finish() error {
 // still be committed by a recovery, and the open one is aborted by it (or by
 // the broker when its timeout passes).
 func (w *sinkWriter[T]) close() error {
+	w.closed = true
 	w.cancel()
 	if w.cl != nil {
 		w.cl.Close()
