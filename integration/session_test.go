@@ -504,3 +504,39 @@ func TestRESTLimitsOnSession(t *testing.T) {
 		t.Fatalf("overview after the refusals: %+v, %v", o, err)
 	}
 }
+
+// TestTaskManagerKilledOnSession: kill -9 of a session TaskManager (its job
+// process dies with it) in the middle of exactlyonce, with a spare
+// TaskManager registered: the job fails over onto the spare from its latest
+// checkpoint, reports one restart, and every key,seq is written exactly once.
+func TestTaskManagerKilledOnSession(t *testing.T) {
+	c := startSession(t, 3, 1)
+	dir := t.TempDir()
+	out, ckpt := filepath.Join(dir, "out"), filepath.Join(dir, "ckpt")
+	s := c.submit(t, []string{"-D", "state.checkpoints.dir=" + ckpt}, "exactlyonce", eoArgs(out)...)
+	id := jobID(t, s)
+	poll(t, "two checkpoints", func() bool { ids := completedCheckpoints(ckpt); return len(ids) > 0 && ids[len(ids)-1] >= 2 })
+	victim := -1
+	for i, tm := range c.tms {
+		if len(children(tm.cmd.Process.Pid)) == 1 {
+			victim = i
+			break
+		}
+	}
+	if victim < 0 {
+		t.Fatal("no TaskManager runs a job process")
+	}
+	if err := c.tms[victim].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if code := s.wait(t); code != 0 {
+		t.Fatalf("spate submit: exit %d\n%s", code, s.stderr.String())
+	}
+	if n := c.restarts(t, id); n != 1 {
+		t.Fatalf("%d restarts, want 1\n%s", n, c.jm.stderr.String())
+	}
+	if !strings.Contains(c.jm.stderr.String(), `"message":"TaskManager lost"`) {
+		t.Fatalf("the JobManager did not report the lost TaskManager:\n%s", c.jm.stderr.String())
+	}
+	checkExact(t, out, eoKeys, eoPerKey)
+}

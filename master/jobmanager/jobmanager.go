@@ -287,6 +287,15 @@ func (m *JobManager) taskManagerAddr(tm int) string {
 	return ""
 }
 
+// loseTaskManager declares TaskManager tm lost at once, as a heartbeat
+// timeout would later: its slots go, and its jobs fail over.
+func (m *JobManager) loseTaskManager(tm int, reason string) {
+	m.mu.Lock()
+	cmds := m.rm.UnregisterTaskManager(time.Now(), tm, reason)
+	m.mu.Unlock()
+	m.exec(cmds)
+}
+
 // JobMasterAddr is where the JobMasterGateway listens.
 func (m *JobManager) JobMasterAddr() string { return m.jmLn.Addr().String() }
 

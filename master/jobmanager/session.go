@@ -262,6 +262,7 @@ func (sj *sessionJob) startProcess(tm int, rc *transport.RPCClient, name string)
 		if errors.As(err, &rej) {
 			return nil, fmt.Errorf("TaskManager %s: %w", name, &rpc.RemoteError{Message: rej.Reason, Class: rej.GetErrorClass()})
 		}
+		sj.s.m.loseTaskManager(tm, fmt.Sprintf("it does not answer startJob (%v)", err))
 		return nil, fmt.Errorf("TaskManager %s: start the job's process: %w", name, err)
 	}
 	c, err := transport.Dial(ctx, ep.RpcAddress, sj.s.m.cfg.Auth, transport.Options{})
@@ -295,6 +296,11 @@ func (sj *sessionJob) watch(p *jobProc, name string) {
 		p.client.Close()
 		reason := fmt.Sprintf("the process of job %s on TaskManager %s is gone (%v)", sj.id, name, err)
 		sj.log.Warn().Str("taskmanager", name).Err(err).Msg("job process lost")
+		// Is the TaskManager gone too? Then the ResourceManager must not
+		// hand its slots to the restart.
+		if serr := sj.stopProcess(p.tm); serr != nil {
+			sj.s.m.loseTaskManager(p.tm, fmt.Sprintf("it does not answer (%v) and its job process is gone", serr))
+		}
 		sj.mu.Lock()
 		j := sj.job
 		sj.mu.Unlock()
@@ -305,17 +311,20 @@ func (sj *sessionJob) watch(p *jobProc, name string) {
 	}
 }
 
-// stopProcess asks TaskManager tm to end the job's child.
-func (sj *sessionJob) stopProcess(tm int) {
+// stopProcess asks TaskManager tm to end the job's child; an error means
+// the TaskManager did not answer.
+func (sj *sessionJob) stopProcess(tm int) error {
 	rc, name, lost := sj.s.m.sessionTaskManager(tm)
 	if rc == nil || lost {
-		return
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), max(sj.s.cfg.HeartbeatTimeout, time.Second))
 	defer cancel()
-	if err := wire.NewTaskManagerGatewayClient(rc).StopJob(ctx, sj.id); err != nil {
+	err := wire.NewTaskManagerGatewayClient(rc).StopJob(ctx, sj.id)
+	if err != nil {
 		sj.log.Warn().Err(err).Str("taskmanager", name).Msg("could not stop the job's process")
 	}
+	return err
 }
 
 // status is the job's state in Flink's words.
