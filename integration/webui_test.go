@@ -238,6 +238,35 @@ func TestWebUIOnSession(t *testing.T) {
 	}
 	screenshot(t, ctx, "checkpoints")
 
+	// /metrics: one numRecordsOut per subtask of each vertex, labelled as
+	// Flink's Prometheus reporter labels them.
+	var page string
+	if err := c.get("/metrics", &page); err != nil {
+		t.Fatal(err)
+	}
+	samples, err := parseProm(page)
+	if err != nil {
+		t.Fatalf("/metrics: %v\n%s", err, page)
+	}
+	seen := map[string]int{}
+	for _, s := range samples {
+		if s.name == "spate_taskmanager_job_task_numRecordsOut" && s.labels["job_id"] == id {
+			if s.labels["job_name"] != "exactlyonce" || (s.labels["tm_id"] != "tm-0" && s.labels["tm_id"] != "tm-1") {
+				t.Errorf("labels %v", s.labels)
+			}
+			seen[s.labels["task_name"]+"/"+s.labels["subtask_index"]]++
+		}
+	}
+	wantSeen := map[string]int{}
+	for _, v := range job.Vertices {
+		for i := range v.Parallelism {
+			wantSeen[v.Name+"/"+strconv.Itoa(i)] = 1
+		}
+	}
+	if fmt.Sprint(seen) != fmt.Sprint(wantSeen) {
+		t.Fatalf("numRecordsOut samples %v, want %v", seen, wantSeen)
+	}
+
 	// Cancel: the button asks first; confirming cancels the job.
 	if err := chromedp.Do(ctx, chromedp.Click("#btn-cancel", chromedp.NodeVisible)); err != nil {
 		t.Fatal(err)
@@ -270,4 +299,158 @@ func outCount(t *testing.T, line string) int64 {
 		t.Fatalf("records line %q: %v", line, err)
 	}
 	return n
+}
+
+// promSample is one sample of the Prometheus text format.
+type promSample struct {
+	name   string
+	labels map[string]string
+	value  float64
+}
+
+// parseProm reads the text exposition format 0.0.4 strictly: HELP and
+// TYPE comments, then samples `name{label="value",...} number`, with the
+// format's escapes; anything else is an error. (Prometheus' own expfmt
+// parser checks the same writer in worker/metrics/promcompare, a module of
+// its own so that this one does not take its dependencies.)
+func parseProm(page string) ([]promSample, error) {
+	var out []promSample
+	typed := map[string]bool{}
+	for n, line := range strings.Split(strings.TrimSuffix(page, "\n"), "\n") {
+		if strings.HasPrefix(line, "# HELP ") {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			f := strings.Fields(rest)
+			if len(f) != 2 || (f[1] != "counter" && f[1] != "gauge") || typed[f[0]] {
+				return nil, fmt.Errorf("line %d: bad TYPE %q", n+1, line)
+			}
+			typed[f[0]] = true
+			continue
+		}
+		s := promSample{labels: map[string]string{}}
+		i := strings.IndexAny(line, "{ ")
+		if i <= 0 {
+			return nil, fmt.Errorf("line %d: no sample: %q", n+1, line)
+		}
+		s.name, line = line[:i], line[i:]
+		if !typed[s.name] {
+			return nil, fmt.Errorf("line %d: %s has no TYPE before it", n+1, s.name)
+		}
+		if strings.HasPrefix(line, "{") {
+			line = line[1:]
+			for !strings.HasPrefix(line, "}") {
+				eq := strings.Index(line, `="`)
+				if eq <= 0 {
+					return nil, fmt.Errorf("line %d: bad label in %q", n+1, line)
+				}
+				name := line[:eq]
+				line = line[eq+2:]
+				var v strings.Builder
+				for {
+					if line == "" {
+						return nil, fmt.Errorf("line %d: unterminated label value", n+1)
+					}
+					c := line[0]
+					line = line[1:]
+					if c == '"' {
+						break
+					}
+					if c == '\\' && line != "" {
+						switch line[0] {
+						case 'n':
+							c = '\n'
+						case '\\', '"':
+							c = line[0]
+						default:
+							return nil, fmt.Errorf("line %d: bad escape", n+1)
+						}
+						line = line[1:]
+					}
+					v.WriteByte(c)
+				}
+				s.labels[name] = v.String()
+				line = strings.TrimPrefix(line, ",")
+			}
+			line = line[1:]
+		}
+		v, err := strconv.ParseFloat(strings.TrimPrefix(line, " "), 64)
+		if err != nil || !strings.HasPrefix(line, " ") {
+			return nil, fmt.Errorf("line %d: bad value %q", n+1, line)
+		}
+		s.value = v
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// TestMetricsOnSession: after WordCount ran on a session cluster, /metrics
+// parses, and the sink's numRecordsIn is exactly the lines the job wrote;
+// the job's uptime is 0 and its restarts 0.
+func TestMetricsOnSession(t *testing.T) {
+	c := startSession(t, 2, 2)
+	input, _ := filepath.Abs(filepath.Join("..", "examples", "wordcount", "testdata", "words.txt"))
+	out := filepath.Join(t.TempDir(), "out")
+	s := c.submit(t, nil, "wordcount", "--input", input, "--output", out, "--parallelism", "2")
+	if code := s.wait(t); code != 0 {
+		t.Fatalf("spate submit: exit %d\n%s", code, s.stderr.String())
+	}
+	id := jobID(t, s)
+	lines := int64(len(strings.Split(partLines(t, out), "\n")))
+	var plan struct {
+		Plan struct {
+			Operators []struct {
+				ID     string `json:"id"`
+				Name   string `json:"name"`
+				Inputs []struct {
+					Operator string `json:"operator"`
+				} `json:"inputs"`
+			} `json:"operators"`
+		} `json:"plan"`
+	}
+	if err := c.get("/jobs/"+id+"/plan", &plan); err != nil {
+		t.Fatal(err)
+	}
+	feeds := map[string]bool{}
+	for _, op := range plan.Plan.Operators {
+		for _, in := range op.Inputs {
+			feeds[in.Operator] = true
+		}
+	}
+	var sinks []string
+	for _, op := range plan.Plan.Operators {
+		if !feeds[op.ID] {
+			sinks = append(sinks, op.ID)
+		}
+	}
+	if len(sinks) != 1 {
+		t.Fatalf("plan has sinks %v, want one", sinks)
+	}
+	var page string
+	if err := c.get("/metrics", &page); err != nil {
+		t.Fatal(err)
+	}
+	samples, err := parseProm(page)
+	if err != nil {
+		t.Fatalf("/metrics: %v\n%s", err, page)
+	}
+	got := map[string]float64{}
+	for _, s := range samples {
+		if s.labels["job_id"] != id {
+			continue
+		}
+		switch {
+		case s.name == "spate_jobmanager_job_operator_numRecordsIn" && s.labels["operator_id"] == sinks[0]:
+			got["sinkIn"] = s.value
+			if s.labels["job_name"] != "wordcount" {
+				t.Errorf("job_name %q", s.labels["job_name"])
+			}
+		case s.name == "spate_jobmanager_job_uptime", s.name == "spate_jobmanager_job_numRestarts":
+			got[s.name] = s.value
+		}
+	}
+	want := map[string]float64{"sinkIn": float64(lines), "spate_jobmanager_job_uptime": 0, "spate_jobmanager_job_numRestarts": 0}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("metrics of job %s: %v, want %v\n%s", id, got, want, page)
+	}
 }

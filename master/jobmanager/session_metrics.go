@@ -132,6 +132,21 @@ func (s *Session) snapshot(sj *sessionJob) jobSnap {
 	return snap
 }
 
+// operatorTotals are the job's record counts per operator over every
+// attempt: the final ones once it ended, as its result reports them.
+func (sj *sessionJob) operatorTotals() []jobmaster.OperatorResult {
+	sj.mu.Lock()
+	j, r := sj.job, sj.result
+	sj.mu.Unlock()
+	switch {
+	case r != nil:
+		return r.Operators
+	case j != nil:
+		return j.Progress().Operators
+	}
+	return nil
+}
+
 // tmName is the name TaskManager tm registered with (its resource id).
 func (s *Session) tmName(tm int) string {
 	if _, name, _ := s.m.sessionTaskManager(tm); name != "" {
@@ -331,6 +346,11 @@ func (s *Session) Metrics(w io.Writer) error {
 	for _, sj := range s.allJobs() {
 		for _, m := range s.jobMetrics(sj) {
 			set.Family("spate_jobmanager_job_"+m.name, m.help, m.typ).Add(float64(m.value), "job_id", sj.id, "job_name", sj.name)
+		}
+		for _, op := range sj.operatorTotals() {
+			l := []string{"job_id", sj.id, "job_name", sj.name, "operator_id", op.ID, "operator_name", op.Name}
+			set.Family("spate_jobmanager_job_operator_numRecordsIn", "Records the operator read, over its subtasks and attempts.", metrics.Counter).Add(float64(op.RecordsIn), l...)
+			set.Family("spate_jobmanager_job_operator_numRecordsOut", "Records the operator wrote, over its subtasks and attempts.", metrics.Counter).Add(float64(op.RecordsOut), l...)
 		}
 		if sj.status() != dispatcher.JobRunning {
 			continue
