@@ -84,3 +84,44 @@ func (nopMechanism) User() string      { return "" }
 func (nopMechanism) Start(*yarnpb.RpcSaslProto_SaslAuth) (Session, []byte, error) {
 	return nil, nil, errors.New("not used")
 }
+
+// A server that closes the connection after reading a call fails the call
+// with ErrConnectionLost, and the next call makes a new connection.
+func TestConnectionLostMidCall(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan struct{}, 2)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- struct{}{}
+			go func() {
+				// Header (7 bytes) and the connection context, then the call.
+				buf := make([]byte, 7)
+				io.ReadFull(c, buf)
+				ReadFrame(c, 1<<20)
+				ReadFrame(c, 1<<20)
+				c.Close()
+			}()
+		}
+	}()
+	cl, _ := NewClient(Options{Addr: l.Addr().String(), Protocol: "p", User: "u"})
+	defer cl.Close()
+	for i := 0; i < 2; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := cl.Call(ctx, "m", &yarnpb.GetClusterMetricsRequestProto{}, &yarnpb.GetClusterMetricsResponseProto{})
+		cancel()
+		if !errors.Is(err, ErrConnectionLost) {
+			t.Fatalf("call %d: err = %v, want ErrConnectionLost", i, err)
+		}
+	}
+	if len(accepted) != 2 {
+		t.Fatalf("%d connections, want a new one for the second call", len(accepted))
+	}
+}
