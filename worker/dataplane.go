@@ -131,8 +131,17 @@ func (d *DataPlane) accept() {
 
 // muxLink sends one logical channel's messages on a Mux.
 type muxLink struct {
-	mux *transport.Mux
-	id  int64
+	mux  *transport.Mux
+	id   int64
+	fail func(error) // breaks the connection; nil: close the Mux
+}
+
+func (l muxLink) Fail(err error) {
+	if l.fail != nil {
+		l.fail(err)
+		return
+	}
+	_ = l.mux.Close()
 }
 
 func (l muxLink) Send(m network.RemoteMessage) error {
@@ -172,10 +181,7 @@ func (d *DataPlane) receive(in *incoming, e *transport.Envelope) {
 			kind = network.MsgEvent
 		}
 		if err := ch.deliver(network.RemoteMessage{Kind: kind, Payload: e.Payload}); err != nil {
-			// The peer broke the protocol: nothing on this connection can be trusted.
-			d.log.Warn().Err(err).Str("peer", in.mux.Peer().Addr.String()).Msg("closing a data connection")
-			_ = in.mux.Close()
-			d.lostIncoming(in, err)
+			d.breakIncoming(in, err)
 		}
 	case transport.KindClose:
 		d.mu.Lock()
@@ -200,7 +206,8 @@ func (d *DataPlane) open(in *incoming, e *transport.Envelope) error {
 	}
 	st := task.EdgeType(g, g.Edges[k.Edge])
 	gate := d.shuffle.gate(d.shuffle.inputs(k.Consumer), k.Side, st, k.GateChannels, task.TaskKnobs{Credits: k.Credits, BatchSize: k.BatchSize})
-	deliver, start, err := st.AttachRemote(gate, k.Channel, muxLink{in.mux, e.ChannelId})
+	link := muxLink{mux: in.mux, id: e.ChannelId, fail: func(err error) { d.breakIncoming(in, err) }}
+	deliver, start, err := st.AttachRemote(gate, k.Channel, link)
 	if err != nil {
 		return fmt.Errorf("data plane: OPEN for %v: %w", k.Consumer, err)
 	}
@@ -208,6 +215,16 @@ func (d *DataPlane) open(in *incoming, e *transport.Envelope) error {
 	in.channels[e.ChannelId] = inChannel{deliver: deliver, gate: gate}
 	d.mu.Unlock()
 	return start()
+}
+
+// breakIncoming ends a connection whose peer broke the protocol (a message
+// that does not decode, a buffer without credit): nothing on it can be
+// trusted. The gates of its channels are closed with err first, then the
+// connection (whose onClose would forget them without an error).
+func (d *DataPlane) breakIncoming(in *incoming, err error) {
+	d.log.Warn().Err(err).Str("peer", in.mux.Peer().Addr.String()).Msg("closing a data connection")
+	d.lostIncoming(in, err)
+	_ = in.mux.Close()
 }
 
 // lostIncoming fails the gates of every channel of a broken connection.
@@ -237,7 +254,7 @@ func (d *DataPlane) Open(ctx context.Context, addr string, from task.ExecutionAt
 	o.next++
 	id := o.next
 	d.mu.Unlock()
-	w, err := st.NewRemoteWriter(muxLink{o.mux, id}, k.BatchSize)
+	w, err := st.NewRemoteWriter(muxLink{mux: o.mux, id: id}, k.BatchSize)
 	if err != nil {
 		return nil, err
 	}

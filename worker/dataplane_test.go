@@ -164,7 +164,7 @@ func TestDataPlaneStaleBufferAfterCancel(t *testing.T) {
 	b, _ := w.AcquireBuffer()
 	b.Records = append(b.Records, 7, 8)
 	_ = w.SendBuffer(b)
-	if err := (muxLink{o.mux, id0}).Send(network.RemoteMessage{Kind: network.MsgBuffer, Payload: stale}); err != nil {
+	if err := (muxLink{mux: o.mux, id: id0}).Send(network.RemoteMessage{Kind: network.MsgBuffer, Payload: stale}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -259,6 +259,8 @@ func TestDataPlaneCancelWakesProducer(t *testing.T) {
 // captureLink keeps the payload of the last message sent through it.
 type captureLink struct{ p *[]byte }
 
+func (captureLink) Fail(error) {}
+
 func (l captureLink) Send(m network.RemoteMessage) error {
 	*l.p = append((*l.p)[:0], m.Payload...)
 	return nil
@@ -266,6 +268,8 @@ func (l captureLink) Send(m network.RemoteMessage) error {
 
 // countLink counts the payload bytes sent through it.
 type countLink struct{ n *int64 }
+
+func (countLink) Fail(error) {}
 
 func (l countLink) Send(m network.RemoteMessage) error {
 	*l.n += int64(len(m.Payload))

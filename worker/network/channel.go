@@ -79,6 +79,11 @@ type Buffer[T any] struct {
 	Records    []T
 	Timestamps []int64
 	Event      Event
+
+	// encoded holds a remote data buffer's bytes from its arrival until Poll
+	// decodes them, on the consumer's goroutine; a free buffer keeps the
+	// capacity for the next one.
+	encoded []byte
 }
 
 // Channel joins one producer subtask to one consumer subtask. Its methods are safe
@@ -103,6 +108,10 @@ type Channel[T any] struct {
 	// onClose, set (under gate.mu) for a channel whose producer is remote,
 	// tells the producer that the gate was closed.
 	onClose func(error)
+	// decode, set for a channel whose producer is remote, decodes a buffer's
+	// encoded bytes into its records (see Poll); an error is the producer's
+	// breach of the protocol, reported to its connection.
+	decode func(b *Buffer[T]) error
 }
 
 // Acquire returns an empty records slice with capacity for a batch, blocking

@@ -32,6 +32,11 @@
 // data buffer only against a credit, and every recycled buffer announces one
 // more. Events take no credit. A receiver therefore always has room for what
 // arrives, and one slow channel of a multiplexed connection never blocks the
-// others. The link under a remote channel (worker/transport) moves bytes;
+// others. The connection's reader only copies a buffer's bytes into the
+// channel's free buffer; the consumer's Poll decodes them, on the consumer's
+// goroutine, so the channels of one connection decode in parallel (as Flink's
+// network threads move bytes and its task threads deserialize). A buffer
+// that does not decode breaks its connection (Link.Fail), as one that arrives
+// without credit does. The link under a remote channel (worker/transport) moves bytes;
 // nothing above this package needs to know which kind a channel is.
 package network

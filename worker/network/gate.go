@@ -45,7 +45,24 @@ func (g *InputGate[T]) wake() {
 // Poll returns the next buffer and its channel index without blocking; ok is false
 // when no buffer is queued. A data buffer must be handed back with Recycle.
 // EndOfPartition events are counted: Finished reports when every channel has ended.
+//
+// A buffer from another process arrives encoded, and Poll decodes it: on the
+// consumer's goroutine, so that the connection's reader, which serves every
+// channel of the connection, only moves bytes. A buffer that does not decode
+// breaks the connection (its gates close) and is not returned.
 func (g *InputGate[T]) Poll() (b Buffer[T], channel int, ok bool) {
+	b, channel, ok = g.poll()
+	if ok && len(b.encoded) > 0 {
+		c := g.channels[channel]
+		if err := c.decode(&b); err != nil {
+			c.returnFree(b)
+			return Buffer[T]{}, -1, false
+		}
+	}
+	return b, channel, ok
+}
+
+func (g *InputGate[T]) poll() (b Buffer[T], channel int, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for {
@@ -111,7 +128,7 @@ func (g *InputGate[T]) RecycleBuffer(channel int, b Buffer[T]) {
 	c := g.channels[channel]
 	clear(b.Records) // drop references so the garbage collector can free records
 	g.mu.Lock()
-	c.free = append(c.free, Buffer[T]{Records: b.Records[:0], Timestamps: b.Timestamps[:0]})
+	c.free = append(c.free, Buffer[T]{Records: b.Records[:0], Timestamps: b.Timestamps[:0], encoded: b.encoded[:0]})
 	g.mu.Unlock()
 	c.spaceAvail.Signal()
 	if c.onRecycle != nil {

@@ -13,8 +13,9 @@ import (
 
 // Channels between processes. A producer's RemoteWriter encodes each buffer
 // in Avro binary (the compiled codecs of sdk/codec) and sends it as one
-// message; the consumer's RemoteReceiver decodes it into a free buffer of the
-// consumer's local Channel, where the task polls it as any other. Credit-based
+// message; the consumer's RemoteReceiver copies it into a free buffer of the
+// consumer's local Channel, where the task polls it as any other, and Poll
+// decodes it on the task's goroutine. Credit-based
 // flow control, as Flink's: the receiver announces one credit per free buffer
 // of the channel, the writer sends a data buffer only against a credit, and
 // the receiver announces a credit again each time the consumer recycles a
@@ -57,9 +58,11 @@ type RemoteMessage struct {
 
 // Link sends the messages of one logical channel to the other end. Send may
 // keep Payload only until it returns. It must not block for long: the
-// transport queues and writes.
+// transport queues and writes. Fail ends the link's connection, whose peer
+// broke the protocol with err; it closes the gates of every channel on it.
 type Link interface {
 	Send(m RemoteMessage) error
+	Fail(err error)
 }
 
 // ErrCreditExceeded is the receiver's error when a sender sent a data buffer
@@ -217,6 +220,7 @@ type RemoteReceiver[T any] struct {
 func NewRemoteReceiver[T any](ch *Channel[T], c *codec.Codec[T], link Link) *RemoteReceiver[T] {
 	r := &RemoteReceiver[T]{ch: ch, codec: c, link: link}
 	ch.onRecycle = r.recycled
+	ch.decode = r.decode
 	ch.gate.mu.Lock()
 	ch.onClose = r.closed
 	ch.gate.mu.Unlock()
@@ -243,13 +247,31 @@ func (r *RemoteReceiver[T]) closed(err error) {
 	_ = r.link.Send(RemoteMessage{Kind: MsgError, Payload: []byte(err.Error())})
 }
 
-// Deliver decodes one message from the sender into the channel. It never
-// blocks. A message for a closed gate is dropped: the writer sent it before
-// it learnt of the close. An error means the peer broke the protocol (or
-// sent garbage) and its connection must be closed.
+// decode decodes the records of b, which arrived encoded; on the consumer's
+// goroutine (Poll).
+func (r *RemoteReceiver[T]) decode(b *Buffer[T]) error {
+	enc := b.encoded
+	d, err := decodeBuffer(Buffer[T]{Records: b.Records[:0], Timestamps: b.Timestamps[:0]}, r.codec, enc, r.ch.batchSize)
+	d.encoded = enc[:0]
+	*b = d
+	if err != nil {
+		r.link.Fail(err)
+	}
+	return err
+}
+
+// Deliver queues one message from the sender on the channel: a buffer as
+// its bytes, which Poll decodes on the consumer's goroutine (the header is
+// checked here), an event decoded. It never blocks. A message for a closed
+// gate is dropped: the writer sent it before it learnt of the close. An error
+// means the peer broke the protocol (or sent garbage) and its connection must
+// be closed.
 func (r *RemoteReceiver[T]) Deliver(m RemoteMessage) error {
 	switch m.Kind {
 	case MsgBuffer:
+		if _, _, err := bufferHeader(m.Payload, r.ch.batchSize); err != nil {
+			return err
+		}
 		b, ok, closed := r.ch.takeFree()
 		if closed {
 			return nil
@@ -257,11 +279,7 @@ func (r *RemoteReceiver[T]) Deliver(m RemoteMessage) error {
 		if !ok {
 			return ErrCreditExceeded
 		}
-		b, err := decodeBuffer(b, r.codec, m.Payload, r.ch.batchSize)
-		if err != nil {
-			r.ch.returnFree(b)
-			return err
-		}
+		b.encoded = append(b.encoded[:0], m.Payload...)
 		if r.ch.SendBuffer(b) != nil { // closed since takeFree: dropped
 			r.ch.returnFree(b)
 		}
@@ -295,14 +313,14 @@ func (c *Channel[T]) takeFree() (b Buffer[T], ok, closed bool) {
 	if b.Records == nil {
 		b.Records = make([]T, 0, c.batchSize)
 	}
-	return Buffer[T]{Records: b.Records[:0], Timestamps: b.Timestamps[:0]}, true, false
+	return Buffer[T]{Records: b.Records[:0], Timestamps: b.Timestamps[:0], encoded: b.encoded[:0]}, true, false
 }
 
 // returnFree gives back a buffer taken by takeFree and not queued.
 func (c *Channel[T]) returnFree(b Buffer[T]) {
 	clear(b.Records)
 	c.gate.mu.Lock()
-	c.free = append(c.free, Buffer[T]{Records: b.Records[:0], Timestamps: b.Timestamps[:0]})
+	c.free = append(c.free, Buffer[T]{Records: b.Records[:0], Timestamps: b.Timestamps[:0], encoded: b.encoded[:0]})
 	c.gate.mu.Unlock()
 }
 
@@ -329,20 +347,31 @@ func appendBuffer[T any](dst []byte, c *codec.Codec[T], b Buffer[T]) []byte {
 	return dst
 }
 
-// decodeBuffer decodes p into b (emptied), refusing more than max records.
-func decodeBuffer[T any](b Buffer[T], c *codec.Codec[T], p []byte, max int) (Buffer[T], error) {
+// bufferHeader checks the header of an encoded buffer of at most max records
+// and returns its record count and the bytes after the header.
+func bufferHeader(p []byte, max int) (n uint64, flags byte, err error) {
 	n, k := binary.Uvarint(p)
 	if k <= 0 || len(p) == k {
-		return b, fmt.Errorf("%w: truncated buffer header", ErrBadMessage)
+		return 0, 0, fmt.Errorf("%w: truncated buffer header", ErrBadMessage)
 	}
 	if n > uint64(max) {
-		return b, fmt.Errorf("%w: %d records in one buffer, more than the batch size %d", ErrBadMessage, n, max)
+		return 0, 0, fmt.Errorf("%w: %d records in one buffer, more than the batch size %d", ErrBadMessage, n, max)
 	}
-	flags := p[k]
-	p = p[k+1:]
+	flags = p[k]
 	if flags&^flagTimestamps != 0 {
-		return b, fmt.Errorf("%w: unknown buffer flags %#x", ErrBadMessage, flags)
+		return 0, 0, fmt.Errorf("%w: unknown buffer flags %#x", ErrBadMessage, flags)
 	}
+	return n, flags, nil
+}
+
+// decodeBuffer decodes p into b (emptied), refusing more than max records.
+func decodeBuffer[T any](b Buffer[T], c *codec.Codec[T], p []byte, max int) (Buffer[T], error) {
+	n, flags, err := bufferHeader(p, max)
+	if err != nil {
+		return b, err
+	}
+	_, k := binary.Uvarint(p)
+	p = p[k+1:]
 	if flags&flagTimestamps != 0 {
 		for range n {
 			ts, k := binary.Varint(p)

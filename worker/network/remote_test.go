@@ -27,6 +27,8 @@ func newPipeLink() *pipeLink {
 	return &pipeLink{wake: make(chan struct{}, 1), errs: make(chan error, 16)}
 }
 
+func (l *pipeLink) Fail(err error) { l.errs <- err }
+
 func (l *pipeLink) Send(m RemoteMessage) error {
 	m.Payload = slices.Clone(m.Payload)
 	l.mu.Lock()
@@ -233,11 +235,15 @@ func TestRemoteChannelCredits(t *testing.T) {
 }
 
 // TestRemoteReceiverRefusesBrokenPeers: data beyond the credits and messages
-// that do not decode are errors of the connection, never a panic or a block.
+// that do not decode are errors of the connection, never a panic or a block:
+// what Deliver can tell at once (a header, an event, a kind) it returns; a
+// buffer whose records do not decode fails the link when the consumer polls
+// it, and is not handed out.
 func TestRemoteReceiverRefusesBrokenPeers(t *testing.T) {
 	c, _ := codec.For[int64]()
 	g := NewInputGate[int64](1, 1, 4, make(chan struct{}, 1))
-	r := NewRemoteReceiver(g.Channel(0), c, nopLink{})
+	link := &recordLink{}
+	r := NewRemoteReceiver(g.Channel(0), c, link)
 	good := appendBuffer(nil, c, Buffer[int64]{Records: []int64{1, 2}})
 	if err := r.Deliver(RemoteMessage{Kind: MsgBuffer, Payload: good}); err != nil {
 		t.Fatal(err)
@@ -246,7 +252,16 @@ func TestRemoteReceiverRefusesBrokenPeers(t *testing.T) {
 		t.Fatalf("second buffer on one credit: %v", err)
 	}
 	b, ch, _ := g.Poll()
+	if !reflect.DeepEqual(b.Records, []int64{1, 2}) {
+		t.Fatalf("polled %v", b.Records)
+	}
 	g.RecycleBuffer(ch, b)
+	check := func(name string, err error, want string) {
+		t.Helper()
+		if !errors.Is(err, ErrBadMessage) || len(err.Error()) < len(want) || err.Error()[:len(want)] != want {
+			t.Errorf("%s: %v, want %q", name, err, want)
+		}
+	}
 	for _, tc := range []struct {
 		name string
 		m    RemoteMessage
@@ -255,27 +270,51 @@ func TestRemoteReceiverRefusesBrokenPeers(t *testing.T) {
 		{"empty", RemoteMessage{Kind: MsgBuffer}, "remote channel: bad message: truncated buffer header"},
 		{"too many records", RemoteMessage{Kind: MsgBuffer, Payload: appendBuffer(nil, c, Buffer[int64]{Records: make([]int64, 5)})},
 			"remote channel: bad message: 5 records in one buffer, more than the batch size 4"},
-		{"trailing bytes", RemoteMessage{Kind: MsgBuffer, Payload: append(slices.Clone(good), 0)}, "remote channel: bad message: 1 bytes after the last record"},
 		{"unknown flags", RemoteMessage{Kind: MsgBuffer, Payload: []byte{1, 0x80, 2}}, "remote channel: bad message: unknown buffer flags 0x80"},
-		{"truncated record", RemoteMessage{Kind: MsgBuffer, Payload: []byte{2, 0, 2}}, "remote channel: bad message: codec: decode int64"},
 		{"unknown event", RemoteMessage{Kind: MsgEvent, Payload: []byte{99, 0, 0, 0}}, "remote channel: bad message: unknown event kind 99"},
 		{"credit on a receiver", RemoteMessage{Kind: MsgCredit, Credits: 1}, "remote channel: bad message: kind 3 on a receiving channel"},
 	} {
-		err := r.Deliver(tc.m)
-		if !errors.Is(err, ErrBadMessage) || len(err.Error()) < len(tc.want) || err.Error()[:len(tc.want)] != tc.want {
-			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		check(tc.name, r.Deliver(tc.m), tc.want)
+	}
+	for i, tc := range []struct {
+		name    string
+		payload []byte
+		want    string
+	}{
+		{"trailing bytes", append(slices.Clone(good), 0), "remote channel: bad message: 1 bytes after the last record"},
+		{"truncated record", []byte{2, 0, 2}, "remote channel: bad message: codec: decode int64"},
+	} {
+		if err := r.Deliver(RemoteMessage{Kind: MsgBuffer, Payload: tc.payload}); err != nil {
+			t.Fatalf("%s: Deliver: %v", tc.name, err)
 		}
+		if b, _, ok := g.Poll(); ok {
+			t.Fatalf("%s: polled %v", tc.name, b)
+		}
+		if len(link.failed) != i+1 {
+			t.Fatalf("%s: the link failed %d times, want %d", tc.name, len(link.failed), i+1)
+		}
+		check(tc.name, link.failed[i], tc.want)
 	}
 	// After all that, the channel still has its credit: nothing leaked.
 	if err := r.Deliver(RemoteMessage{Kind: MsgBuffer, Payload: good}); err != nil {
 		t.Fatalf("a good buffer after bad ones: %v", err)
 	}
+	if b, _, ok := g.Poll(); !ok || !reflect.DeepEqual(b.Records, []int64{1, 2}) {
+		t.Fatalf("the good buffer after bad ones: %v, %v", b.Records, ok)
+	}
 }
 
 // recordLink keeps what is sent through it.
 type recordLink struct {
-	mu   sync.Mutex
-	sent []RemoteMessage
+	mu     sync.Mutex
+	sent   []RemoteMessage
+	failed []error
+}
+
+func (l *recordLink) Fail(err error) {
+	l.mu.Lock()
+	l.failed = append(l.failed, err)
+	l.mu.Unlock()
 }
 
 func (l *recordLink) Send(m RemoteMessage) error {
@@ -334,6 +373,7 @@ func TestRemoteReceiverAfterClose(t *testing.T) {
 type nopLink struct{}
 
 func (nopLink) Send(RemoteMessage) error { return nil }
+func (nopLink) Fail(error)               {}
 
 func TestEventEncoding(t *testing.T) {
 	for _, e := range []Event{
