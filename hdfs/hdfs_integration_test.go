@@ -472,8 +472,8 @@ func TestHDFSResolve(t *testing.T) {
 		if c.Secure && c.TicketCache == "" {
 			t.Fatal("the launcher wrote no ticket cache")
 		}
-		SetKerberosLogin(KerberosLogin{}) // a fresh default set of clients, from this environment
-		t.Cleanup(func() { defaultHadoopClients().Close(); SetKerberosLogin(KerberosLogin{}) })
+		resetDefaultHadoop() // a fresh default set of clients, from this environment
+		t.Cleanup(func() { defaultHadoopClients().Close(); resetDefaultHadoop() })
 		dir := fmt.Sprintf("/user/spate/resolve-%d", time.Now().UnixNano())
 		for _, uri := range []string{c.DefaultFS + dir + "/a", "hdfs://" + dir + "/b", "hdfs:" + dir + "/c"} {
 			fsys, p, err := Resolve(uri)
@@ -680,4 +680,12 @@ func TestHDFSDataTransferPrivacyRefused(t *testing.T) {
 		t.Fatalf("FileSystem with privacy: %v, want ErrDataTransferProtection", err)
 	}
 	t.Log(err)
+}
+
+// resetDefaultHadoop gives Resolve a fresh set of clients, reading the
+// environment again (SetKerberosLogin keeps them while the login is the same).
+func resetDefaultHadoop() {
+	defaultMu.Lock()
+	defer defaultMu.Unlock()
+	defaultHadoop = NewHadoop(HadoopOptions{})
 }
