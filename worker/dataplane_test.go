@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -253,6 +254,39 @@ func TestDataPlaneCancelWakesProducer(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the producer still waits for credit after its consumer was cancelled")
+	}
+}
+
+// TestDataPlaneBrokenPeerClosesGates: a producer that sends a buffer without
+// a credit breaks its connection, and the consumer's gates on it are closed
+// with that error (they used to stay open: the connection's close forgot
+// them first).
+func TestDataPlaneBrokenPeerClosesGates(t *testing.T) {
+	out, in, consumer, sinkChain := twoPlanes(t)
+	w, cid := openChannel(t, out, in, sinkChain, 0, 1, 4)
+	waitFor(t, "the credit", func() bool { return w.Credits() == 1 })
+	out.mu.Lock()
+	o := out.out[in.Addr()]
+	out.mu.Unlock()
+	c, _ := codec.For[int64]()
+	var p []byte
+	cw := network.NewRemoteWriter[int64](captureLink{&p}, c, 4)
+	cw.AddCredit(1)
+	b, _ := cw.AcquireBuffer()
+	_ = cw.SendBuffer(network.Buffer[int64]{Records: append(b.Records, 1)})
+	for range 2 { // one credit, two buffers
+		if err := (muxLink{mux: o.mux, id: 1}).Send(network.RemoteMessage{Kind: network.MsgBuffer, Payload: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := consumer.existing(cid).sides()[0].(*network.InputGate[int64])
+	var err error
+	waitFor(t, "the gate to close", func() bool {
+		err = g.Channel(0).SendEvent(network.Event{Kind: network.WatermarkStatus})
+		return err != nil
+	})
+	if !errors.Is(err, network.ErrCreditExceeded) || !strings.HasPrefix(err.Error(), "data connection from 127.0.0.1:") {
+		t.Fatalf("gate closed with %v, want the lost connection and ErrCreditExceeded", err)
 	}
 }
 
