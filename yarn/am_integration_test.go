@@ -147,6 +147,12 @@ func TestGoApplicationMaster(t *testing.T) {
 				} else if want := fmt.Sprintf("worker %s ran on ", c.Container); !strings.HasPrefix(string(w), want) || !strings.Contains(string(w), "/filecache/") {
 					t.Errorf("worker output %q, want %q... from a localized binary (/filecache/)", w, want)
 				}
+				// Its stdout, as the NodeManager kept it, says the same.
+				logDirs, _ := os.ReadFile(filepath.Join(out, c.Container+".logdir"))
+				first, _, _ := strings.Cut(string(logDirs), ",")
+				if stdout, err := os.ReadFile(filepath.Join(first, "stdout")); err != nil || string(stdout) != string(w) {
+					t.Errorf("container stdout %q, %v; want %q", stdout, err, w)
+				}
 			}
 			slices.Sort(exits)
 			if !slices.Equal(exits, []int32{0, 3}) {

@@ -53,7 +53,9 @@ func main() {
 		id := os.Getenv("CONTAINER_ID")
 		self, _ := os.Executable()
 		msg := fmt.Sprintf("worker %s ran on %s from %s, exiting %d\n", id, os.Getenv("NM_HOST"), self, *exit)
-		fmt.Print(msg)
+		fmt.Print(msg) // to <LOG_DIR>/stdout, by the launch command
+		// The test finds the container's stdout through the log directory.
+		os.WriteFile(filepath.Join(*out, id+".logdir"), []byte(os.Getenv("LOG_DIRS")), 0o644)
 		os.WriteFile(filepath.Join(*out, id+".out"), []byte(msg), 0o644)
 		os.Exit(*exit)
 	case "am":
