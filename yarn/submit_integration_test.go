@@ -67,7 +67,8 @@ func TestSubmitAndKill(t *testing.T) {
 				t.Errorf("user %q, want spate", r.GetUser())
 			}
 			// The queue is reported by its path. Listed by type and tag:
-			apps, err := cl.GetApplications(ctx, &yarnpb.GetApplicationsRequestProto{ApplicationTypes: []string{"Spate"}, ApplicationTags: []string{tag}})
+			apps, err := cl.GetApplications(ctx, &yarnpb.GetApplicationsRequestProto{ApplicationTypes: []string{"Spate"}, ApplicationTags: []string{tag},
+				ApplicationStates: []yarnpb.YarnApplicationStateProto{yarnpb.YarnApplicationStateProto_ACCEPTED, yarnpb.YarnApplicationStateProto_RUNNING}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,6 +87,13 @@ func TestSubmitAndKill(t *testing.T) {
 			}
 			if !strings.Contains(r.GetDiagnostics(), "killed by the test") {
 				t.Errorf("diagnostics %q do not carry the kill's", r.GetDiagnostics())
+			}
+			// Listed by state: no longer among the live, now among the killed.
+			for state, want := range map[yarnpb.YarnApplicationStateProto]int{yarnpb.YarnApplicationStateProto_RUNNING: 0, yarnpb.YarnApplicationStateProto_KILLED: 1} {
+				apps, err := cl.GetApplications(ctx, &yarnpb.GetApplicationsRequestProto{ApplicationTags: []string{tag}, ApplicationStates: []yarnpb.YarnApplicationStateProto{state}})
+				if err != nil || len(apps) != want {
+					t.Errorf("applications tagged %s in %s: %d, %v; want %d", tag, state, len(apps), err, want)
+				}
 			}
 		})
 	}
