@@ -491,6 +491,10 @@ func (s *Session) Checkpoints(id string) (dispatcher.CheckpointStats, error) {
 	out.Latest.Completed = stat(st.LatestCompleted, dispatcher.CheckpointCompleted)
 	out.Latest.Savepoint = stat(st.LatestSavepoint, dispatcher.CheckpointCompleted)
 	out.Latest.Failed = stat(st.LatestFailed, dispatcher.CheckpointFailed)
+	if r := j.LastRestore(); r.CheckpointID != 0 {
+		out.Counts.Restored = r.Count
+		out.Latest.Restored = &dispatcher.RestoredCheckpoint{ID: r.CheckpointID, RestoreTimestamp: r.At.UnixMilli(), IsSavepoint: r.FromSavepointPath, ExternalPath: r.Path}
+	}
 	for _, c := range []*dispatcher.CheckpointStatistics{out.Latest.Completed, out.Latest.Failed} {
 		if c != nil {
 			out.History = append(out.History, *c)

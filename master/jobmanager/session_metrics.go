@@ -10,6 +10,7 @@ import (
 
 	"github.com/spate-io/spate/master/dispatcher"
 	"github.com/spate-io/spate/master/jobmaster"
+	"github.com/spate-io/spate/sdk/graph"
 	"github.com/spate-io/spate/worker/metrics"
 	"github.com/spate-io/spate/worker/task"
 )
@@ -98,11 +99,18 @@ func (s *Session) snapshot(sj *sessionJob) jobSnap {
 	if j == nil {
 		return snap
 	}
-	g := sj.graph
 	subs := j.SubtaskMetrics()
 	for i := range subs {
 		subs[i].TaskMetrics = sj.clock.remember(subs[i])
 	}
+	snap.subtasks = foldSubtasks(sj.graph, subs, func(attempt int) time.Duration { return sj.clock.since(attempt, snap.now) }, s.tmName)
+	return snap
+}
+
+// foldSubtasks derives what is shown of each subtask from the counters its
+// TaskManager reported: a pure function of the graph and the reports.
+// elapsed is how long an attempt has run; name names a TaskManager.
+func foldSubtasks(g *graph.JobGraph, subs []jobmaster.SubtaskMetrics, elapsed func(attempt int) time.Duration, name func(tm int) string) []subtaskSnap {
 	queued, capacity := map[int]int{}, map[int]int{} // by upstream chain
 	for _, st := range subs {
 		head := g.Nodes[st.Chain.Head]
@@ -117,19 +125,20 @@ func (s *Session) snapshot(sj *sessionJob) jobSnap {
 			}
 		}
 	}
+	out := make([]subtaskSnap, 0, len(subs))
 	for _, st := range subs {
-		ss := subtaskSnap{SubtaskMetrics: st, vertexID: g.Nodes[st.Chain.Head].ID, tmName: s.tmName(st.TaskManager)}
+		ss := subtaskSnap{SubtaskMetrics: st, vertexID: g.Nodes[st.Chain.Head].ID, tmName: name(st.TaskManager)}
 		if c := capacity[st.Chain.Index]; c > 0 {
 			ss.backPressure = float64(queued[st.Chain.Index]) / float64(c)
 		}
-		if d := sj.clock.since(st.Attempt, snap.now); d > 0 {
+		if d := elapsed(st.Attempt); d > 0 {
 			ss.idle = min(1, float64(st.IdleNanos)/float64(d))
 		}
 		ss.recordsIn = st.Operators[st.Chain.Head].RecordsIn
 		ss.recordsOut = st.Operators[st.Chain.Nodes[len(st.Chain.Nodes)-1]].RecordsOut
-		snap.subtasks = append(snap.subtasks, ss)
+		out = append(out, ss)
 	}
-	return snap
+	return out
 }
 
 // operatorTotals are the job's record counts per operator over every

@@ -322,7 +322,7 @@ func (j *Job) newAttempt(ctx context.Context, n int, rp *restorePoint) (*attempt
 	j.mu.Lock()
 	j.attempts[n], j.current = a, a
 	if rp != nil {
-		j.restored = Restore{CheckpointID: rp.meta.ID, At: time.Now(), Path: rp.dir, FromSavepointPath: rp.fromSavepointPath}
+		j.restored = Restore{CheckpointID: rp.meta.ID, At: time.Now(), Path: rp.dir, FromSavepointPath: rp.fromSavepointPath, Count: j.restored.Count + 1}
 	}
 	j.mu.Unlock()
 	if err := j.submit(a, ds); err != nil {
@@ -655,6 +655,8 @@ type Restore struct {
 	// FromSavepointPath is true for the job's initial restore from
 	// execution.savepoint.path.
 	FromSavepointPath bool
+	// Count is how many attempts started from a checkpoint or savepoint.
+	Count int64
 }
 
 // LastRestore is the latest restore of the job; a zero CheckpointID means
