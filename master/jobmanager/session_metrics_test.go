@@ -64,8 +64,8 @@ func TestFoldSubtasks(t *testing.T) {
 		return time.Second
 	}, func(tm int) string { return fmt.Sprintf("tm-%d", tm) })
 	type row struct {
-		vertex, tm       string
-		in, out          int64
+		vertex, tm         string
+		in, out            int64
 		backPressure, idle float64
 	}
 	var rows []row
