@@ -71,11 +71,11 @@ func prestartHadoop() {
 // stopHadoop stops the cluster if a test started it, and with
 // SPATE_HADOOP_TIMES set says how long it took to start.
 func stopHadoop() {
-	if c, ok := secureHadoop.Started(); ok && os.Getenv("SPATE_HADOOP_TIMES") != "" {
-		fmt.Fprintf(os.Stderr, "hadoop secure: ready %v after exec (launcher: %v); maven %v\n",
-			c.StartupTime.Round(time.Millisecond), c.LauncherStartup, hadooptest.BuildTime.Round(time.Millisecond))
-	}
-	for _, s := range []*hadooptest.Shared{secureHadoop, shortTicketHadoop} {
+	for name, s := range map[string]*hadooptest.Shared{"secure": secureHadoop, "short-ticket": shortTicketHadoop} {
+		if c, ok := s.Started(); ok && os.Getenv("SPATE_HADOOP_TIMES") != "" {
+			fmt.Fprintf(os.Stderr, "hadoop %s: ready %v after exec (launcher: %v); maven %v\n",
+				name, c.StartupTime.Round(time.Millisecond), c.LauncherStartup, hadooptest.BuildTime.Round(time.Millisecond))
+		}
 		if err := s.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 		}
