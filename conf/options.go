@@ -74,6 +74,33 @@ var (
 	TaskManagerWorkDir = String("taskmanager.work.dir", "",
 		"Directory a session TaskManager keeps the job binaries it runs in (default: a directory of its own under the system temp dir).")
 
+	// YARN (spate yarn-submit), with Flink's names.
+
+	YarnApplicationName = String("yarn.application.name", "",
+		"Name of the YARN application (default: the job's name, or the job binary's file name).")
+	YarnApplicationQueue = String("yarn.application.queue", "default",
+		"YARN queue the application is submitted to.")
+	YarnTags = String("yarn.tags", "",
+		"Comma-separated tags of the YARN application, by which schedulers and `yarn application -list -appTags` find it.")
+	YarnApplicationPriority = Int("yarn.application.priority", -1,
+		"Priority of the YARN application (higher runs first where the scheduler honours it); -1 leaves it to the queue's default.").Min(-1)
+	YarnApplicationAttempts = Int("yarn.application-attempts", 1,
+		"Number of ApplicationMaster attempts YARN makes before the application fails, bounded by yarn.resourcemanager.am.max-attempts.").Min(1)
+	YarnAttemptFailuresValidityInterval = Duration("yarn.application-attempt-failures-validity-interval", 10*time.Second,
+		"AM attempt failures older than this do not count towards yarn.application-attempts; 0 counts them all.")
+	YarnKeepContainersAcrossAttempts = Bool("yarn.application.keep-containers-across-attempts", false,
+		"Whether YARN keeps the TaskManager containers running when the ApplicationMaster's attempt fails and a new one starts.")
+	JobManagerMemoryProcessSize = String("jobmanager.memory.process.size", "512m",
+		"Memory of the JobManager's YARN container (the ApplicationMaster), as 512m, 2g or a number of bytes.")
+	YarnAppMasterVCores = Int("yarn.appmaster.vcores", 1,
+		"Virtual cores of the ApplicationMaster's YARN container.").Min(1)
+	TaskManagerMemoryProcessSize = String("taskmanager.memory.process.size", "512m",
+		"Memory of each TaskManager's YARN container, as 512m, 2g or a number of bytes.")
+	YarnContainerVCores = Int("yarn.containers.vcores", -1,
+		"Virtual cores of each TaskManager's YARN container; -1 is taskmanager.numberOfTaskSlots.").Min(-1)
+	Krb5ConfPath = String("security.kerberos.krb5-conf.path", "",
+		"krb5.conf to ship to the YARN containers, where it becomes their KRB5_CONFIG (default: they use the nodes' own /etc/krb5.conf).")
+
 	// Sources.
 
 	SourceTextMaxLineBytes = Int("source.text.max-line-bytes", 64<<20,
