@@ -12,9 +12,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -813,4 +815,30 @@ func TestHDFSTicketRenewal(t *testing.T) {
 	}
 	o.checkExactOnHDFS(t, path.Join(o.dir, "out"), keys, perKey)
 	o.checkFinishedOnHDFS(t, path.Join(o.dir, "ckpt"))
+}
+
+// TestHDFSConcurrentRunRefused: the lease on a checkpoint directory on HDFS
+// (an exclusive create on the NameNode) refuses a second run of the job
+// while the first runs, naming the lease file; the first run's output stays
+// exact.
+func TestHDFSConcurrentRunRefused(t *testing.T) {
+	o := newOnHDFS(t)
+	ckpt := path.Join(o.dir, "ckpt")
+	env := append(append([]string{}, o.env...), "SPATE_PROPERTIES=state.checkpoints.dir="+o.uri("ckpt"))
+	first := start(t, env, "exactlyonce", eoArgs(o.uri("out"))...)
+	poll(t, "a checkpoint of the first run", func() bool { return len(o.completedOnHDFS(ckpt)) > 0 })
+	r := runBin(t, env, "exactlyonce", eoArgs(o.uri("out2"))...)
+	held := regexp.MustCompile(`^exactlyonce: job "exactlyonce" is already running on this checkpoint directory: run [0-9a-f]{32} \(pid ` +
+		strconv.Itoa(first.cmd.Process.Pid) + ` on host \S+\) holds ` + regexp.QuoteMeta(path.Join(ckpt, "_leases", "exactlyonce.lease")) + `, renewed \d+s ago, expires in \d+s; `)
+	if r.code != 1 || !held.MatchString(lastLine(r.stderr)) {
+		t.Fatalf("second run: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if code := first.wait(t); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, first.stderr.String())
+	}
+	o.checkExactOnHDFS(t, path.Join(o.dir, "out"), eoKeys, eoPerKey)
+	if _, err := o.fs.Stat(path.Join(o.dir, "out2")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the refused run created its output directory: %v", err)
+	}
+	o.checkFinishedOnHDFS(t, ckpt)
 }
