@@ -267,6 +267,24 @@ func TestWebUIOnSession(t *testing.T) {
 		t.Fatalf("numRecordsOut samples %v, want %v", seen, wantSeen)
 	}
 
+	// A TaskManager: its process's metrics and its log's tail, as its
+	// heartbeats carry them, and the job's process on it.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"#taskmanagers/tm-0")); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, "#tm-id"); got != "TaskManager tm-0" {
+		t.Fatalf("TaskManager page: %q", got)
+	}
+	if n, err := strconv.Atoi(text(t, ctx, "#tm-goroutines")); err != nil || n <= 0 {
+		t.Fatalf("TaskManager page: goroutines %d, %v", n, err)
+	}
+	pollPage(t, ctx, "the TaskManager's log", `String(document.querySelector("#tm-log").textContent.includes('"message":"registered"'))`, "true")
+	pollPage(t, ctx, "the job on the TaskManager", `String(document.querySelector("table.tm-jobs a").textContent)`, "exactlyonce")
+	screenshot(t, ctx, "taskmanager")
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"#jobs/"+id+"/graph")); err != nil {
+		t.Fatal(err)
+	}
+
 	// Cancel: the button asks first; confirming cancels the job.
 	if err := chromedp.Do(ctx, chromedp.Click("#btn-cancel", chromedp.NodeVisible)); err != nil {
 		t.Fatal(err)

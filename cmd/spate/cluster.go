@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -18,6 +19,7 @@ import (
 	"github.com/spate-io/spate/conf"
 	"github.com/spate-io/spate/master/dispatcher"
 	"github.com/spate-io/spate/master/jobmanager"
+	"github.com/spate-io/spate/worker/metrics"
 	"github.com/spate-io/spate/worker/taskmanager"
 	"github.com/spate-io/spate/worker/transport"
 )
@@ -151,7 +153,15 @@ func runTaskManager(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	log := conf.NewLogger(cfg, c.App.ErrWriter)
+	// The log's tail (and the job processes') goes to the JobManager with
+	// every heartbeat, for the web UI's log view. Not on a terminal, where
+	// the logger picks the console format by the writer's type.
+	ring := metrics.NewLogRing(500, 128<<10)
+	stderr := c.App.ErrWriter
+	if f, ok := stderr.(*os.File); !ok || !isCharDevice(f) {
+		stderr = io.MultiWriter(stderr, ring)
+	}
+	log := conf.NewLogger(cfg, stderr)
 	jmAddr := c.String("jobmanager")
 	if jmAddr == "" {
 		jmAddr = net.JoinHostPort(conf.JobManagerRPCAddress.Get(cfg), strconv.Itoa(conf.JobManagerRPCPort.Get(cfg)))
@@ -176,7 +186,10 @@ func runTaskManager(c *cli.Context) error {
 		Slots: conf.NumberOfTaskSlots.Get(cfg), Auth: auth, HeartbeatInterval: conf.HeartbeatInterval.Get(cfg),
 		RegistrationTimeout: conf.TaskManagerRegistrationTimeout.Get(cfg),
 		Overrides:           []string{conf.ClusterSecretFile.Key() + "=" + secretPath, conf.TaskManagerHost.Key() + "=" + host},
-		WorkDir:             dir, Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Log: log})
+		WorkDir:             dir, Stdout: c.App.Writer, Stderr: stderr, Log: log,
+		Report: func() []byte {
+			return metrics.EncodeReport(metrics.Report{Process: metrics.ReadProcess(), Log: ring.Lines()})
+		}})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return failuref("%s: %v", name, err)
 	}
@@ -184,6 +197,11 @@ func runTaskManager(c *cli.Context) error {
 }
 
 // waitForSignal blocks until SIGINT or SIGTERM.
+func isCharDevice(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
 func waitForSignal(log zerolog.Logger) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)

@@ -78,6 +78,9 @@ type Cluster interface {
 	// TaskManager returns one TaskManager and its metrics, for
 	// /taskmanagers/:taskmanagerid, or ErrNotFound.
 	TaskManager(id string) (TaskManagerDetails, error)
+	// TaskManagerLog returns the last lines of a TaskManager's log, oldest
+	// first, for /taskmanagers/:taskmanagerid/log, or ErrNotFound.
+	TaskManagerLog(id string) ([]string, error)
 	// Metrics writes every metric in Prometheus' text exposition format
 	// (version 0.0.4), for GET /metrics. The output is buffered: an error
 	// after a partial write is answered with 500, never with half a page.

@@ -46,6 +46,7 @@
 //	                                              its status is read at /jobs/:jobid/savepoints/:triggerid, as in Flink
 //	GET   /taskmanagers                       200 {"taskmanagers": [{"id", "path", "dataPort", "slotsNumber", "freeSlots", "hardware", ...}]}
 //	GET   /taskmanagers/:taskmanagerid        200 the TaskManagerInfo plus "metrics" (heapUsed, rss, goroutines, garbageCollectors) and "jobs"; 400, 404
+//	GET   /taskmanagers/:taskmanagerid/log    200 text/plain: the tail of its log, as its heartbeats carry it; 404
 //	GET   /jobmanager/config                  200 [{"key", "value"}], secret-looking keys masked as Flink masks them
 //	GET   /metrics                            200 Prometheus text format (version 0.0.4), as the Cluster writes it
 //

@@ -343,3 +343,11 @@ func (f *fakeCluster) TaskManager(id string) (TaskManagerDetails, error) {
 		Metrics: TaskManagerMetrics{HeapUsed: 1000, RSS: 4000, Goroutines: 12},
 		Jobs:    []TaskManagerJob{{ID: jobA, Name: "a"}}}, nil
 }
+
+func (f *fakeCluster) TaskManagerLog(id string) ([]string, error) {
+	f.record("TaskManagerLog(" + id + ")")
+	if id != "tm-0" {
+		return nil, fmt.Errorf("%w: no TaskManager %q is registered", ErrNotFound, id)
+	}
+	return []string{`{"level":"info","message":"registered"}`, "job output <b>"}, nil
+}

@@ -94,3 +94,19 @@ func (s *Server) taskManagerDetails(w http.ResponseWriter, r *http.Request, p pa
 	}
 	s.writeJSON(w, r, http.StatusOK, d)
 }
+
+// GET /taskmanagers/:taskmanagerid/log: the log's tail as text, as Flink
+// serves a TaskManager's log file.
+func (s *Server) taskManagerLog(w http.ResponseWriter, r *http.Request, p params) {
+	lines, err := s.cluster.TaskManagerLog(p.taskManagerID)
+	if err != nil {
+		s.fail(w, r, p, err)
+		return
+	}
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	s.send(w, r, startOf(r), http.StatusOK, contentTypeText, []byte(b.String()), nil)
+}

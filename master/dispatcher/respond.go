@@ -16,6 +16,7 @@ import (
 const (
 	contentTypeJSON    = "application/json; charset=UTF-8"
 	contentTypeMetrics = "text/plain; version=0.0.4; charset=utf-8"
+	contentTypeText    = "text/plain; charset=utf-8"
 
 	// maxRequestBody bounds the JSON bodies of the savepoint and stop
 	// requests; POST /jobs has its own, configurable limit.

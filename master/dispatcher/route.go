@@ -45,6 +45,7 @@ var routes = []route{
 	newRoute("/jobs/:jobid/stop", map[string]handler{post: (*Server).stopJob}),
 	newRoute("/taskmanagers", map[string]handler{get: (*Server).taskManagers}),
 	newRoute("/taskmanagers/:taskmanagerid", map[string]handler{get: (*Server).taskManagerDetails}),
+	newRoute("/taskmanagers/:taskmanagerid/log", map[string]handler{get: (*Server).taskManagerLog}),
 	newRoute("/jobmanager/config", map[string]handler{get: (*Server).jobManagerConfig}),
 	newRoute("/metrics", map[string]handler{get: (*Server).metrics}),
 }

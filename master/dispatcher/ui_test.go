@@ -66,6 +66,26 @@ func TestUIRoutes(t *testing.T) {
 	}
 }
 
+// TestTaskManagerLog: the log's tail as plain text, one line each, as the
+// cluster gave it (the browser shows it as text: no HTML is interpreted).
+func TestTaskManagerLog(t *testing.T) {
+	s, f := newTestServer(t, Options{})
+	w := httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/v1/taskmanagers/tm-0/log", nil))
+	if w.Code != 200 || w.Header().Get("Content-Type") != "text/plain; charset=utf-8" ||
+		w.Body.String() != "{\"level\":\"info\",\"message\":\"registered\"}\njob output <b>\n" {
+		t.Fatalf("%d %q %q", w.Code, w.Header().Get("Content-Type"), w.Body)
+	}
+	w = httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/taskmanagers/tm-7/log", nil))
+	if w.Code != 404 {
+		t.Fatalf("unknown TaskManager: %d", w.Code)
+	}
+	if got := f.Calls(); !slices.Equal(got, []string{"TaskManagerLog(tm-0)", "TaskManagerLog(tm-7)"}) {
+		t.Fatalf("calls %q", got)
+	}
+}
+
 // absoluteURL finds a request the UI would make to an absolute path or to
 // another host: fetches, links, scripts, styles (the SVG namespace is a
 // name, never fetched).

@@ -37,6 +37,7 @@ import (
 	"github.com/spate-io/spate/master/resource"
 	"github.com/spate-io/spate/worker/rpc"
 	"github.com/spate-io/spate/worker/task"
+	"github.com/spate-io/spate/worker/metrics"
 	"github.com/spate-io/spate/worker/transport"
 	"github.com/spate-io/spate/worker/transport/gen/wire"
 )
@@ -255,6 +256,7 @@ type sessionTM struct {
 	name, rpcAddr string
 	rc            *transport.RPCClient
 	lost          bool
+	report        []byte // the last heartbeat's payload (worker/metrics Report)
 }
 
 // sessionTaskManager returns the TaskManagerGateway connection and name of
@@ -339,7 +341,7 @@ func (r resourceManager) RegisterTaskManager(ctx context.Context, tm, dataAddr s
 	return &wire.RegistrationSuccess{RegistrationId: strconv.Itoa(n), JobMasterAddress: &addr}, nil
 }
 
-func (r resourceManager) Heartbeat(_ context.Context, tm, registration string, _ *wire.SlotReport, _ []byte) error {
+func (r resourceManager) Heartbeat(_ context.Context, tm, registration string, _ *wire.SlotReport, report []byte) error {
 	n, err := strconv.Atoi(registration)
 	m := r.m
 	m.mu.Lock()
@@ -348,7 +350,23 @@ func (r resourceManager) Heartbeat(_ context.Context, tm, registration string, _
 		return &wire.UnknownTaskManager{TaskManagerId: tm}
 	}
 	m.rm.Heartbeat(time.Now(), n)
+	if n < len(m.sessionTMs) && m.sessionTMs[n] != nil && len(report) <= metrics.MaxReportBytes {
+		m.sessionTMs[n].report = report // decoded when read: heartbeats are frequent, reads rare
+	}
 	return nil
+}
+
+// taskManagerReport is what session TaskManager tm last reported of its own
+// process and log; false when it reported nothing readable.
+func (m *JobManager) taskManagerReport(tm int) (metrics.Report, bool) {
+	m.mu.Lock()
+	var b []byte
+	if tm >= 0 && tm < len(m.sessionTMs) && m.sessionTMs[tm] != nil {
+		b = m.sessionTMs[tm].report
+	}
+	m.mu.Unlock()
+	r, err := metrics.DecodeReport(b)
+	return r, err == nil && len(b) > 0
 }
 
 // known reports whether TaskManager number n is tm and alive.

@@ -292,8 +292,18 @@ func (s *Session) JobMetrics(jobID string) ([]dispatcher.MetricValue, error) {
 	return out, nil
 }
 
-// TaskManager implements dispatcher.Cluster: the TaskManager and the
-// resources of the job processes it runs.
+// tmIndex is the resource manager's number of the TaskManager called id.
+func (s *Session) tmIndex(id string) (int, bool) {
+	for _, tm := range s.m.taskManagers() {
+		if tm.Name == id {
+			return tm.ID, true
+		}
+	}
+	return 0, false
+}
+
+// TaskManager implements dispatcher.Cluster: the TaskManager, its own
+// process as its heartbeats report it, and the job processes it runs.
 func (s *Session) TaskManager(id string) (dispatcher.TaskManagerDetails, error) {
 	var d dispatcher.TaskManagerDetails
 	found := false
@@ -302,11 +312,15 @@ func (s *Session) TaskManager(id string) (dispatcher.TaskManagerDetails, error) 
 			d.TaskManagerInfo, found = tm, true
 		}
 	}
-	if !found {
+	n, ok := s.tmIndex(id)
+	if !found || !ok {
 		return d, fmt.Errorf("%w: no TaskManager %q is registered", dispatcher.ErrNotFound, id)
 	}
-	var gc dispatcher.GarbageCollector
-	gc.Name = "go"
+	if r, ok := s.m.taskManagerReport(n); ok {
+		p := r.Process
+		d.Metrics = dispatcher.TaskManagerMetrics{HeapUsed: p.HeapBytes, RSS: p.RSSBytes, Goroutines: p.Goroutines,
+			GarbageCollectors: []dispatcher.GarbageCollector{{Name: "go", Count: p.GCCount, Time: p.GCPauseTotalNanos / 1e6}}}
+	}
 	for _, sj := range s.allJobs() {
 		snap := s.snapshot(sj)
 		var job *dispatcher.TaskManagerJob
@@ -318,21 +332,26 @@ func (s *Session) TaskManager(id string) (dispatcher.TaskManagerDetails, error) 
 				job = &dispatcher.TaskManagerJob{ID: sj.id, Name: sj.name}
 				if p := st.Process; p != nil { // one process per job and TaskManager
 					job.HeapUsed, job.RSS, job.Goroutines = p.HeapBytes, p.RSSBytes, p.Goroutines
-					gc.Count += p.GCCount
-					gc.Time += p.GCPauseTotalNanos / 1e6
 				}
 			}
 			job.Subtasks = append(job.Subtasks, fmt.Sprintf("%s (%d/%d)", st.Chain.Name, st.Subtask+1, st.Chain.Parallelism))
 		}
 		if job != nil {
-			d.Metrics.HeapUsed += job.HeapUsed
-			d.Metrics.RSS += job.RSS
-			d.Metrics.Goroutines += job.Goroutines
 			d.Jobs = append(d.Jobs, *job)
 		}
 	}
-	d.Metrics.GarbageCollectors = []dispatcher.GarbageCollector{gc}
 	return d, nil
+}
+
+// TaskManagerLog implements dispatcher.Cluster: the tail of the
+// TaskManager's log as its last heartbeat carried it.
+func (s *Session) TaskManagerLog(id string) ([]string, error) {
+	n, ok := s.tmIndex(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: no TaskManager %q is registered", dispatcher.ErrNotFound, id)
+	}
+	r, _ := s.m.taskManagerReport(n)
+	return r.Log, nil
 }
 
 // Metrics implements dispatcher.Cluster: the cluster's, each job's and each
@@ -352,6 +371,18 @@ func (s *Session) Metrics(w io.Writer) error {
 	gauge("spate_jobmanager_Status_Goroutines", "Goroutines of the JobManager.", jm.Goroutines)
 	gauge("spate_jobmanager_Status_GC_Time", "Milliseconds the JobManager's GC stopped the world.", jm.GCPauseTotalNanos/1e6)
 
+	for _, tm := range s.m.taskManagers() {
+		r, ok := s.m.taskManagerReport(tm.ID)
+		if !ok {
+			continue
+		}
+		p, l := r.Process, []string{"tm_id", tm.Name}
+		set.Family("spate_taskmanager_Status_Memory_Heap_Used", "Bytes of Go heap in use (by the TaskManager, or by a job's process on it with job_id).", metrics.Gauge).Add(float64(p.HeapBytes), l...)
+		set.Family("spate_taskmanager_Status_Memory_RSS", "Resident bytes (of the TaskManager, or of a job's process on it with job_id).", metrics.Gauge).Add(float64(p.RSSBytes), l...)
+		set.Family("spate_taskmanager_Status_Goroutines", "Goroutines (of the TaskManager, or of a job's process on it with job_id).", metrics.Gauge).Add(float64(p.Goroutines), l...)
+		set.Family("spate_taskmanager_Status_GC_Count", "Garbage collections (of the TaskManager, or of a job's process on it with job_id).", metrics.Counter).Add(float64(p.GCCount), l...)
+		set.Family("spate_taskmanager_Status_GC_Time", "Milliseconds GC stopped the world (in the TaskManager, or in a job's process on it with job_id).", metrics.Counter).Add(float64(p.GCPauseTotalNanos/1e6), l...)
+	}
 	for _, sj := range s.allJobs() {
 		for _, m := range s.jobMetrics(sj) {
 			set.Family("spate_jobmanager_job_"+m.name, m.help, m.typ).Add(float64(m.value), "job_id", sj.id, "job_name", sj.name)

@@ -63,3 +63,54 @@ func TestReadProcess(t *testing.T) {
 		t.Fatalf("ReadProcess = %+v: want goroutines, heap and RSS above zero", p)
 	}
 }
+
+func TestLogRing(t *testing.T) {
+	l := NewLogRing(3, 1<<20)
+	l.Write([]byte("a\nb"))
+	l.Write([]byte("c\nd\n"))
+	if got := strings.Join(l.Lines(), "|"); got != "a|bc|d" {
+		t.Fatalf("lines %q", got)
+	}
+	l.Write([]byte("e\nf\n"))
+	if got := strings.Join(l.Lines(), "|"); got != "d|e|f" {
+		t.Fatalf("after wrapping: %q", got)
+	}
+	small := NewLogRing(10, 4)
+	small.Write([]byte("12\n34\n56\n"))
+	if got := strings.Join(small.Lines(), "|"); got != "34|56" {
+		t.Fatalf("over the byte budget: %q", got)
+	}
+	long := NewLogRing(2, 1<<20)
+	long.Write([]byte(strings.Repeat("x", maxLineBytes+10) + "\n"))
+	if got := long.Lines(); len(got) != 1 || len(got[0]) != maxLineBytes {
+		t.Fatalf("a long line: %d lines, %d bytes", len(got), len(got[0]))
+	}
+}
+
+func TestReportRoundTrip(t *testing.T) {
+	r := Report{Process: Process{HeapBytes: 1, RSSBytes: 2, Goroutines: 3, GCPauseTotalNanos: 4, GCCount: 5}, Log: []string{"x", `y "z"`}}
+	got, err := DecodeReport(EncodeReport(r))
+	if err != nil || got.Process != r.Process || strings.Join(got.Log, "|") != `x|y "z"` {
+		t.Fatalf("DecodeReport = %+v, %v", got, err)
+	}
+	if r, err := DecodeReport(nil); err != nil || r.Process != (Process{}) {
+		t.Fatalf("empty payload: %+v, %v", r, err)
+	}
+	if _, err := DecodeReport(make([]byte, MaxReportBytes+1)); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Fatalf("oversized payload: %v", err)
+	}
+	if _, err := DecodeReport([]byte("{")); err == nil {
+		t.Fatal("bad JSON accepted")
+	}
+}
+
+func FuzzDecodeReport(f *testing.F) {
+	f.Add(EncodeReport(Report{Log: []string{"a"}}))
+	f.Add([]byte(`{"log":[1]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := DecodeReport(b)
+		if err == nil && len(r.Log) > MaxReportLines {
+			t.Fatalf("%d lines accepted", len(r.Log))
+		}
+	})
+}

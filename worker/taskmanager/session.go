@@ -74,6 +74,9 @@ type SessionConfig struct {
 	// Stdout and Stderr receive the children's output.
 	Stdout, Stderr io.Writer
 	Log            zerolog.Logger
+	// Report, when set, is the payload of every heartbeat: this process's
+	// metrics and log tail (worker/metrics Report) for the JobManager's UI.
+	Report func() []byte
 }
 
 // RunSession registers with the JobManager and starts and stops job
@@ -120,7 +123,11 @@ func RunSession(ctx context.Context, cfg SessionConfig) error {
 			return nil
 		case <-t.C:
 			hctx, hcancel := context.WithTimeout(ctx, max(every, time.Second))
-			err := rm().Heartbeat(hctx, cfg.Name, reg.RegistrationId, &wire.SlotReport{}, nil)
+			var report []byte
+			if cfg.Report != nil {
+				report = cfg.Report()
+			}
+			err := rm().Heartbeat(hctx, cfg.Name, reg.RegistrationId, &wire.SlotReport{}, report)
 			hcancel()
 			if err != nil && ctx.Err() == nil {
 				return fmt.Errorf("taskmanager: the JobManager at %s stopped answering heartbeats (%v); its jobs' processes here are stopped", cfg.JobManager, err)

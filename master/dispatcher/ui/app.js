@@ -276,7 +276,7 @@ async function taskManagersPage() {
 }
 
 async function taskManagerPage(id) {
-  const d = await api('taskmanagers/' + id);
+  const [d, log] = await Promise.all([api('taskmanagers/' + id), fetch('taskmanagers/' + id + '/log').then(r => r.ok ? r.text() : '')]);
   const m = d.metrics;
   const gc = m.garbageCollectors[0] || { count: 0, time: 0 };
   const card = (label, cid, v) => h('div', { class: 'card' }, h('div', { class: 'label' }, label), h('div', { class: 'value', id: cid }, v));
@@ -289,7 +289,7 @@ async function taskManagerPage(id) {
       h('td', {}, h('a', { href: '#jobs/' + j.jid }, j.name)), h('td', {}, fmtBytes(j.heapUsed)), h('td', {}, fmtBytes(j.rss)),
       h('td', {}, j.goroutines), h('td', {}, j.subtasks.join(', ')))), 'tm-jobs'),
     h('h2', {}, 'Log'),
-    h('pre', { id: 'tm-log', class: 'log' }, 'The TaskManager writes its log to its own stderr (taskmanager-N.log with scripts/start-cluster.sh, the container log on YARN); the JobManager does not serve it yet.'));
+    h('pre', { id: 'tm-log', class: 'log' }, log || 'Nothing reported yet: the TaskManager sends the tail of its log (and its job processes\') with each heartbeat.'));
 }
 
 async function configPage() {
