@@ -35,9 +35,9 @@ import (
 
 	"github.com/spate-io/spate/master/jobmaster"
 	"github.com/spate-io/spate/master/resource"
+	"github.com/spate-io/spate/worker/metrics"
 	"github.com/spate-io/spate/worker/rpc"
 	"github.com/spate-io/spate/worker/task"
-	"github.com/spate-io/spate/worker/metrics"
 	"github.com/spate-io/spate/worker/transport"
 	"github.com/spate-io/spate/worker/transport/gen/wire"
 )
