@@ -370,10 +370,6 @@ func TestRemoteReceiverAfterClose(t *testing.T) {
 	}
 }
 
-type nopLink struct{}
-
-func (nopLink) Send(RemoteMessage) error { return nil }
-func (nopLink) Fail(error)               {}
 
 func TestEventEncoding(t *testing.T) {
 	for _, e := range []Event{
