@@ -370,7 +370,6 @@ func TestRemoteReceiverAfterClose(t *testing.T) {
 	}
 }
 
-
 func TestEventEncoding(t *testing.T) {
 	for _, e := range []Event{
 		{Kind: EndOfPartition},
