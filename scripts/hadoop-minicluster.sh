@@ -143,9 +143,9 @@ env_() {
 		printf 'export SPATE_HADOOP_PRINCIPAL=%q\n' "${f[principal]}"
 		printf 'export SPATE_HADOOP_KEYTAB=%q\n' "${f[keytab]}"
 		# Spate's settings, one per line as SPATE_PROPERTIES takes them. Not put
-		# in SPATE_PROPERTIES itself: until Spate's configuration knows the
-		# security.kerberos.* keys it rejects them; the ticket cache above
-		# serves meanwhile.
+		# in SPATE_PROPERTIES itself, which would replace the user's own: the
+		# ticket cache above serves; for a keytab login (a long job), run
+		# SPATE_PROPERTIES="$SPATE_KERBEROS_PROPERTIES" spate ...
 		printf 'export SPATE_KERBEROS_PROPERTIES=%q\n' "security.kerberos.login.principal=${f[principal]}
 security.kerberos.login.keytab=${f[keytab]}"
 	else
