@@ -58,7 +58,21 @@ type Config struct {
 	// processes of the job's own binary (application mode) and serve its
 	// TaskExecutorGateway themselves.
 	Session bool
-	Log     zerolog.Logger
+	// Driver, when set, starts TaskManagers when the core asks for more
+	// (YARN application mode); without one they register by themselves.
+	Driver Driver
+	Log    zerolog.Logger
+}
+
+// Driver is an active ResourceManager driver: it starts TaskManager
+// processes (YARN containers) that then register. Its methods are called
+// without the JobManager's lock held and must not block.
+type Driver interface {
+	// StartTaskManagers: the pending slot requests need slots more slots
+	// than the registered TaskManagers have free.
+	StartTaskManagers(slots int)
+	// TaskManagerRegistered: the TaskManager named name registered.
+	TaskManagerRegistered(name string)
 }
 
 // JobManager is a running JobManager shell.
@@ -170,6 +184,9 @@ func (m *JobManager) exec(cmds []resource.Command) {
 			}
 		case resource.StartTaskManagers:
 			m.cfg.Log.Info().Int("slots", c.Slots).Msg("waiting for TaskManagers to register")
+			if m.cfg.Driver != nil {
+				m.cfg.Driver.StartTaskManagers(c.Slots)
+			}
 		}
 	}
 }
@@ -298,6 +315,23 @@ func (m *JobManager) loseTaskManager(tm int, reason string) {
 	m.exec(cmds)
 }
 
+// LoseTaskManager declares the TaskManager named name lost at once (its
+// YARN container completed), so that its jobs fail over without waiting for
+// heartbeat.timeout; an unknown name is ignored.
+func (m *JobManager) LoseTaskManager(name, reason string) {
+	m.mu.Lock()
+	n := -1
+	for _, info := range m.rm.TaskManagers() {
+		if info.Name == name {
+			n = info.ID
+		}
+	}
+	m.mu.Unlock()
+	if n >= 0 {
+		m.loseTaskManager(n, reason)
+	}
+}
+
 // JobMasterAddr is where the JobMasterGateway listens.
 func (m *JobManager) JobMasterAddr() string { return m.jmLn.Addr().String() }
 
@@ -336,6 +370,9 @@ func (r resourceManager) RegisterTaskManager(ctx context.Context, tm, dataAddr s
 	}
 	m.mu.Unlock()
 	m.cfg.Log.Info().Str("taskmanager", tm).Str("host", hostname).Int32("slots", slots).Int("number", n).Msg("TaskManager registered")
+	if m.cfg.Driver != nil {
+		m.cfg.Driver.TaskManagerRegistered(tm)
+	}
 	m.exec(cmds)
 	addr := m.JobMasterAddr()
 	return &wire.RegistrationSuccess{RegistrationId: strconv.Itoa(n), JobMasterAddress: &addr}, nil
