@@ -80,6 +80,9 @@ type AllocateRequest struct {
 	BlacklistAdditions []string
 	BlacklistRemovals  []string
 	Progress           float32
+	// TrackingURL, when set, replaces the one given at Register (the AM's
+	// web endpoint may start after it registered).
+	TrackingURL string
 }
 
 // Allocate is the heartbeat: it sends r and returns the RM's answer
@@ -98,6 +101,9 @@ func (a *AMRMClient) Allocate(ctx context.Context, r AllocateRequest) (*yarnpb.A
 			NumContainers: proto.Int32(ask.Count),
 			RelaxLocality: proto.Bool(true),
 		})
+	}
+	if r.TrackingURL != "" {
+		req.TrackingUrl = proto.String(r.TrackingURL)
 	}
 	for _, c := range r.Release {
 		req.Release = append(req.Release, c.Proto())
