@@ -132,6 +132,9 @@ type restCheckpoints struct {
 	Counts struct {
 		Completed int64 `json:"completed"`
 	} `json:"counts"`
+	History []struct {
+		ID int64 `json:"id"`
+	} `json:"history"`
 }
 
 // TestWebUIOnSession: overview, graph, subtasks and checkpoints pages of a
@@ -230,11 +233,17 @@ func TestWebUIOnSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var rows string
+	eval(t, ctx, `String(document.querySelectorAll("tr.checkpoint").length)`, &rows)
 	if err := c.get("/jobs/"+id+"/checkpoints", &after); err != nil {
 		t.Fatal(err)
 	}
 	if shown < before.Counts.Completed || shown > after.Counts.Completed || shown == 0 {
 		t.Fatalf("checkpoints page: %d completed, REST said %d before and %d after", shown, before.Counts.Completed, after.Counts.Completed)
+	}
+	// The history (the last 10 ended) only grows until it is full.
+	if n, _ := strconv.Atoi(rows); n < len(before.History) || n > len(after.History) || n == 0 {
+		t.Fatalf("checkpoints page: %s history rows, REST had %d before and %d after", rows, len(before.History), len(after.History))
 	}
 	screenshot(t, ctx, "checkpoints")
 

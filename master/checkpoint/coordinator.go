@@ -331,7 +331,8 @@ func (c *Coordinator) abort(out []Command, now time.Time, p *pendingCheckpoint, 
 	}
 	c.stats.Failed++
 	c.stats.LatestFailed = Attempt{ID: p.id, Kind: p.kind, Triggered: p.triggered, Ended: now,
-		Duration: now.Sub(p.triggered), Reason: reason}
+		Duration: now.Sub(p.triggered), Reason: reason, Failed: true}
+	c.stats.ended(c.stats.LatestFailed)
 	out = append(out, NotifyAborted{ID: p.id, Reason: reason})
 	if !counted || p.kind != Checkpoint || p.id <= c.lastSucceeded || c.failing {
 		return out
@@ -365,6 +366,7 @@ func (c *Coordinator) complete(now time.Time, p *pendingCheckpoint) []Command {
 	a := Attempt{ID: p.id, Kind: p.kind, Triggered: p.triggered, Ended: now, Duration: now.Sub(p.triggered), Size: size}
 	c.stats.Completed++
 	c.stats.LatestCompleted = a
+	c.stats.ended(a)
 
 	var out []Command
 	// A checkpoint or stop-with-savepoint subsumes older pending checkpoints (not

@@ -472,6 +472,17 @@ func (k *checker) step(c *Coordinator, now time.Time, out []Command) error {
 	if st.Triggered != int64(len(k.kinds)) {
 		return fmt.Errorf("stats triggered %d, saw %d triggers", st.Triggered, len(k.kinds))
 	}
+	if len(st.History) > HistorySize || int64(len(st.History)) > st.Completed+st.Failed {
+		return fmt.Errorf("history of %d, with %d completed and %d failed", len(st.History), st.Completed, st.Failed)
+	}
+	for i, h := range st.History {
+		if want := map[bool]string{false: "completed", true: "aborted"}[h.Failed]; k.ended[h.ID] != want {
+			return fmt.Errorf("history[%d] is %d (failed %v), which %s", i, h.ID, h.Failed, k.ended[h.ID])
+		}
+		if i > 0 && h.Ended.After(st.History[i-1].Ended) {
+			return fmt.Errorf("history not newest first: %d ended after %d", h.ID, st.History[i-1].ID)
+		}
+	}
 	store := c.Completed()
 	if len(store) > k.cfg.Retained {
 		return fmt.Errorf("%d checkpoints retained, more than %d", len(store), k.cfg.Retained)

@@ -20,6 +20,22 @@ type Stats struct {
 	LatestCompleted Attempt
 	LatestSavepoint Attempt
 	LatestFailed    Attempt
+	// History is the last HistorySize checkpoints and savepoints that
+	// ended, completed or failed, newest first (Flink's
+	// web.checkpoints.history), for the web UI.
+	History []Attempt
+}
+
+// HistorySize is how many ended checkpoints Stats.History keeps.
+const HistorySize = 10
+
+// ended records a in the history, in a new slice each time, so that a
+// Stats already handed out keeps its own.
+func (s *Stats) ended(a Attempt) {
+	h := make([]Attempt, 0, HistorySize)
+	h = append(h, a)
+	h = append(h, s.History[:min(len(s.History), HistorySize-1)]...)
+	s.History = h
 }
 
 // Attempt describes one checkpoint or savepoint that ended.
@@ -31,4 +47,5 @@ type Attempt struct {
 	Duration  time.Duration // Ended - Triggered
 	Size      int64         // sum of the state handles' sizes; completed only
 	Reason    string        // why it was aborted; failed only
+	Failed    bool
 }

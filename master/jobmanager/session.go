@@ -495,10 +495,12 @@ func (s *Session) Checkpoints(id string) (dispatcher.CheckpointStats, error) {
 		out.Counts.Restored = r.Count
 		out.Latest.Restored = &dispatcher.RestoredCheckpoint{ID: r.CheckpointID, RestoreTimestamp: r.At.UnixMilli(), IsSavepoint: r.FromSavepointPath, ExternalPath: r.Path}
 	}
-	for _, c := range []*dispatcher.CheckpointStatistics{out.Latest.Completed, out.Latest.Failed} {
-		if c != nil {
-			out.History = append(out.History, *c)
+	for _, a := range st.History { // newest first, as Flink's
+		status := dispatcher.CheckpointCompleted
+		if a.Failed {
+			status = dispatcher.CheckpointFailed
 		}
+		out.History = append(out.History, *stat(a, status))
 	}
 	return out, nil
 }
