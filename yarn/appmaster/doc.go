@@ -1,0 +1,43 @@
+// Package appmaster is Spate's YARN ApplicationMaster: the YARN driver of the
+// JobManager's ResourceManager in application mode, and the contract between
+// spate yarn-submit and the containers it leads to.
+//
+// # Model
+//
+// The job binary, started by YARN as the AM with SPATE_ROLE=jobmanager,
+// registers (Register) before its JobManager starts, then plays
+// master/jobmanager.Driver: when the ResourceManager core lacks slots
+// (StartTaskManagers) the Pool, a pure core, turns the shortage into a total
+// ask of containers of taskmanager.memory.process.size and
+// yarn.containers.vcores; the heartbeat (allocate, fast while containers are
+// pending) brings them, and each is started through its NodeManager running
+// the same binary with SPATE_ROLE=taskmanager and SPATE_TASKMANAGER_NAME set
+// to the container id, so a registration names its container.
+//
+//	client ──submit: binary, spate.yaml, *-site.xml, keytab, krb5.conf
+//	         (hdfs:///user/U/.spate/APPID/), credentials: HDFS token + secret──▶ RM
+//	RM ──AM container──▶ job binary (jobmanager) ──Register──▶ RM
+//	  JobManager core: StartTaskManagers(n) ──▶ Pool ──Ask──▶ allocate
+//	  allocate ◀── containers + NMTokens ──▶ startContainers (NodeManager)
+//	  TaskManager (taskmanager role) ──register──▶ JobManager ──▶ Pool.Registered
+//	  container completed ──▶ Pool ──Lose──▶ JobManager fails the job over;
+//	                                          the restart asks again
+//	job ends ──▶ Finish(SUCCEEDED | FAILED + the job's error | KILLED)
+//
+// A container that ends before its TaskManager registers is replaced, up to
+// Options.MaxStartFailures in a row; then the application fails with the
+// last container's exit status and diagnostics (no endless retry). Excess
+// containers (YARN over-allocating across a changed ask) are released.
+//
+// # What the caller must do
+//
+// Call Register first thing in the jobmanager role (an AM that never
+// registers fails its attempt), SetJobManager once the JobManager listens,
+// SetTrackingURL once the REST endpoint does, and Finish with the job's true
+// final status before the process exits: YARN reports the application
+// FINISHED as soon as Finish returns.
+//
+// Containers authenticate to the JobManager with the per-application secret
+// in their credentials (ClusterSecret), not a file; the AM passes its own
+// credentials less the AMRMToken to the TaskManagers.
+package appmaster
