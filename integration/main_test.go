@@ -20,6 +20,7 @@ func TestMain(m *testing.M) {
 func runMain(m *testing.M) int {
 	prestartHadoop() // hdfs_test.go: the shared Hadoop starts while the binaries build
 	defer stopHadoop()
+	defer stopKafka() // kafka_test.go: the shared broker, if a Kafka test started it
 	dir, err := os.MkdirTemp("", "spate-integration-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
