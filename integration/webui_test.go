@@ -294,6 +294,27 @@ func TestWebUIOnSession(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Trigger savepoint: asks for a directory, then writes one there.
+	sps := filepath.Join(dir, "savepoints")
+	if err := chromedp.Do(ctx, chromedp.Click("#btn-savepoint", chromedp.NodeVisible),
+		chromedp.SendKeys("#confirm-dir", sps, chromedp.NodeVisible),
+		chromedp.Click("#confirm-ok", chromedp.NodeVisible)); err != nil {
+		t.Fatal(err)
+	}
+	var result string
+	poll(t, "the savepoint", func() bool {
+		result, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#action-result").textContent`))
+		return strings.HasPrefix(result, "Savepoint written to ")
+	})
+	loc := strings.TrimPrefix(result, "Savepoint written to ")
+	if !strings.HasPrefix(loc, sps+string(filepath.Separator)) {
+		t.Fatalf("savepoint at %q, want under %s", loc, sps)
+	}
+	if _, err := os.Stat(filepath.Join(loc, "_metadata")); err != nil {
+		t.Fatalf("the savepoint the page reported: %v", err)
+	}
+	screenshot(t, ctx, "savepoint")
+
 	// Cancel: the button asks first; confirming cancels the job.
 	if err := chromedp.Do(ctx, chromedp.Click("#btn-cancel", chromedp.NodeVisible)); err != nil {
 		t.Fatal(err)
