@@ -22,6 +22,7 @@ import (
 	"github.com/spate-io/spate/worker/task"
 	"github.com/spate-io/spate/worker/taskmanager"
 	"github.com/spate-io/spate/worker/transport"
+	"github.com/spate-io/spate/yarn/appmaster"
 )
 
 // Application mode: the job binary started with SPATE_ROLE=jobmanager runs
@@ -38,6 +39,13 @@ const EnvTaskManagerName = "SPATE_TASKMANAGER_NAME"
 // clusterAuth loads the cluster secret.
 func (e *Env) clusterAuth() (transport.Authenticator, error) {
 	path := conf.ClusterSecretFile.Get(e.cfg)
+	if path == "" && appmaster.InYARN() {
+		secret, err := appmaster.ClusterSecret()
+		if err != nil {
+			return nil, err
+		}
+		return transport.NewSharedSecret(secret)
+	}
 	if path == "" {
 		return nil, fmt.Errorf("%s is required in the %s and %s roles: point it at a file of mode 0600 that the JobManager and every TaskManager share", conf.ClusterSecretFile.Key(), RoleJobManager, RoleTaskManager)
 	}
@@ -55,11 +63,22 @@ func (e *Env) jobManager(ctx context.Context, opts *jobmaster.Options) (*jobmana
 	if err != nil {
 		return nil, err
 	}
-	addr := net.JoinHostPort(conf.JobManagerRPCAddress.Get(e.cfg), strconv.Itoa(conf.JobManagerRPCPort.Get(e.cfg)))
-	jm, err := jobmanager.Start(jobmanager.Config{Address: addr, Auth: auth, HeartbeatTimeout: conf.HeartbeatTimeout.Get(e.cfg),
-		SlotRequestTimeout: conf.SlotRequestTimeout.Get(e.cfg), Log: e.log.With().Str("component", "jobmanager").Logger()})
+	jcfg := jobmanager.Config{HeartbeatTimeout: conf.HeartbeatTimeout.Get(e.cfg),
+		SlotRequestTimeout: conf.SlotRequestTimeout.Get(e.cfg), Log: e.log.With().Str("component", "jobmanager").Logger()}
+	var am *appmaster.AppMaster // YARN application mode: see yarn.go
+	if e.inYARN() {
+		if am, err = e.registerAM(ctx); err != nil {
+			return nil, err
+		}
+		jcfg.Driver = am
+	}
+	jcfg.Address, jcfg.Auth = net.JoinHostPort(conf.JobManagerRPCAddress.Get(e.cfg), strconv.Itoa(conf.JobManagerRPCPort.Get(e.cfg))), auth
+	jm, err := jobmanager.Start(jcfg)
 	if err != nil {
 		return nil, err
+	}
+	if am != nil {
+		adoptAM(jm, am)
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
@@ -83,6 +102,7 @@ func (e *Env) runTaskManager(ctx context.Context) {
 }
 
 func (e *Env) taskManager(ctx context.Context) error {
+	e.inYARN()
 	auth, err := e.clusterAuth()
 	if err != nil {
 		return err
@@ -198,6 +218,7 @@ func (e *Env) serveREST(jm *jobmanager.JobManager, job *jobmaster.Job) (*dispatc
 		return nil, fmt.Errorf("the REST endpoint (rest.bind-address, rest.port): %w", err)
 	}
 	e.log.Info().Str("rest", "http://"+addr).Msg("REST API serving")
+	trackAM(jm, addr)
 	return srv, nil
 }
 
@@ -213,5 +234,6 @@ func (c clusterClient) Wait() (*JobResult, error) {
 	r, err := c.embeddedClient.Wait()
 	c.rest.Close()
 	c.jm.Close()
+	finishAM(c.jm, err)
 	return r, err
 }

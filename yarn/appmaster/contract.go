@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spate-io/spate/yarn"
@@ -100,3 +101,21 @@ func containerCredentials() (*security.Credentials, error) {
 
 // binaryName is the name this process was started as in its container.
 func binaryName() string { return filepath.Base(os.Args[0]) }
+
+// ParseMemorySize parses a memory size as Flink writes them (512m, 2g,
+// 1024mb, 1073741824 bytes) into MiB, for the configuration key key.
+func ParseMemorySize(key, s string) (int64, error) {
+	v := strings.ToLower(strings.TrimSpace(s))
+	num := strings.TrimRight(v, "kmgtbytes ")
+	unit := strings.TrimSpace(v[len(num):])
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	mult := map[string]int64{"": 1, "b": 1, "bytes": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "t": 1 << 40, "tb": 1 << 40}[unit]
+	if err != nil || n <= 0 || mult == 0 {
+		return 0, fmt.Errorf("%s=%q: want a memory size such as 512m or 2g", key, s)
+	}
+	mib := n * mult >> 20
+	if mib < 1 {
+		return 0, fmt.Errorf("%s=%q: a container needs at least 1m", key, s)
+	}
+	return mib, nil
+}
