@@ -65,6 +65,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			stopCommand(),
 			jobManagerCommand(),
 			taskManagerCommand(),
+			yarnSubmitCommand(),
 			configCommand(),
 			doctorCommand(),
 			versionCommand(),
@@ -152,7 +153,7 @@ func splitAttachedD(args []string) []string {
 			out = append(out, args[i])
 		}
 	}
-	if i == len(args) || (args[i] != "run" && args[i] != "info" && args[i] != "submit") {
+	if i == len(args) || (args[i] != "run" && args[i] != "info" && args[i] != "submit" && args[i] != "yarn-submit") {
 		return append(out, args[i:]...)
 	}
 	out = append(out, args[i])

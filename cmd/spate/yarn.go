@@ -1,0 +1,508 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	krbclient "github.com/jcmturner/gokrb5/v8/client"
+	"github.com/urfave/cli/v2"
+
+	"github.com/spate-io/spate/conf"
+	"github.com/spate-io/spate/hdfs"
+	"github.com/spate-io/spate/yarn"
+	"github.com/spate-io/spate/yarn/appmaster"
+	"github.com/spate-io/spate/yarn/ipc"
+	yarnpb "github.com/spate-io/spate/yarn/proto"
+	"github.com/spate-io/spate/yarn/security"
+)
+
+// Exit codes of yarn-submit beyond ExitFailure and ExitUsage, for schedulers
+// (cron, Airflow, Oozie).
+const (
+	ExitRefused = 3 // YARN refused the submission
+	ExitKilled  = 4 // the application was killed
+	ExitLost    = 5 // lost contact with YARN, or timed out
+)
+
+func yarnSubmitCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "yarn-submit",
+		Usage:     "run a job binary on YARN in application mode (as flink run -t yarn-application)",
+		ArgsUsage: "JOB [-- ARGS...]",
+		Description: "Creates a YARN application whose ApplicationMaster is JOB run as the JobManager, and\n" +
+			"whose TaskManagers are containers running JOB too. JOB, the effective configuration and\n" +
+			"(when set) the keytab are staged in /user/USER/.spate/APPID/ on HDFS. The application id is\n" +
+			"the first line on stderr. Attached (the default) it follows the application and exits 0\n" +
+			"only when the job succeeded: 1 failed, 2 usage or configuration error, 3 refused by YARN,\n" +
+			"4 killed, 5 lost contact. SIGINT or SIGTERM kills the application.",
+		Flags: append([]cli.Flag{dynamicFlag,
+			&cli.BoolFlag{Name: "detached", Aliases: []string{"d"}, Usage: "return once YARN accepted the application"},
+			&cli.IntFlag{Name: "parallelism", Aliases: []string{"p"}, Usage: "parallelism.default of the job"},
+		}, restoreFlags...),
+		HideHelpCommand: true,
+		OnUsageError:    onUsageError,
+		Action:          yarnSubmit,
+	}
+}
+
+// yarnSubmission is what yarnSubmit prepares before it talks to YARN.
+type yarnSubmission struct {
+	name        string
+	cfg         *conf.Config
+	jobPath     string
+	jobArgs     []string
+	hconf       *yarn.Conf
+	secure      bool
+	login       hdfs.KerberosLogin
+	amResource  yarn.Resource
+	tmResource  yarn.Resource
+	appName     string
+	stagedFiles map[string]string // name in the container → local file
+}
+
+func yarnSubmit(c *cli.Context) error {
+	s, err := prepareYarnSubmit(c)
+	if err != nil {
+		return err
+	}
+	errw := c.App.ErrWriter
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var kc *yarnKerberos
+	if s.secure {
+		if kc, err = newYarnKerberos(s.login); err != nil {
+			return usageErrorf("%s: %v", s.name, err)
+		}
+		defer kc.cl.Destroy()
+	}
+	opts := yarn.ClientOptions{Conf: s.hconf}
+	if kc != nil {
+		opts.Kerberos = kc.cl
+	}
+	client, err := yarn.NewClient(opts)
+	if err != nil {
+		return usageErrorf("%s: %v", s.name, err)
+	}
+	defer client.Close()
+	callCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	id, maxRes, err := client.GetNewApplication(callCtx)
+	if err != nil {
+		return &exitError{code: ExitRefused, msg: fmt.Sprintf("%s: new application from the ResourceManager: %v", s.name, err)}
+	}
+	for _, r := range []struct {
+		what, memKey, coresKey string
+		res                    yarn.Resource
+	}{{"the JobManager", conf.JobManagerMemoryProcessSize.Key(), conf.YarnAppMasterVCores.Key(), s.amResource},
+		{"a TaskManager", conf.TaskManagerMemoryProcessSize.Key(), conf.YarnContainerVCores.Key(), s.tmResource}} {
+		if r.res.MemoryMB > maxRes.GetMemory() || int64(r.res.VCores) > int64(maxRes.GetVirtualCores()) {
+			return usageErrorf("%s: %s asks for %d MiB and %d vcores but YARN's largest container has %d MiB and %d vcores: lower %s or %s",
+				s.name, r.what, r.res.MemoryMB, r.res.VCores, maxRes.GetMemory(), maxRes.GetVirtualCores(), r.memKey, r.coresKey)
+		}
+	}
+
+	// Stage the files; the application id is known only now.
+	fsys, closeFS, err := stagingFS(s)
+	if err != nil {
+		return usageErrorf("%s: %v", s.name, err)
+	}
+	defer closeFS()
+	staging := path.Join("/user", fsys.User(), ".spate", id.String())
+	resources, err := stage(fsys, staging, s.stagedFiles, errw)
+	if err != nil {
+		_ = fsys.RemoveAll(staging)
+		return failuref("%s: stage the job in %s%s: %v", s.name, fsys.URI(), staging, err)
+	}
+	tokens, err := yarnCredentials(ctx, s, kc)
+	if err != nil {
+		_ = fsys.RemoveAll(staging)
+		return usageErrorf("%s: %v", s.name, err)
+	}
+	env, err := appmaster.ContainerEnv(resources)
+	if err != nil {
+		return failuref("%s: %v", s.name, err)
+	}
+	env[envRole] = "jobmanager"
+	if !s.secure {
+		env["HADOOP_USER_NAME"] = client.User
+	}
+	sub := &yarn.Submission{
+		ID: id, Name: s.appName, Queue: conf.YarnApplicationQueue.Get(s.cfg), Type: "Spate", Tags: splitTags(conf.YarnTags.Get(s.cfg)),
+		MaxAttempts:                     int32(conf.YarnApplicationAttempts.Get(s.cfg)),
+		AttemptFailuresValidityInterval: conf.YarnAttemptFailuresValidityInterval.Get(s.cfg),
+		KeepContainersAcrossAttempts:    conf.YarnKeepContainersAcrossAttempts.Get(s.cfg),
+		AMResource:                      s.amResource,
+		AM: yarn.ContainerLaunchContext{LocalResources: resources, Environment: env, Tokens: tokens,
+			Command: appmaster.LaunchCommand(filepath.Base(s.jobPath), s.jobArgs)},
+	}
+	if p := conf.YarnApplicationPriority.Get(s.cfg); p >= 0 {
+		sub.Priority = int32(p)
+	}
+	if err := client.Submit(callCtx, sub); err != nil {
+		_ = fsys.RemoveAll(staging)
+		return &exitError{code: ExitRefused, msg: fmt.Sprintf("%s: YARN refused %s: %v", s.name, id, err)}
+	}
+	fmt.Fprintln(errw, id.String())
+	if c.Bool("detached") {
+		fmt.Fprintf(errw, "Application %s submitted (detached); the ApplicationMaster follows the job, %s%s holds its files.\n", id, fsys.URI(), staging)
+		return nil
+	}
+	err = followApplication(ctx, s.name, client, id, errw)
+	// The AM cannot delete the staging directory with a delegation token
+	// (package hdfs logs in with a keytab only): the attached client does.
+	if rerr := fsys.RemoveAll(staging); rerr != nil {
+		fmt.Fprintf(errw, "%s: remove the staging directory %s: %v\n", s.name, staging, rerr)
+	}
+	return err
+}
+
+// prepareYarnSubmit checks the command line, the configuration and the job
+// before anything is asked of YARN.
+func prepareYarnSubmit(c *cli.Context) (*yarnSubmission, error) {
+	name := c.Command.HelpName
+	args := c.Args().Slice()
+	if len(args) == 0 {
+		return nil, usageErrorf("%s: missing JOB (usage: %s [flags] JOB [-- ARGS...])", name, name)
+	}
+	job, jobArgs := args[0], args[1:]
+	if len(jobArgs) > 0 && jobArgs[0] == "--" {
+		jobArgs = jobArgs[1:]
+	}
+	var dynamic []string
+	if c.IsSet("log-level") {
+		dynamic = append(dynamic, conf.LogLevel.Key()+"="+c.String("log-level"))
+	}
+	if c.IsSet("parallelism") {
+		dynamic = append(dynamic, conf.ParallelismDefault.Key()+"="+strconv.Itoa(c.Int("parallelism")))
+	}
+	restore, err := restoreProperties(c)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := conf.Load(append(append(dynamic, restore...), c.StringSlice("D")...))
+	if err != nil {
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	jp, err := jobPath(job)
+	if err != nil {
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	if err := checkSpateJob(job, jp); err != nil {
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	s := &yarnSubmission{name: name, cfg: cfg, jobPath: jp, jobArgs: jobArgs,
+		login: hdfs.KerberosLogin{Principal: conf.KerberosLoginPrincipal.Get(cfg), Keytab: conf.KerberosLoginKeytab.Get(cfg),
+			NoTicketCache: !conf.KerberosLoginUseTicketCache.Get(cfg)}}
+	if s.hconf, err = yarn.LoadConfFromEnv(os.Getenv); err != nil {
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	if s.secure, err = s.hconf.Secure(); err != nil {
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	amMem, err := appmaster.ParseMemorySize(conf.JobManagerMemoryProcessSize.Key(), conf.JobManagerMemoryProcessSize.Get(cfg))
+	if err != nil {
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	tmMem, err := appmaster.ParseMemorySize(conf.TaskManagerMemoryProcessSize.Key(), conf.TaskManagerMemoryProcessSize.Get(cfg))
+	if err != nil {
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	tmCores := conf.YarnContainerVCores.Get(cfg)
+	if tmCores < 0 {
+		tmCores = conf.NumberOfTaskSlots.Get(cfg)
+	}
+	s.amResource = yarn.Resource{MemoryMB: amMem, VCores: int32(conf.YarnAppMasterVCores.Get(cfg))}
+	s.tmResource = yarn.Resource{MemoryMB: tmMem, VCores: int32(tmCores)}
+
+	// The plan: the job builds (else it fails here, not in YARN), and its
+	// name names the application.
+	var plan bytes.Buffer
+	cmd := &exec.Cmd{Path: jp, Args: append([]string{job}, jobArgs...),
+		Env: jobEnv(os.Environ(), conf.EncodeProperties(cfg), roleInfo), Stdout: &plan, Stderr: c.App.ErrWriter}
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() > 0 {
+			return nil, usageErrorf("%s: job binary %q could not build its plan (exit status %d)", name, job, ee.ExitCode())
+		}
+		return nil, failuref("%s: job binary %q: %v", name, job, err)
+	}
+	var p struct {
+		Job string `json:"job"`
+	}
+	if err := json.Unmarshal(plan.Bytes(), &p); err != nil {
+		return nil, failuref("%s: job binary %q printed no plan: %v", name, job, err)
+	}
+	s.appName = conf.YarnApplicationName.Get(cfg)
+	if s.appName == "" {
+		s.appName = p.Job
+	}
+	if s.appName == "" {
+		s.appName = filepath.Base(jp)
+	}
+
+	// What every container gets in its working directory.
+	s.stagedFiles = map[string]string{filepath.Base(jp): jp}
+	for _, f := range appmaster.HadoopConfFiles {
+		if p := filepath.Join(s.hconf.Dir, f); fileExists(p) {
+			s.stagedFiles[f] = p
+		}
+	}
+	staged := cfg.Clone()
+	if kt := s.login.Keytab; kt != "" {
+		if !fileExists(kt) {
+			return nil, usageErrorf("%s: %s=%s: no such file", name, conf.KerberosLoginKeytab.Key(), kt)
+		}
+		s.stagedFiles[appmaster.Keytab] = kt
+		// Relative to the container's working directory, where it is localized.
+		_ = staged.Set(conf.KerberosLoginKeytab.Key(), appmaster.Keytab)
+	}
+	if k := conf.Krb5ConfPath.Get(cfg); k != "" {
+		if !fileExists(k) {
+			return nil, usageErrorf("%s: %s=%s: no such file", name, conf.Krb5ConfPath.Key(), k)
+		}
+		s.stagedFiles[appmaster.Krb5Conf] = k
+	}
+	// YARN containers share their nodes: ports the system picks.
+	for _, key := range []string{conf.JobManagerRPCPort.Key(), conf.RestPort.Key()} {
+		if !staged.IsSet(key) {
+			_ = staged.Set(key, "0")
+		}
+	}
+	tmp, err := os.CreateTemp("", "spate-yarn-*.yaml")
+	if err != nil {
+		return nil, failuref("%s: %v", name, err)
+	}
+	defer tmp.Close()
+	if _, err := tmp.WriteString(stagedYAML(staged)); err != nil {
+		return nil, failuref("%s: %v", name, err)
+	}
+	s.stagedFiles[appmaster.ConfFile] = tmp.Name()
+	return s, nil
+}
+
+// stagedYAML renders the effective configuration as spate.yaml, every value
+// quoted (a JSON string is a YAML double-quoted scalar).
+func stagedYAML(c *conf.Config) string {
+	var b strings.Builder
+	b.WriteString("# The effective configuration of spate yarn-submit.\n")
+	for _, k := range c.Keys() {
+		v, _ := c.Get(k)
+		q, _ := json.Marshal(v)
+		fmt.Fprintf(&b, "%s: %s\n", k, q)
+	}
+	return b.String()
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
+}
+
+func splitTags(s string) []string {
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// yarnKerberos is the client's Kerberos login.
+type yarnKerberos struct{ cl *krbclient.Client }
+
+func newYarnKerberos(login hdfs.KerberosLogin) (*yarnKerberos, error) {
+	cl, err := hdfs.KerberosClient(login, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &yarnKerberos{cl: cl}, nil
+}
+
+// stagingFS is the HDFS of fs.defaultFS, as the submitting user.
+func stagingFS(s *yarnSubmission) (*hdfs.HDFS, func(), error) {
+	hc, err := hdfs.LoadHadoopConf(s.hconf.Dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := hdfs.NewHadoop(hdfs.HadoopOptions{Conf: hc, Login: s.login})
+	fsys, err := h.FileSystem("")
+	if err != nil {
+		h.Close()
+		return nil, nil, fmt.Errorf("the staging directory's HDFS (fs.defaultFS in %s): %w", s.hconf.Dir, err)
+	}
+	return fsys, func() { h.Close() }, nil
+}
+
+// stage uploads files to dir (mode 0700) and returns them as the
+// containers' local resources.
+func stage(fsys *hdfs.HDFS, dir string, files map[string]string, progress io.Writer) (map[string]yarn.LocalResource, error) {
+	if err := fsys.MkdirAll(dir); err != nil {
+		return nil, err
+	}
+	for _, d := range []string{path.Dir(dir), dir} {
+		if err := fsys.Chmod(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	u, err := url.Parse(fsys.URI())
+	if err != nil {
+		return nil, err
+	}
+	port, _ := strconv.Atoi(u.Port())
+	out := map[string]yarn.LocalResource{}
+	for _, name := range sortedNames(files) {
+		local := files[name]
+		b, err := os.ReadFile(local)
+		if err != nil {
+			return nil, err
+		}
+		p := path.Join(dir, name)
+		fmt.Fprintf(progress, "Uploading %s (%.1f MB) to %s%s\n", local, float64(len(b))/1e6, fsys.URI(), p)
+		w, err := fsys.Create(p)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write(b); err != nil {
+			w.Close()
+			return nil, err
+		}
+		if err := closeRetrying(w); err != nil {
+			return nil, fmt.Errorf("close %s: %w", p, err)
+		}
+		fi, err := fsys.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = yarn.LocalResource{Scheme: "hdfs", Host: u.Hostname(), Port: int32(port), File: p, Size: fi.Size, Timestamp: fi.ModTime.UnixMilli()}
+	}
+	return out, nil
+}
+
+// closeRetrying closes an HDFS writer, again while the NameNode says
+// "replication in progress" (colinmarc/hdfs; a second call is safe), a few
+// times with backoff.
+func closeRetrying(w io.Closer) error {
+	var err error
+	for i, d := 0, 50*time.Millisecond; i < 8; i, d = i+1, d*2 {
+		if err = w.Close(); err == nil {
+			return nil
+		}
+		time.Sleep(d)
+	}
+	return err
+}
+
+func sortedNames(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// yarnCredentials are the AM's credentials: the cluster secret, and on a
+// secure cluster an HDFS delegation token the RM renews (with it the
+// NodeManagers localize the staged files).
+func yarnCredentials(ctx context.Context, s *yarnSubmission, kc *yarnKerberos) ([]byte, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	creds := &security.Credentials{Tokens: map[string]*security.Token{}, Secrets: map[string][]byte{appmaster.SecretAlias: secret}}
+	if s.secure {
+		nn, err := yarn.NewNameNodeTokens(s.hconf, kc.cl, ipc.Options{})
+		if err != nil {
+			return nil, err
+		}
+		defer nn.Close()
+		rm, err := s.hconf.ResourceManagerAddress()
+		if err != nil {
+			return nil, err
+		}
+		host, _, _ := net.SplitHostPort(rm)
+		renewer := security.ReplaceHost(s.hconf.Get("yarn.resourcemanager.principal"), host)
+		cctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		tok, err := nn.Get(cctx, renewer)
+		if err != nil {
+			return nil, fmt.Errorf("HDFS delegation token (renewer %s): %w", renewer, err)
+		}
+		creds.Tokens[tok.Service] = tok
+	}
+	return creds.Marshal(security.CredentialsWritable)
+}
+
+// followApplication prints the application's state changes and tracking URL
+// until it ends, and turns its final status into the exit code.
+func followApplication(ctx context.Context, name string, client *yarn.Client, id yarn.ApplicationID, errw io.Writer) error {
+	var lastState yarnpb.YarnApplicationStateProto
+	tracking := ""
+	killed := false
+	for {
+		rctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		r, err := client.GetApplicationReport(rctx, id)
+		cancel()
+		if err != nil {
+			return &exitError{code: ExitLost, msg: fmt.Sprintf("%s: report of %s: %v", name, id, err)}
+		}
+		if st := r.GetYarnApplicationState(); st != lastState {
+			lastState = st
+			fmt.Fprintf(errw, "%s %s\n", id, st)
+		}
+		if u := r.GetTrackingUrl(); u != "" && u != tracking && r.GetYarnApplicationState() == yarnpb.YarnApplicationStateProto_RUNNING {
+			tracking = u
+			fmt.Fprintf(errw, "Tracking URL: %s\n", u)
+		}
+		if yarn.Final(r) {
+			return finalStatus(name, id, r, killed)
+		}
+		select {
+		case <-ctx.Done():
+			if !killed {
+				killed = true
+				fmt.Fprintf(errw, "Killing %s (interrupted).\n", id)
+				kctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				err := client.Kill(kctx, id, "killed by spate yarn-submit on a signal", 200*time.Millisecond)
+				cancel()
+				if err != nil {
+					return &exitError{code: ExitLost, msg: fmt.Sprintf("%s: kill %s: %v", name, id, err)}
+				}
+			}
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// finalStatus: 0 only for FINISHED/SUCCEEDED.
+func finalStatus(name string, id yarn.ApplicationID, r *yarnpb.ApplicationReportProto, interrupted bool) error {
+	st, fs := r.GetYarnApplicationState(), r.GetFinalApplicationStatus()
+	diag := strings.TrimSpace(r.GetDiagnostics())
+	switch {
+	case st == yarnpb.YarnApplicationStateProto_FINISHED && fs == yarnpb.FinalApplicationStatusProto_APP_SUCCEEDED:
+		return nil
+	case st == yarnpb.YarnApplicationStateProto_KILLED || fs == yarnpb.FinalApplicationStatusProto_APP_KILLED || interrupted:
+		return &exitError{code: ExitKilled, msg: fmt.Sprintf("%s: %s was killed: %s", name, id, diag)}
+	default:
+		return &exitError{code: ExitFailure, msg: fmt.Sprintf("%s: %s %s (%s): %s", name, id, strings.ToLower(st.String()), fs, diag)}
+	}
+}
