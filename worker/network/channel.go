@@ -111,7 +111,7 @@ type Channel[T any] struct {
 	// decode, set for a channel whose producer is remote, decodes a buffer's
 	// encoded bytes into its records (see Poll); an error is the producer's
 	// breach of the protocol, reported to its connection.
-	decode func(b *Buffer[T]) error
+	decode func(b Buffer[T]) (Buffer[T], error)
 }
 
 // Acquire returns an empty records slice with capacity for a batch, blocking

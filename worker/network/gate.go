@@ -54,7 +54,8 @@ func (g *InputGate[T]) Poll() (b Buffer[T], channel int, ok bool) {
 	b, channel, ok = g.poll()
 	if ok && len(b.encoded) > 0 {
 		c := g.channels[channel]
-		if err := c.decode(&b); err != nil {
+		var err error
+		if b, err = c.decode(b); err != nil { // by value: b stays on the stack
 			c.returnFree(b)
 			return Buffer[T]{}, -1, false
 		}

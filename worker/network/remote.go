@@ -249,15 +249,14 @@ func (r *RemoteReceiver[T]) closed(err error) {
 
 // decode decodes the records of b, which arrived encoded; on the consumer's
 // goroutine (Poll).
-func (r *RemoteReceiver[T]) decode(b *Buffer[T]) error {
+func (r *RemoteReceiver[T]) decode(b Buffer[T]) (Buffer[T], error) {
 	enc := b.encoded
 	d, err := decodeBuffer(Buffer[T]{Records: b.Records[:0], Timestamps: b.Timestamps[:0]}, r.codec, enc, r.ch.batchSize)
 	d.encoded = enc[:0]
-	*b = d
 	if err != nil {
 		r.link.Fail(err)
 	}
-	return err
+	return d, err
 }
 
 // Deliver queues one message from the sender on the channel: a buffer as
