@@ -278,10 +278,19 @@ func TestWebUIOnSession(t *testing.T) {
 
 	// A TaskManager: its process's metrics and its log's tail, as its
 	// heartbeats carry them, and the job's process on it.
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"#taskmanagers/tm-0")); err != nil {
+	var vertex struct {
+		Subtasks []struct {
+			TaskManager string `json:"taskmanager-id"`
+		} `json:"subtasks"`
+	}
+	if err := c.get("/jobs/"+id+"/vertices/"+job.Vertices[0].ID, &vertex); err != nil || len(vertex.Subtasks) == 0 {
+		t.Fatalf("vertex %s: %+v, %v", job.Vertices[0].ID, vertex, err)
+	}
+	tm := vertex.Subtasks[0].TaskManager // one that runs the job
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"#taskmanagers/"+tm)); err != nil {
 		t.Fatal(err)
 	}
-	if got := text(t, ctx, "#tm-id"); got != "TaskManager tm-0" {
+	if got := text(t, ctx, "#tm-id"); got != "TaskManager "+tm {
 		t.Fatalf("TaskManager page: %q", got)
 	}
 	if n, err := strconv.Atoi(text(t, ctx, "#tm-goroutines")); err != nil || n <= 0 {

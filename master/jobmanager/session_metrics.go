@@ -29,7 +29,11 @@ type attemptClock struct {
 	mu   sync.Mutex
 	seen map[int]time.Time
 	last map[subtaskKey]task.TaskMetrics
+	snap jobSnap // the latest snapshot, for reads close together
 }
+
+// snapshotReuse is how long a snapshot answers reads of the same job.
+const snapshotReuse = 200 * time.Millisecond
 
 type subtaskKey struct{ attempt, chain, subtask int }
 
@@ -91,14 +95,31 @@ type jobSnap struct {
 // their capacity, over every consumer subtask): full gates downstream are
 // what makes a producer wait for credit. Its idle share is its time waiting
 // for input over the time since its attempt was first seen here.
+//
+// Reads closer together than snapshotReuse share one snapshot: an attached
+// spate submit polls /jobs/:jobid four times a second, the UI reads a job
+// and each vertex on every refresh, and each snapshot is one RPC per
+// subtask.
 func (s *Session) snapshot(sj *sessionJob) jobSnap {
 	sj.mu.Lock()
 	j := sj.job
 	sj.mu.Unlock()
-	snap := jobSnap{sj: sj, job: j, now: time.Now()}
+	now := time.Now()
+	snap := jobSnap{sj: sj, job: j, now: now}
 	if j == nil {
 		return snap
 	}
+	sj.clock.mu.Lock()
+	last := sj.clock.snap
+	sj.clock.mu.Unlock()
+	if last.job == j && now.Sub(last.now) < snapshotReuse {
+		return last
+	}
+	defer func() {
+		sj.clock.mu.Lock()
+		sj.clock.snap = snap
+		sj.clock.mu.Unlock()
+	}()
 	subs := j.SubtaskMetrics()
 	for i := range subs {
 		subs[i].TaskMetrics = sj.clock.remember(subs[i])
