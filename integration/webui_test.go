@@ -195,6 +195,25 @@ func TestWebUIOnSession(t *testing.T) {
 			t.Fatalf("vertex %s: %q, %q; want %q, parallelism %d", v.ID, name, par, v.Name, v.Parallelism)
 		}
 	}
+	// Every operator of the plan is in a vertex, by the chain's name.
+	var plan struct {
+		Plan struct {
+			Operators []struct {
+				Name string `json:"name"`
+				Task int    `json:"task"`
+			} `json:"operators"`
+		} `json:"plan"`
+	}
+	if err := c.get("/jobs/"+id+"/plan", &plan); err != nil {
+		t.Fatal(err)
+	}
+	var titles string
+	eval(t, ctx, `Array.from(document.querySelectorAll("#graph g.vertex title")).map(e => e.textContent).join("\n")`, &titles)
+	for _, op := range plan.Plan.Operators {
+		if !strings.Contains(titles, op.Name) {
+			t.Fatalf("operator %q is in no vertex of the graph:\n%s", op.Name, titles)
+		}
+	}
 	// The numbers rise between two refreshes: the source's output count
 	// changes, and is a number the REST API had reached.
 	src := `document.querySelector('#graph g.vertex[data-vertex="` + job.Vertices[0].ID + `"] .vertex-records').textContent`
@@ -341,6 +360,31 @@ func TestWebUIOnSession(t *testing.T) {
 	poll(t, "the job cancelled", func() bool { return c.get("/jobs/"+id, &job) == nil && job.State == "CANCELED" })
 	pollPage(t, ctx, "the page to show CANCELED", `(document.querySelector("#job-state")||{}).textContent||""`, "CANCELED")
 	screenshot(t, ctx, "cancelled")
+
+	// Exceptions: the cancellation, as the REST API has it.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"#jobs/"+id+"/exceptions")); err != nil {
+		t.Fatal(err)
+	}
+	var ex struct {
+		History struct {
+			Entries []struct {
+				Name  string `json:"exceptionName"`
+				Trace string `json:"stacktrace"`
+			} `json:"entries"`
+		} `json:"exceptionHistory"`
+	}
+	if err := c.get("/jobs/"+id+"/exceptions", &ex); err != nil || len(ex.History.Entries) == 0 {
+		t.Fatalf("exceptions: %+v, %v", ex, err)
+	}
+	if got, want := text(t, ctx, "#root-cause"), ex.History.Entries[0].Name+": "+ex.History.Entries[0].Trace; got != strings.TrimSpace(want) {
+		t.Fatalf("root cause %q, want %q", got, want)
+	}
+	// Configuration: the job's own settings.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"#jobs/"+id+"/configuration")); err != nil {
+		t.Fatal(err)
+	}
+	pollPage(t, ctx, "the job's configuration",
+		`String(Array.from(document.querySelectorAll("table.config tr")).some(r => r.cells[0].textContent === "state.checkpoints.dir" && r.cells[1].textContent === `+strconv.Quote(ckpt)+`))`, "true")
 	s.wait(t)
 }
 
