@@ -108,6 +108,8 @@ func yarnSubmit(c *cli.Context) error {
 	if err != nil {
 		return &exitError{code: ExitRefused, msg: fmt.Sprintf("%s: new application from the ResourceManager: %v", s.name, err)}
 	}
+	// First, for schedulers: the id, before the upload's progress.
+	fmt.Fprintln(errw, id.String())
 	for _, r := range []struct {
 		what, memKey, coresKey string
 		res                    yarn.Resource
@@ -160,7 +162,7 @@ func yarnSubmit(c *cli.Context) error {
 		_ = fsys.RemoveAll(staging)
 		return &exitError{code: ExitRefused, msg: fmt.Sprintf("%s: YARN refused %s: %v", s.name, id, err)}
 	}
-	fmt.Fprintln(errw, id.String())
+	fmt.Fprintf(errw, "Submitted %s to queue %s.\n", id, sub.Queue)
 	if c.Bool("detached") {
 		fmt.Fprintf(errw, "Application %s submitted (detached); the ApplicationMaster follows the job, %s%s holds its files.\n", id, fsys.URI(), staging)
 		return nil

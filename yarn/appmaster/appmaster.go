@@ -305,7 +305,9 @@ func (a *AppMaster) heartbeat(ctx context.Context) {
 }
 
 func (a *AppMaster) handle(resp *yarnpb.AllocateResponseProto) {
-	if cmd := resp.GetAMCommand(); cmd == yarnpb.AMCommandProto_AM_SHUTDOWN || cmd == yarnpb.AMCommandProto_AM_RESYNC {
+	// Only when present: proto2's default of an absent enum is its first
+	// value, AM_RESYNC.
+	if cmd := resp.GetAMCommand(); resp.AMCommand != nil && (cmd == yarnpb.AMCommandProto_AM_SHUTDOWN || cmd == yarnpb.AMCommandProto_AM_RESYNC) {
 		fmt.Fprintf(os.Stderr, "jobmanager: the ResourceManager sent %s: this attempt ends\n", cmd)
 		os.Exit(1)
 	}

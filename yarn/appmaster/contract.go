@@ -1,6 +1,7 @@
 package appmaster
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,9 +16,10 @@ import (
 // What spate yarn-submit and the ApplicationMaster agree on: the files in
 // every container's working directory, the environment, the credentials.
 const (
-	// EnvResources holds the containers' local resources as JSON (name →
-	// yarn.LocalResource), so that the AM gives its TaskManagers the files
-	// it was given. Its presence means: this process runs in a YARN
+	// EnvResources holds the containers' local resources as base64 JSON
+	// (name → yarn.LocalResource), so that the AM gives its TaskManagers
+	// the files it was given. Base64: the NodeManager's launch script puts
+	// values in double quotes without escaping them. Its presence means: this process runs in a YARN
 	// container that Spate launched.
 	EnvResources = "SPATE_YARN_RESOURCES"
 	// SecretAlias names the per-application cluster secret in the
@@ -42,7 +44,11 @@ func InYARN() bool { return os.Getenv(EnvResources) != "" }
 // Resources reads EnvResources.
 func Resources() (map[string]yarn.LocalResource, error) {
 	var r map[string]yarn.LocalResource
-	if err := json.Unmarshal([]byte(os.Getenv(EnvResources)), &r); err != nil {
+	b, err := base64.StdEncoding.DecodeString(os.Getenv(EnvResources))
+	if err == nil {
+		err = json.Unmarshal(b, &r)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvResources, err)
 	}
 	return r, nil
@@ -56,7 +62,7 @@ func ContainerEnv(resources map[string]yarn.LocalResource) (map[string]string, e
 	if err != nil {
 		return nil, err
 	}
-	env := map[string]string{EnvResources: string(b), "SPATE_CONF_DIR": "{{PWD}}", "HADOOP_CONF_DIR": "{{PWD}}"}
+	env := map[string]string{EnvResources: base64.StdEncoding.EncodeToString(b), "SPATE_CONF_DIR": "{{PWD}}", "HADOOP_CONF_DIR": "{{PWD}}"}
 	if _, ok := resources[Krb5Conf]; ok {
 		env["KRB5_CONFIG"] = "{{PWD}}/" + Krb5Conf
 	}

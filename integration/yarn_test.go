@@ -1,0 +1,251 @@
+package integration
+
+// spate yarn-submit on the real secure Hadoop (hdfs_test.go's secureHadoop):
+// the job binary runs as the ApplicationMaster and JobManager in one YARN
+// container and as TaskManagers in others that the AM asks for, reading and
+// writing HDFS with the shipped keytab; the client follows the application
+// and exits with its final status.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spate-io/spate/hdfs"
+	"github.com/spate-io/spate/integration/hadooptest"
+	"github.com/spate-io/spate/yarn"
+	yarnpb "github.com/spate-io/spate/yarn/proto"
+)
+
+var appIDLine = regexp.MustCompile(`^application_\d+_\d+$`)
+
+// yarnSubmitted is one run of spate yarn-submit.
+type yarnSubmitted struct {
+	result
+	app    yarn.ApplicationID
+	report *yarnpb.ApplicationReportProto
+}
+
+// submitToYARN runs spate yarn-submit of job with the test cluster's
+// keytab (shipped to the containers, which log in to HDFS with it) and
+// small containers, and returns its result and the RM's final report.
+func submitToYARN(t *testing.T, o *onHDFS, props []string, job string, args ...string) yarnSubmitted {
+	t.Helper()
+	c := o.c
+	cmd := []string{"yarn-submit",
+		"-D", "security.kerberos.login.keytab=" + c.ClientKeytab,
+		"-D", "security.kerberos.login.principal=" + c.ClientPrincipal,
+		"-D", "security.kerberos.krb5-conf.path=" + c.Krb5Conf,
+		"-D", "jobmanager.memory.process.size=256m",
+		"-D", "taskmanager.memory.process.size=256m",
+		"-D", "yarn.tags=spate-test," + strings.ToLower(t.Name()),
+	}
+	for _, p := range props {
+		cmd = append(cmd, "-D", p)
+	}
+	cmd = append(append(cmd, filepath.Join(binDir, job), "--"), args...)
+	start := time.Now()
+	r := runBin(t, o.env, "spate", cmd...)
+	t.Logf("yarn-submit %s: exit %d after %v", job, r.code, time.Since(start).Round(time.Millisecond))
+	first, _, _ := strings.Cut(r.stderr, "\n")
+	if !appIDLine.MatchString(first) {
+		t.Fatalf("first line of stderr %q, want the application id\nexit %d\nstderr: %s", first, r.code, r.stderr)
+	}
+	id, err := yarn.ParseApplicationID(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := yarnSubmitted{result: r, app: id}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for id, log := range containerLogs(t, c, s.app, "stderr") {
+				t.Logf("%s stderr (last 4000 bytes):\n%s", id, log[max(0, len(log)-4000):])
+			}
+		}
+	})
+	cl := yarnClientOf(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if s.report, err = cl.GetApplicationReport(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if !yarn.Final(s.report) {
+		t.Fatalf("yarn-submit exited %d while %s is %s", r.code, id, s.report.GetYarnApplicationState())
+	}
+	if got := s.report.GetApplicationType(); got != "Spate" {
+		t.Errorf("application type %q, want Spate", got)
+	}
+	// The staging directory is gone once the client saw the final status.
+	staging := path.Join("/user", c.User, ".spate", id.String())
+	if _, err := o.fs.Stat(staging); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("staging directory %s: %v, want it removed", staging, err)
+	}
+	return s
+}
+
+func yarnClientOf(t *testing.T, c *hadooptest.Cluster) *yarn.Client {
+	t.Helper()
+	conf, err := yarn.LoadConf(c.ConfDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, kv := range c.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	kc, err := hdfs.KerberosClient(hdfs.KerberosLogin{Principal: c.ClientPrincipal, Keytab: c.ClientKeytab}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Destroy)
+	cl, err := yarn.NewClient(yarn.ClientOptions{Conf: conf, Kerberos: kc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// containerStdout returns the stdout the NodeManager kept for each container
+// of app, by container id.
+func containerStdout(t *testing.T, c *hadooptest.Cluster, app yarn.ApplicationID) map[string]string {
+	return containerLogs(t, c, app, "stdout")
+}
+
+// containerLogs returns the log file name of each container of app.
+func containerLogs(t *testing.T, c *hadooptest.Cluster, app yarn.ApplicationID, name string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(c.Dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != name || filepath.Base(filepath.Dir(filepath.Dir(p))) != app.String() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err == nil {
+			out[filepath.Base(filepath.Dir(p))] = string(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// amStdout is the stdout of app's first AM container (..._01_000001).
+func amStdout(t *testing.T, c *hadooptest.Cluster, app yarn.ApplicationID) string {
+	t.Helper()
+	logs := containerStdout(t, c, app)
+	for id, s := range logs {
+		if strings.HasSuffix(id, "_01_000001") {
+			return s
+		}
+	}
+	t.Fatalf("no AM container stdout of %s among %d containers' logs under %s", app, len(logs), c.Dir)
+	return ""
+}
+
+func wantSucceeded(t *testing.T, s yarnSubmitted) {
+	t.Helper()
+	if s.code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", s.code, s.stdout, s.stderr)
+	}
+	if st, fs := s.report.GetYarnApplicationState(), s.report.GetFinalApplicationStatus(); st != yarnpb.YarnApplicationStateProto_FINISHED || fs != yarnpb.FinalApplicationStatusProto_APP_SUCCEEDED {
+		t.Fatalf("%s ended %s / %s (%s), want FINISHED / APP_SUCCEEDED", s.app, st, fs, s.report.GetDiagnostics())
+	}
+	if !strings.Contains(s.stderr, s.app.String()+" RUNNING\n") || !strings.Contains(s.stderr, "Tracking URL: http") {
+		t.Errorf("stderr does not follow the application through RUNNING with its tracking URL:\n%s", s.stderr)
+	}
+}
+
+// TestYARNSubmitWordCount: WordCount submitted with yarn-submit at
+// parallelism 2 reads its input from HDFS and writes there exactly the
+// reference counts; the application FINISHED/SUCCEEDED and the client
+// exited 0.
+func TestYARNSubmitWordCount(t *testing.T) {
+	o := newOnHDFS(t)
+	local := t.TempDir()
+	a, b := filepath.Join(local, "a.txt"), filepath.Join(local, "b.txt")
+	writeLargeText(t, a, 300<<10, 21)
+	writeLargeText(t, b, 200<<10, 22)
+	want := referenceCounts(t, a, b)
+	o.put(t, a, path.Join(o.dir, "in", "a.txt"))
+	o.put(t, b, path.Join(o.dir, "in", "b.txt"))
+	out := path.Join(o.dir, "out")
+	s := submitToYARN(t, o, nil, "wordcount", "--input", o.uri("in"), "--output", o.uri("out"), "--parallelism", "2")
+	wantSucceeded(t, s)
+	parts, hidden := o.partFiles(t, out)
+	if len(hidden) > 0 {
+		t.Fatalf("uncommitted files left: %v", hidden)
+	}
+	if len(parts) != 2 {
+		t.Errorf("part files %v, want one per subtask of 2", parts)
+	}
+	if d := diffLines(sortedOutput(string(o.checkByteIdentical(t, parts))), want); d != "" {
+		t.Fatal(d)
+	}
+	// Two TaskManagers, one slot each, ran besides the AM.
+	if logs := containerStdout(t, o.c, s.app); len(logs) != 3 {
+		t.Errorf("%d containers kept a stdout, want the AM and 2 TaskManagers: %v", len(logs), keysOf(logs))
+	}
+}
+
+// TestYARNSubmitExactlyOnce: exactlyonce with checkpoints on HDFS, two
+// TaskManagers of two slots: every key,seq exactly once in the output, the
+// job's own report (on the AM's stdout) is exact.
+func TestYARNSubmitExactlyOnce(t *testing.T) {
+	o := newOnHDFS(t)
+	const keys, perKey = 5, 2000
+	s := submitToYARN(t, o, []string{"state.checkpoints.dir=" + o.uri("ckpt"), "taskmanager.numberOfTaskSlots=2"}, "exactlyonce",
+		"--keys", fmt.Sprint(keys), "--per-key", fmt.Sprint(perKey), "--failures", "0",
+		"--checkpoint-interval", "100", "--output", o.uri("out"), "--parallelism", "4")
+	wantSucceeded(t, s)
+	if got, want := amStdout(t, o.c, s.app), fmt.Sprintf("exactlyonce: %d records, 0 failures injected, 0 recoveries\n", keys*perKey); got != want {
+		t.Errorf("AM stdout %q, want %q", got, want)
+	}
+	o.checkExactOnHDFS(t, path.Join(o.dir, "out"), keys, perKey)
+	o.checkFinishedOnHDFS(t, path.Join(o.dir, "ckpt"))
+	if logs := containerStdout(t, o.c, s.app); len(logs) != 3 {
+		t.Errorf("%d containers kept a stdout, want the AM and 2 TaskManagers: %v", len(logs), keysOf(logs))
+	}
+}
+
+// TestYARNSubmitJobFails: a job that fails (a task panics, no restarts)
+// ends FINISHED/FAILED in YARN with the job's error as the diagnostics, and
+// the client exits 1 printing it.
+func TestYARNSubmitJobFails(t *testing.T) {
+	o := newOnHDFS(t)
+	s := submitToYARN(t, o, []string{"state.checkpoints.dir=" + o.uri("ckpt"), "restart-strategy.type=none"}, "exactlyonce",
+		"--keys", "3", "--per-key", "3000", "--failures", "1", "--checkpoint-interval", "50", "--output", o.uri("out"), "--parallelism", "2")
+	if s.code != 1 {
+		t.Fatalf("exit %d, want 1\nstderr: %s", s.code, s.stderr)
+	}
+	if st, fs := s.report.GetYarnApplicationState(), s.report.GetFinalApplicationStatus(); st != yarnpb.YarnApplicationStateProto_FINISHED || fs != yarnpb.FinalApplicationStatusProto_APP_FAILED {
+		t.Fatalf("%s ended %s / %s, want FINISHED / APP_FAILED", s.app, st, fs)
+	}
+	failure := regexp.MustCompile(`operator "Check sequences" \(subtask \d of 2\) failed: panic: injected failure while processing key \d, sequence number \d+ \(at exactlyonce/main\.go:\d+\)`)
+	if d := s.report.GetDiagnostics(); !failure.MatchString(d) {
+		t.Errorf("diagnostics %q, want the job's error", d)
+	}
+	lines := strings.Split(strings.TrimSpace(s.stderr), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "spate yarn-submit: "+s.app.String()+" finished (APP_FAILED): ") || !failure.MatchString(last) {
+		t.Errorf("last line of stderr %q, want the application's failure with the job's error", last)
+	}
+}
+
+func keysOf[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
