@@ -555,3 +555,89 @@ func TestMetricsOnSession(t *testing.T) {
 		t.Fatalf("metrics of job %s: %v, want %v\n%s", id, got, want, page)
 	}
 }
+
+var (
+	nexmarkOnce sync.Once
+	nexmarkErr  error
+)
+
+// buildNexmark builds examples/nexmark into binDir (TestMain builds the
+// binaries the other tests share; this one only the web UI's needs).
+func buildNexmark(t *testing.T) {
+	t.Helper()
+	nexmarkOnce.Do(func() {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "nexmark"), "./examples/nexmark")
+		cmd.Dir = ".."
+		if b, err := cmd.CombinedOutput(); err != nil {
+			nexmarkErr = fmt.Errorf("build nexmark: %v\n%s", err, b)
+		}
+	})
+	if nexmarkErr != nil {
+		t.Fatal(nexmarkErr)
+	}
+}
+
+// TestWebUIWatermarksOnSession: nexmark (event time, a rate-limited
+// generator) on a session cluster: the graph shows the window's input
+// watermark once it has one, and the REST API has one per subtask of it.
+func TestWebUIWatermarksOnSession(t *testing.T) {
+	buildNexmark(t)
+	ctx := browser(t)
+	c := startSession(t, 2, 2)
+	s := c.submit(t, nil, "nexmark", "--events", "1000000000", "--rate", "20000", "--parallelism", "2")
+	id := jobID(t, s)
+	var job restJob
+	poll(t, "nexmark running", func() bool { return c.get("/jobs/"+id, &job) == nil && job.State == "RUNNING" })
+	var window string
+	for _, v := range job.Vertices {
+		if strings.HasPrefix(v.Name, "Window") {
+			window = v.ID
+		}
+	}
+	if window == "" {
+		t.Fatalf("no window vertex in %+v", job.Vertices)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+c.rest+"/#jobs/"+id+"/graph")); err != nil {
+		t.Fatal(err)
+	}
+	wm := `document.querySelector('#graph g.vertex[data-vertex="` + window + `"] .vertex-wm').textContent`
+	// The watermark shows, then rises on a later refresh.
+	watermark := func() (int64, bool) {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](wm))
+		n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimPrefix(got, "Watermark: "), ",", ""), 10, 64)
+		return n, err == nil
+	}
+	var first int64
+	poll(t, "the window's watermark on the page", func() bool {
+		n, ok := watermark()
+		first = n
+		return ok
+	})
+	poll(t, "the window's watermark to rise", func() bool {
+		n, ok := watermark()
+		return ok && n > first
+	})
+	var wms []struct {
+		ID    string `json:"id"`
+		Value string `json:"value"`
+	}
+	if err := c.get("/jobs/"+id+"/vertices/"+window+"/watermarks", &wms); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{}
+	for _, w := range wms {
+		if _, err := strconv.ParseInt(w.Value, 10, 64); err != nil {
+			t.Fatalf("watermark %+v: %v", w, err)
+		}
+		ids = append(ids, w.ID)
+	}
+	if strings.Join(ids, ",") != "0.currentInputWatermark,1.currentInputWatermark" {
+		t.Fatalf("watermarks of the window: %v", wms)
+	}
+	screenshot(t, ctx, "nexmark-graph")
+	if cl := runBin(t, nil, "spate", "cancel", "--jobmanager", c.rest, id); cl.code != 0 {
+		t.Fatalf("spate cancel: exit %d\n%s", cl.code, cl.stderr)
+	}
+	poll(t, "nexmark cancelled", func() bool { return c.get("/jobs/"+id, &job) == nil && job.State == "CANCELED" })
+	s.wait(t)
+}

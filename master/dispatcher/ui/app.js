@@ -53,6 +53,9 @@ function fmtBytes(n) {
   while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
   return (i ? n.toFixed(1) : n) + ' ' + u[i];
 }
+// fmtWatermark shows event time as a date when it looks like one (after
+// 2001), else as the number it is (a generator's logical time).
+function fmtWatermark(ms) { return ms >= 1e12 ? new Date(ms).toISOString() : fmtNum(ms); }
 function fmtNum(n) { return Number(n).toLocaleString('en-US'); }
 function stateBadge(s, id) { return h('span', { class: 'state state-' + String(s).toLowerCase(), id: id }, s); }
 
@@ -150,7 +153,7 @@ function vertexGraph(job, plan, live) {
       svg('text', { x: 10, y: 56, class: 'vertex-records' }, 'In ' + fmtNum(v.metrics['read-records'] || 0) + ' · Out ' + fmtNum(v.metrics['write-records'] || 0)),
       svg('text', { x: 10, y: 74, class: 'vertex-rate' }, 'Records/s: in ' + fmtNum(l.inRate || 0) + ' · out ' + fmtNum(l.outRate || 0)),
       svg('text', { x: 10, y: 92, class: 'vertex-bp' }, 'Back-pressure: ' + (l.level || 'ok').toUpperCase() + ' (' + Math.round((l.ratio || 0) * 100) + '%)'),
-      svg('text', { x: 10, y: 110, class: 'vertex-wm' }, 'Watermark: ' + (l.watermark !== undefined ? fmtTime(l.watermark) : 'none'))));
+      svg('text', { x: 10, y: 110, class: 'vertex-wm' }, 'Watermark: ' + (l.watermark !== undefined ? fmtWatermark(l.watermark) : 'none'))));
   }
   return g;
 }
