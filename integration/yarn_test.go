@@ -225,7 +225,7 @@ func TestYARNSubmitExactlyOnce(t *testing.T) {
 func TestYARNSubmitJobFails(t *testing.T) {
 	o := newOnHDFS(t)
 	s := submitToYARN(t, o, []string{"state.checkpoints.dir=" + o.uri("ckpt"), "restart-strategy.type=none"}, "exactlyonce",
-		"--keys", "3", "--per-key", "3000", "--failures", "1", "--checkpoint-interval", "50", "--output", o.uri("out"), "--parallelism", "2")
+		"--keys", "3", "--per-key", "20000", "--failures", "1", "--checkpoint-interval", "50", "--output", o.uri("out"), "--parallelism", "2")
 	if s.code != 1 {
 		t.Fatalf("exit %d, want 1\nstderr: %s", s.code, s.stderr)
 	}
