@@ -3,6 +3,10 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -635,6 +639,41 @@ func TestWebUIWatermarksOnSession(t *testing.T) {
 		t.Fatalf("watermarks of the window: %v", wms)
 	}
 	screenshot(t, ctx, "nexmark-graph")
+
+	// Behind YARN's web proxy, which serves the UI under a prefix of its own:
+	// every page and call of the UI goes through the prefix.
+	target, _ := url.Parse("http://" + c.rest)
+	const prefix = "/proxy/application_1700000000000_0001"
+	var outside []string
+	var mu sync.Mutex
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+		if !ok || rest == "" {
+			mu.Lock()
+			outside = append(outside, r.URL.Path)
+			mu.Unlock()
+			http.NotFound(w, r)
+			return
+		}
+		r.URL.Path, r.URL.RawPath = rest, ""
+		httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	if err := chromedp.Do(ctx, chromedp.Navigate(proxy.URL+prefix+"/#overview")); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, `tr.job[data-job="`+id+`"] td.job-name`); got != job.Name {
+		t.Fatalf("behind the proxy: job name %q, want %q", got, job.Name)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`tr.job[data-job="`+id+`"] td.job-name a`, chromedp.NodeVisible)); err != nil {
+		t.Fatal(err)
+	}
+	pollPage(t, ctx, "the graph behind the proxy", `String(document.querySelectorAll("#graph g.vertex").length)`, strconv.Itoa(len(job.Vertices)))
+	mu.Lock()
+	if len(outside) > 0 {
+		t.Errorf("requests outside the proxy's prefix: %v", outside)
+	}
+	mu.Unlock()
 	if cl := runBin(t, nil, "spate", "cancel", "--jobmanager", c.rest, id); cl.code != 0 {
 		t.Fatalf("spate cancel: exit %d\n%s", cl.code, cl.stderr)
 	}
