@@ -118,6 +118,20 @@ func (b *Broker) Produce(ctx context.Context, topic string, records []KV) error 
 	return cl.ProduceSync(ctx, rs...).FirstErr()
 }
 
+// ProduceTo writes values to one partition of topic and waits for them.
+func (b *Broker) ProduceTo(ctx context.Context, topic string, partition int32, values []string) error {
+	cl, err := b.Client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	rs := make([]*kgo.Record, len(values))
+	for i, v := range values {
+		rs[i] = &kgo.Record{Topic: topic, Partition: partition, Value: []byte(v)}
+	}
+	return cl.ProduceSync(ctx, rs...).FirstErr()
+}
+
 // ReadCommitted returns the values of every committed record of topic, up
 // to the end of its committed transactions now, sorted.
 func (b *Broker) ReadCommitted(ctx context.Context, topic string) ([]string, error) {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -377,5 +378,91 @@ func TestUnreachableAndMissing(t *testing.T) {
 	_, err = e.Execute(ctx(t), "missing")
 	if err == nil || !strings.Contains(err.Error(), `kafka source: topic "no-such-topic": UNKNOWN_TOPIC_OR_PARTITION`) || !strings.Contains(err.Error(), "create it, or fix the topic names") {
 		t.Fatalf("error %v, want the missing topic named", err)
+	}
+}
+
+// TestIdlePartitionDoesNotHoldBackEventTime: event-time windows over a
+// 2-partition topic whose second partition never gets a record. Without
+// idleness that partition holds the watermark back and no window fires; with
+// idleness the windows up to the watermark fire, with exact counts.
+func TestIdlePartitionDoesNotHoldBackEventTime(t *testing.T) {
+	for _, idleness := range []time.Duration{0, 300 * time.Millisecond} {
+		t.Run(fmt.Sprintf("idleness=%s", idleness), func(t *testing.T) {
+			in := topic(t, 2)
+			var vals []string
+			for ts := 1000; ts <= 5000; ts += 250 { // 4 per second, 1000..5000
+				vals = append(vals, strconv.Itoa(ts))
+			}
+			src, err := kafka.NewSourceBuilder[int64]().SetBootstrapServers(broker.Bootstrap).SetTopics(in).
+				SetDeserializer(func(r *kafka.Record) (int64, error) { return strconv.ParseInt(string(r.Value), 10, 64) }).
+				SetTimestampAssigner(func(v int64) int64 { return v }).
+				SetWatermarks(0, idleness).Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := env(t, map[string]string{"pipeline.auto-watermark-interval": "20 ms"})
+			e.SetParallelism(1)
+			var read atomic.Int64
+			s := sdk.Map(kafka.FromSource(e, src, "Source: kafka"), func(v int64) [2]int64 { read.Add(1); return [2]int64{v / 1000 * 1000, 1} })
+			counts := sdk.KeyBy(s, func(v [2]int64) int64 { return 0 }).Window(sdk.TumblingEventTimeWindows(time.Second)).
+				Reduce(func(a, b [2]int64) [2]int64 { return [2]int64{a[0], a[1] + b[1]} })
+			var mu sync.Mutex
+			var fired []string
+			sdk.SinkFunc(counts, func(batch [][2]int64) error {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, c := range batch {
+					fired = append(fired, fmt.Sprintf("%d:%d", c[0], c[1]))
+				}
+				return nil
+			})
+			client, err := e.ExecuteAsync(ctx(t), "idle")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Cancel()
+			if err := broker.ProduceTo(ctx(t), in, 0, vals); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for read.Load() < int64(len(vals)) {
+				if time.Now().After(deadline) {
+					t.Fatalf("read %d of %d records", read.Load(), len(vals))
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			got := func() string {
+				mu.Lock()
+				defer mu.Unlock()
+				return strings.Join(fired, " ")
+			}
+			// A trickle on partition 0 keeps it active (at event time 5250)
+			// while partition 1 stays empty.
+			trickle := func() {
+				if err := broker.ProduceTo(ctx(t), in, 0, []string{"5250"}); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if idleness == 0 {
+				for range 10 {
+					trickle()
+				}
+				if g := got(); g != "" {
+					t.Fatalf("windows fired while a partition without records should hold the watermark back: %s", g)
+				}
+				return
+			}
+			// The watermark reaches 5249: every window up to [4000, 5000) fires.
+			want := "1000:4 2000:4 3000:4 4000:4"
+			for got() != want {
+				if time.Now().After(deadline) {
+					client.Cancel()
+					_, err := client.Wait()
+					t.Fatalf("fired %q, want %q (job: %v)", got(), want, err)
+				}
+				trickle()
+			}
+		})
 	}
 }

@@ -63,6 +63,7 @@ func TestPartitionWatermarks(t *testing.T) {
 		{nil, 120, 1989, false, true},                                // b idle since 6: only a counts
 		{func() { w.Observe(b, 600, 130) }, 130, 1989, false, false}, // b is back, lower: no step back
 		{nil, 400, 1989, true, false},                                // both idle
+		{func() { w.Observe(a, 3000, 405) }, 900, 2989, false, true}, // a delivered since the last look: active, however late
 	}
 	for i, s := range steps {
 		if s.obs != nil {

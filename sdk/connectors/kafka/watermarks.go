@@ -8,7 +8,11 @@ import "math"
 // 1 ms, and the subtask's is the lowest over the partitions that are not
 // idle. A partition is idle when it delivered nothing for the idleness
 // timeout (0: never idle), so a partition without traffic does not hold event
-// time back. It is a pure core: the caller passes the clock.
+// time back. As in Flink's idleness timer, the timeout runs from the last
+// Current that found no new record of the partition: a partition that
+// delivered since the previous Current is active however late this one comes
+// (a task blocked by back-pressure does not turn its busy partitions idle).
+// It is a pure core: the caller passes the clock.
 type partitionWatermarks struct {
 	outOfOrderness, idleness int64 // ms
 	parts                    map[TopicPartition]*partitionClock
@@ -17,7 +21,8 @@ type partitionWatermarks struct {
 
 type partitionClock struct {
 	maxTs    int64 // highest timestamp delivered, math.MinInt64 before the first
-	lastSeen int64 // processing time (ms) of the last record or of the assignment
+	lastSeen int64 // processing time (ms) of the last Current that found a record, or of the assignment
+	seen     bool  // a record arrived since the last Current
 }
 
 func newPartitionWatermarks(outOfOrderness, idleness int64) *partitionWatermarks {
@@ -44,7 +49,8 @@ func (w *partitionWatermarks) Observe(tp TopicPartition, ts, now int64) {
 		w.parts[tp] = c
 	}
 	c.maxTs = max(c.maxTs, ts)
-	c.lastSeen = now
+	c.lastSeen = max(c.lastSeen, now)
+	c.seen = true
 }
 
 // Current returns the watermark at processing time now, and whether every
@@ -53,7 +59,9 @@ func (w *partitionWatermarks) Observe(tp TopicPartition, ts, now int64) {
 func (w *partitionWatermarks) Current(now int64) (wm int64, idle, ok bool) {
 	low, active := int64(math.MaxInt64), 0
 	for _, c := range w.parts {
-		if w.idleness > 0 && now-c.lastSeen >= w.idleness {
+		if c.seen {
+			c.seen, c.lastSeen = false, max(c.lastSeen, now)
+		} else if w.idleness > 0 && now-c.lastSeen >= w.idleness {
 			continue
 		}
 		active++
