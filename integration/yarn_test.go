@@ -15,7 +15,9 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -248,4 +250,121 @@ func keysOf[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestYARNSubmitTaskManagerKilled: kill -9 of a TaskManager container's
+// process in the middle of exactlyonce (two TaskManagers of one slot, two
+// checkpoints completed, the job seen RUNNING through the tracking URL,
+// which is the JobManager's REST API): the AM learns of the completed
+// container from YARN and has the JobManager fail the job over at once, asks
+// for a replacement container, and the job recovers from its latest
+// checkpoint: one recovery, every key,seq exactly once.
+func TestYARNSubmitTaskManagerKilled(t *testing.T) {
+	o := newOnHDFS(t)
+	c := o.c
+	args := []string{"yarn-submit",
+		"-D", "security.kerberos.login.keytab=" + c.ClientKeytab,
+		"-D", "security.kerberos.login.principal=" + c.ClientPrincipal,
+		"-D", "security.kerberos.krb5-conf.path=" + c.Krb5Conf,
+		"-D", "jobmanager.memory.process.size=256m", "-D", "taskmanager.memory.process.size=256m",
+		"-D", "state.checkpoints.dir=" + o.uri("ckpt"),
+		// Far longer than the test: the loss must come from YARN's report.
+		"-D", "heartbeat.timeout=5 min",
+		filepath.Join(binDir, "exactlyonce"), "--"}
+	args = append(args, eoArgs(o.uri("out"))...)
+	client := start(t, o.env, "spate", args...)
+	var app yarn.ApplicationID
+	poll(t, "the application id", func() bool {
+		first, _, ok := strings.Cut(client.stderr.String(), "\n")
+		if ok && appIDLine.MatchString(first) {
+			app, _ = yarn.ParseApplicationID(first)
+		}
+		return ok
+	})
+	if app == (yarn.ApplicationID{}) {
+		t.Fatalf("first line of stderr is not the application id:\n%s", client.stderr.String())
+	}
+	cl := yarnClientOf(t, c)
+	var rest *sessionCluster
+	poll(t, "the tracking URL", func() bool {
+		r, err := cl.GetApplicationReport(context.Background(), app)
+		if err != nil {
+			return false // not submitted yet: the id comes before the upload
+		}
+		if u, ok := strings.CutPrefix(r.GetOriginalTrackingUrl(), "http://"); ok {
+			rest = &sessionCluster{rest: u}
+		}
+		return rest != nil
+	})
+	var jobs struct {
+		Jobs []struct {
+			ID    string `json:"jid"`
+			Name  string `json:"name"`
+			State string `json:"state"`
+		} `json:"jobs"`
+	}
+	poll(t, "the job RUNNING with two checkpoints", func() bool {
+		if err := rest.get("/jobs/overview", &jobs); err != nil || len(jobs.Jobs) != 1 || jobs.Jobs[0].State != "RUNNING" {
+			return false
+		}
+		var cps struct {
+			Counts struct {
+				Completed int `json:"completed"`
+			} `json:"counts"`
+		}
+		return rest.get("/jobs/"+jobs.Jobs[0].ID+"/checkpoints", &cps) == nil && cps.Counts.Completed >= 2
+	})
+	if jobs.Jobs[0].Name != "exactlyonce" {
+		t.Fatalf("the tracking URL serves %+v, want the exactlyonce job", jobs)
+	}
+	victim := fmt.Sprintf("container_%d_%04d_01_000002", app.ClusterTimestamp, app.ID)
+	pid := processWithEnv(t, "exactlyonce", "SPATE_TASKMANAGER_NAME="+victim)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("killed %s (pid %d)", victim, pid)
+	if code := client.wait(t); code != 0 {
+		t.Fatalf("yarn-submit: exit %d\n%s", code, client.stderr.String())
+	}
+	if got, want := amStdout(t, c, app), fmt.Sprintf("exactlyonce: %d records, 0 failures injected, 1 recoveries\n", eoKeys*eoPerKey); got != want {
+		t.Errorf("AM stdout %q, want %q", got, want)
+	}
+	if am := containerLogs(t, c, app, "stderr"); !strings.Contains(am[fmt.Sprintf("container_%d_%04d_01_000001", app.ClusterTimestamp, app.ID)], `"container":"`+victim+`"`) {
+		t.Errorf("the AM did not log the completion of %s", victim)
+	}
+	// The AM, two TaskManagers, and the replacement.
+	if logs := containerStdout(t, c, app); len(logs) != 4 {
+		t.Errorf("%d containers kept a stdout, want 4: %v", len(logs), keysOf(logs))
+	}
+	o.checkExactOnHDFS(t, path.Join(o.dir, "out"), eoKeys, eoPerKey)
+}
+
+// processWithEnv returns the pid of the one process of the binary named exe
+// whose environment holds kv (the NodeManager's launch scripts have it too).
+func processWithEnv(t *testing.T, exe, kv string) int {
+	t.Helper()
+	var pids []int
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "environ"))
+		if err != nil {
+			continue
+		}
+		if p, err := os.Readlink(filepath.Join("/proc", d.Name(), "exe")); err != nil || filepath.Base(p) != exe {
+			continue
+		}
+		for _, e := range strings.Split(string(b), "\x00") {
+			if e == kv {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	if len(pids) != 1 {
+		t.Fatalf("processes with %s: %v, want one", kv, pids)
+	}
+	return pids[0]
 }
