@@ -18,7 +18,10 @@
 #
 # Environment: SPATE_KAFKA_START_TIMEOUT (seconds to wait for the broker,
 # default 60), SPATE_KAFKA_JAVA_OPTS (replaces the lean JVM flags),
-# SPATE_KAFKA_PROPERTIES (extra server.properties lines).
+# SPATE_KAFKA_PROPERTIES (extra server.properties lines), SPATE_KAFKA_SASL_USER
+# (USER:PASSWORD: also listen with SASL_PLAINTEXT on a third port, for
+# mechanisms PLAIN and SCRAM-SHA-256/512 with that user; start and env then
+# also print KAFKA_SASL_BOOTSTRAP_SERVERS=127.0.0.1:PORT).
 set -euo pipefail
 
 version=${SPATE_KAFKA_VERSION:-4.1.1}
@@ -62,11 +65,11 @@ EOF
 
 running() { [[ -s $1/broker.pid ]] && kill -0 "$(cat "$1/broker.pid")" 2>/dev/null; }
 
-# freeports prints two distinct free loopback ports.
+# freeports prints three distinct free loopback ports.
 freeports() {
 	python3 - <<'EOF'
 import socket
-ss = [socket.socket() for _ in range(2)]
+ss = [socket.socket() for _ in range(3)]
 for s in ss:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))
@@ -82,19 +85,32 @@ start() {
 	if running "$dir"; then
 		die "already running (pid $(cat "$dir/broker.pid")) in $dir: stop it first"
 	fi
-	local cp bport cport
+	local cp bport cport sport
 	cp=$(classpath)
-	read -r bport cport < <(freeports)
-	rm -rf "$dir/logs" "$dir/bootstrap"
+	read -r bport cport sport < <(freeports)
+	rm -rf "$dir/logs" "$dir/bootstrap" "$dir/sasl-bootstrap"
 	mkdir -p "$dir/logs"
+	local listeners="PLAINTEXT://127.0.0.1:$bport" sasl="" scram=()
+	if [[ -n ${SPATE_KAFKA_SASL_USER:-} ]]; then
+		[[ $SPATE_KAFKA_SASL_USER == ?*:?* && $SPATE_KAFKA_SASL_USER != *[\"\ =,\]]* ]] ||
+			die "SPATE_KAFKA_SASL_USER must be USER:PASSWORD without quotes, spaces, '=', ',' or ']'"
+		local user=${SPATE_KAFKA_SASL_USER%%:*} pass=${SPATE_KAFKA_SASL_USER#*:}
+		listeners="$listeners,SASL_PLAINTEXT://127.0.0.1:$sport"
+		sasl="sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$user=\"$pass\";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+		scram=(--add-scram "SCRAM-SHA-256=[name=$user,password=$pass]" --add-scram "SCRAM-SHA-512=[name=$user,password=$pass]")
+	fi
 	cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$bport
+listeners=$listeners,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+$sasl
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/logs
 num.partitions=1
@@ -130,7 +146,7 @@ EOF
 	uuid=$(java $opts -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
 	[[ -n $uuid ]] || die "kafka.tools.StorageTool random-uuid printed nothing"
 	# shellcheck disable=SC2086
-	java $opts -cp "$cp" kafka.tools.StorageTool format -t "$uuid" -c "$dir/server.properties" --standalone >"$log" 2>&1 ||
+	java $opts -cp "$cp" kafka.tools.StorageTool format -t "$uuid" -c "$dir/server.properties" --standalone "${scram[@]}" >"$log" 2>&1 ||
 		{ tail -n 20 "$log" >&2; die "formatting $dir/logs failed"; }
 	# shellcheck disable=SC2086
 	nohup java $opts -cp "$cp" kafka.Kafka "$dir/server.properties" </dev/null >>"$log" 2>&1 &
@@ -156,6 +172,10 @@ EOF
 	done
 	echo "127.0.0.1:$bport" >"$dir/bootstrap"
 	echo "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$bport"
+	if [[ -n $sasl ]]; then
+		echo "127.0.0.1:$sport" >"$dir/sasl-bootstrap"
+		echo "KAFKA_SASL_BOOTSTRAP_SERVERS=127.0.0.1:$sport"
+	fi
 	echo "kafka: running (pid $pid) in $dir; $0 stop${1:+ $dir} stops it" >&2
 }
 
@@ -178,7 +198,7 @@ stop() {
 		kill -KILL "$pid" 2>/dev/null || true
 		echo "kafka: pid $pid did not stop within 30 s: killed it" >&2
 	fi
-	rm -f "$dir/broker.pid" "$dir/bootstrap"
+	rm -f "$dir/broker.pid" "$dir/bootstrap" "$dir/sasl-bootstrap"
 }
 
 env_() {
@@ -186,6 +206,9 @@ env_() {
 	local dir=${1:-${TMPDIR:-/tmp}/spate-kafka}
 	[[ -s $dir/bootstrap ]] && running "$dir" || die "not running in $dir: run $0 start${1:+ $1} first"
 	echo "KAFKA_BOOTSTRAP_SERVERS=$(cat "$dir/bootstrap")"
+	if [[ -s $dir/sasl-bootstrap ]]; then
+		echo "KAFKA_SASL_BOOTSTRAP_SERVERS=$(cat "$dir/sasl-bootstrap")"
+	fi
 }
 
 cmd=${1:-}

@@ -21,9 +21,18 @@ import (
 // Broker is a running broker.
 type Broker struct {
 	Bootstrap string
-	dir       string
-	script    string
+	// SASLBootstrap is the SASL_PLAINTEXT listener, for user SASLUser with
+	// password SASLPassword, by PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512.
+	SASLBootstrap string
+	dir           string
+	script        string
 }
+
+// The SASL user of every test broker.
+const (
+	SASLUser     = "spate"
+	SASLPassword = "spate-secret"
+)
 
 // script is scripts/kafka.sh of this module.
 func script() string {
@@ -40,6 +49,7 @@ func Start() (*Broker, error) {
 	}
 	b := &Broker{dir: dir, script: script()}
 	cmd := exec.Command("bash", b.script, "start", dir)
+	cmd.Env = append(os.Environ(), "SPATE_KAFKA_SASL_USER="+SASLUser+":"+SASLPassword)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -50,6 +60,9 @@ func Start() (*Broker, error) {
 	for _, line := range strings.Split(string(out), "\n") {
 		if v, ok := strings.CutPrefix(line, "KAFKA_BOOTSTRAP_SERVERS="); ok {
 			b.Bootstrap = v
+		}
+		if v, ok := strings.CutPrefix(line, "KAFKA_SASL_BOOTSTRAP_SERVERS="); ok {
+			b.SASLBootstrap = v
 		}
 	}
 	if b.Bootstrap == "" {

@@ -466,3 +466,50 @@ func TestIdlePartitionDoesNotHoldBackEventTime(t *testing.T) {
 		})
 	}
 }
+
+// TestSASL reads over the broker's SASL_PLAINTEXT listener with PLAIN,
+// SCRAM-SHA-256 and SCRAM-SHA-512, the password from a file; a wrong
+// password fails with ErrAuthentication naming what to check.
+func TestSASL(t *testing.T) {
+	in := topic(t, 2)
+	want := lines(t, in, 4, 5)
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")
+	if err := os.WriteFile(good, []byte(kafkatest.SASLPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	read := func(mech, file string) ([]string, error) {
+		s, err := kafka.NewSourceBuilder[string]().SetBootstrapServers(broker.SASLBootstrap).SetTopics(in).
+			SetBounded(kafka.Latest()).SetDeserializer(kafka.StringValue()).SetConnectTimeout(5*time.Second).
+			SetProperty("security.protocol", "SASL_PLAINTEXT").SetProperty("sasl.mechanism", mech).
+			SetProperty("sasl.username", kafkatest.SASLUser).SetProperty("sasl.password.file", file).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := env(t, nil)
+		c := sdk.Collect(kafka.FromSource(e, s, "Source: kafka"))
+		_, err = e.Execute(ctx(t), "sasl")
+		got := c.Items()
+		sort.Strings(got)
+		return got, err
+	}
+	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
+		got, err := read(mech, good)
+		if err != nil {
+			t.Fatalf("%s: %v", mech, err)
+		}
+		sameLines(t, got, want)
+	}
+	_, err := read("SCRAM-SHA-256", bad)
+	if !errors.Is(err, kafka.ErrAuthentication) || !strings.Contains(err.Error(), "check sasl.mechanism, sasl.username and sasl.password.file") {
+		t.Fatalf("wrong password: %v, want ErrAuthentication", err)
+	}
+	_, err = kafka.NewSourceBuilder[string]().SetBootstrapServers(broker.SASLBootstrap).SetTopics(in).
+		SetDeserializer(kafka.StringValue()).SetProperty("sasl.password", "x").Build()
+	if err == nil || !strings.Contains(err.Error(), "property sasl.password would put the password in the job's configuration: write it to a file readable only by the job's user and set sasl.password.file") {
+		t.Fatalf("inline password: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -15,15 +16,26 @@ import (
 // reach a broker within its connect timeout.
 var ErrUnreachable = errors.New("kafka: no broker reachable")
 
+// ErrAuthentication is wrapped by the error of a source or sink whose SASL
+// credentials the broker refused.
+var ErrAuthentication = errors.New("kafka: authentication failed")
+
 // connection is what the source and the sink share: where the brokers are and
 // how long to try to reach them.
 type connection struct {
 	bootstrap      []string
 	connectTimeout time.Duration
+	properties     map[string]string
+	security       []kgo.Opt // from properties, by check
 	extra          []kgo.Opt
 }
 
-func (c connection) check(what string) error {
+func (c *connection) check(what string) error {
+	sec, err := securityOpts(c.properties)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	c.security = sec
 	if len(c.bootstrap) == 0 {
 		return fmt.Errorf("%s: no bootstrap servers: call SetBootstrapServers(\"host:port,...\")", what)
 	}
@@ -46,6 +58,7 @@ func (c connection) opts(more ...kgo.Opt) []kgo.Opt {
 		// with an error instead of retrying forever.
 		kgo.RetryTimeout(c.connectTimeout),
 	}
+	opts = append(opts, c.security...)
 	opts = append(opts, more...)
 	return append(opts, c.extra...)
 }
@@ -56,6 +69,9 @@ func (c connection) ping(ctx context.Context, cl *kgo.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, c.connectTimeout)
 	defer cancel()
 	if err := cl.Ping(ctx); err != nil {
+		if errors.Is(err, kerr.SaslAuthenticationFailed) || errors.Is(err, kerr.IllegalSaslState) || errors.Is(err, kerr.UnsupportedSaslMechanism) {
+			return fmt.Errorf("%w at %s: %v; check sasl.mechanism, sasl.username and sasl.password.file", ErrAuthentication, strings.Join(c.bootstrap, ","), err)
+		}
 		return fmt.Errorf("%w at %s within %s (%v): check the bootstrap servers and that the brokers run", ErrUnreachable, strings.Join(c.bootstrap, ","), c.connectTimeout, err)
 	}
 	return nil

@@ -68,6 +68,21 @@
 // execution.checkpointing.interval before the job starts, and the broker's
 // cap (transaction.max.timeout.ms) is reported when it refuses the timeout.
 //
+// # Security
+//
+// SetProperty takes the Java client's names, as Flink's builders and the
+// "properties.*" options of Flink SQL do:
+//
+//	b.SetProperty("security.protocol", "SASL_SSL").   // PLAINTEXT, SASL_PLAINTEXT, SSL, SASL_SSL
+//		SetProperty("sasl.mechanism", "SCRAM-SHA-512"). // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+//		SetProperty("sasl.username", "etl").
+//		SetProperty("sasl.password.file", "/etc/spate/kafka.password").
+//		SetProperty("ssl.ca.location", "/etc/spate/ca.pem")
+//
+// The password is read from a file, never given inline (sasl.password and
+// sasl.jaas.config are refused), so it stays off command lines and out of
+// plans. Refused credentials fail with an error wrapping ErrAuthentication.
+//
 // # Failures
 //
 // An unreachable broker fails within the connect timeout

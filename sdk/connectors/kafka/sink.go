@@ -133,6 +133,18 @@ func (b *KafkaSinkBuilder[T]) SetConnectTimeout(d time.Duration) *KafkaSinkBuild
 	return b
 }
 
+// SetProperty sets a Kafka client property by its Java client name
+// (security.protocol, sasl.mechanism, sasl.username, sasl.password.file,
+// ssl.ca.location; see "Security" in the package documentation). Build
+// rejects unknown ones.
+func (b *KafkaSinkBuilder[T]) SetProperty(key, value string) *KafkaSinkBuilder[T] {
+	if b.s.conn.properties == nil {
+		b.s.conn.properties = map[string]string{}
+	}
+	b.s.conn.properties[key] = value
+	return b
+}
+
 // SetClientOptions adds franz-go client options (TLS, SASL, ...), applied last.
 func (b *KafkaSinkBuilder[T]) SetClientOptions(opts ...kgo.Opt) *KafkaSinkBuilder[T] {
 	b.s.conn.extra = append(b.s.conn.extra, opts...)

@@ -160,6 +160,18 @@ func (b *KafkaSourceBuilder[T]) SetConnectTimeout(d time.Duration) *KafkaSourceB
 	return b
 }
 
+// SetProperty sets a Kafka client property by its Java client name
+// (security.protocol, sasl.mechanism, sasl.username, sasl.password.file,
+// ssl.ca.location; see "Security" in the package documentation). Build
+// rejects unknown ones.
+func (b *KafkaSourceBuilder[T]) SetProperty(key, value string) *KafkaSourceBuilder[T] {
+	if b.s.conn.properties == nil {
+		b.s.conn.properties = map[string]string{}
+	}
+	b.s.conn.properties[key] = value
+	return b
+}
+
 // SetClientOptions adds franz-go client options (TLS, SASL, ...), applied
 // last.
 func (b *KafkaSourceBuilder[T]) SetClientOptions(opts ...kgo.Opt) *KafkaSourceBuilder[T] {
