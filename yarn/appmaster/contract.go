@@ -112,9 +112,12 @@ func binaryName() string { return filepath.Base(os.Args[0]) }
 // 1024mb, 1073741824 bytes) into MiB, for the configuration key key.
 func ParseMemorySize(key, s string) (int64, error) {
 	v := strings.ToLower(strings.TrimSpace(s))
-	num := strings.TrimRight(v, "kmgtbytes ")
-	unit := strings.TrimSpace(v[len(num):])
-	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	digits := strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' })
+	if digits < 0 {
+		digits = len(v)
+	}
+	unit := strings.TrimSpace(v[digits:])
+	n, err := strconv.ParseInt(v[:digits], 10, 64)
 	mult := map[string]int64{"": 1, "b": 1, "bytes": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "t": 1 << 40, "tb": 1 << 40}[unit]
 	if err != nil || n <= 0 || mult == 0 {
 		return 0, fmt.Errorf("%s=%q: want a memory size such as 512m or 2g", key, s)
