@@ -83,7 +83,7 @@ func lines(t *testing.T, topic string, keys, perKey int) []string {
 	return want
 }
 
-func env(t *testing.T, settings map[string]string) *sdk.Env {
+func env(t testing.TB, settings map[string]string) *sdk.Env {
 	t.Helper()
 	cfg := conf.New()
 	dir := t.TempDir()
