@@ -20,6 +20,13 @@
 // main module does not take client_golang's dependencies) measures both and
 // checks with expfmt that Write's output parses.
 //
+// # TaskManager reports
+//
+// A TaskManager sends a Report (its process, the tail of its log kept by a
+// LogRing) as the payload of every heartbeat: a snapshot rather than a
+// delta, so a lost heartbeat loses nothing; DecodeReport bounds what it
+// reads (MaxReportBytes, MaxReportLines), as it comes from the network.
+//
 // # Names
 //
 // Names follow Flink's metric names under the spate_ prefix
