@@ -368,3 +368,54 @@ func processWithEnv(t *testing.T, exe, kv string) int {
 	}
 	return pids[0]
 }
+
+// TestYARNSubmitRefused: a queue that does not exist exits 3 with YARN's
+// reason.
+func TestYARNSubmitRefused(t *testing.T) {
+	o := newOnHDFS(t)
+	s := submitToYARN(t, o, []string{"yarn.application.queue=nosuch"}, "wordcount", "--input", o.uri("in"), "--output", o.uri("out"))
+	if s.code != 3 {
+		t.Fatalf("exit %d, want 3\nstderr: %s", s.code, s.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(s.stderr), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "spate yarn-submit: YARN refused "+s.app.String()+": ") || !strings.Contains(last, "nosuch") {
+		t.Errorf("last line of stderr %q, want YARN's refusal naming the queue", last)
+	}
+}
+
+// TestYARNSubmitKilled: an application killed through YARN (as by `yarn
+// application -kill`) while its job runs makes the attached client exit 4.
+func TestYARNSubmitKilled(t *testing.T) {
+	o := newOnHDFS(t)
+	c := o.c
+	args := []string{"yarn-submit",
+		"-D", "security.kerberos.login.keytab=" + c.ClientKeytab,
+		"-D", "security.kerberos.login.principal=" + c.ClientPrincipal,
+		"-D", "security.kerberos.krb5-conf.path=" + c.Krb5Conf,
+		"-D", "jobmanager.memory.process.size=256m", "-D", "taskmanager.memory.process.size=256m",
+		"-D", "state.checkpoints.dir=" + o.uri("ckpt"),
+		filepath.Join(binDir, "exactlyonce"), "--"}
+	client := start(t, o.env, "spate", append(args, eoArgs(o.uri("out"))...)...)
+	cl := yarnClientOf(t, c)
+	var app yarn.ApplicationID
+	poll(t, "the application RUNNING", func() bool {
+		first, _, ok := strings.Cut(client.stderr.String(), "\n")
+		if !ok || !appIDLine.MatchString(first) {
+			return false
+		}
+		app, _ = yarn.ParseApplicationID(first)
+		r, err := cl.GetApplicationReport(context.Background(), app)
+		return err == nil && strings.HasPrefix(r.GetOriginalTrackingUrl(), "http://")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cl.Kill(ctx, app, "killed by TestYARNSubmitKilled", 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if code := client.wait(t); code != 4 {
+		t.Fatalf("yarn-submit: exit %d, want 4\n%s", code, client.stderr.String())
+	}
+	if !strings.Contains(client.stderr.String(), "spate yarn-submit: "+app.String()+" was killed: ") {
+		t.Errorf("stderr does not say the application was killed:\n%s", client.stderr.String())
+	}
+}

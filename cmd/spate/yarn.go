@@ -458,7 +458,7 @@ func yarnCredentials(ctx context.Context, s *yarnSubmission, kc *yarnKerberos) (
 // until it ends, and turns its final status into the exit code.
 func followApplication(ctx context.Context, name string, client *yarn.Client, id yarn.ApplicationID, errw io.Writer) error {
 	var lastState yarnpb.YarnApplicationStateProto
-	tracking := ""
+	tracking, rest := "", ""
 	killed := false
 	for {
 		rctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -471,9 +471,15 @@ func followApplication(ctx context.Context, name string, client *yarn.Client, id
 			lastState = st
 			fmt.Fprintf(errw, "%s %s\n", id, st)
 		}
+		// The RM's proxy URL, then the JobManager's own REST address once
+		// the AM set it.
 		if u := r.GetTrackingUrl(); u != "" && u != tracking && r.GetYarnApplicationState() == yarnpb.YarnApplicationStateProto_RUNNING {
 			tracking = u
 			fmt.Fprintf(errw, "Tracking URL: %s\n", u)
+		}
+		if u := r.GetOriginalTrackingUrl(); strings.HasPrefix(u, "http") && u != rest && r.GetYarnApplicationState() == yarnpb.YarnApplicationStateProto_RUNNING {
+			rest = u
+			fmt.Fprintf(errw, "JobManager REST API: %s\n", u)
 		}
 		if yarn.Final(r) {
 			return finalStatus(name, id, r, killed)
@@ -502,6 +508,10 @@ func finalStatus(name string, id yarn.ApplicationID, r *yarnpb.ApplicationReport
 	switch {
 	case st == yarnpb.YarnApplicationStateProto_FINISHED && fs == yarnpb.FinalApplicationStatusProto_APP_SUCCEEDED:
 		return nil
+	case st == yarnpb.YarnApplicationStateProto_FAILED && r.GetCurrentApplicationAttemptId().GetAttemptId() <= 0:
+		// Rejected before any attempt (an unknown queue, a limit): the RM
+		// reports no attempt, or a dummy one numbered -1 or 0.
+		return &exitError{code: ExitRefused, msg: fmt.Sprintf("%s: YARN refused %s: %s", name, id, diag)}
 	case st == yarnpb.YarnApplicationStateProto_KILLED || fs == yarnpb.FinalApplicationStatusProto_APP_KILLED || interrupted:
 		return &exitError{code: ExitKilled, msg: fmt.Sprintf("%s: %s was killed: %s", name, id, diag)}
 	default:
