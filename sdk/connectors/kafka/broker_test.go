@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/spate-io/spate/conf"
 	"github.com/spate-io/spate/integration/kafkatest"
@@ -240,7 +242,13 @@ func TestRescaleFromSavepoint(t *testing.T) {
 	first := lines(t, in, 16, 100)
 	e := env(t, map[string]string{"execution.checkpointing.interval": "40 ms"})
 	e.SetParallelism(2)
-	s := kafka.FromSource(e, source(t, in, false), "Source: kafka").UID("src")
+	group := in + "-group"
+	grouped, err := kafka.NewSourceBuilder[string]().SetBootstrapServers(broker.Bootstrap).SetTopics(in).
+		SetDeserializer(kafka.StringValue()).SetGroupID(group).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := kafka.FromSource(e, grouped, "Source: kafka").UID("src")
 	kafka.SinkTo(s, sink(t, out, kafka.ExactlyOnce), "Sink: kafka").UID("sink")
 	client, err := e.ExecuteAsync(ctx(t), "rescale")
 	if err != nil {
@@ -250,6 +258,13 @@ func TestRescaleFromSavepoint(t *testing.T) {
 	for len(readCommitted(t, out)) < len(first) {
 		if time.Now().After(deadline) {
 			t.Fatal("the first run did not commit its input")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The offsets of completed checkpoints reach the consumer group.
+	for committedOffsets(t, group, in) != int64(len(first)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s committed offsets summing to %d, want %d", group, committedOffsets(t, group, in), len(first))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -512,4 +527,60 @@ func TestSASL(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "property sasl.password would put the password in the job's configuration: write it to a file readable only by the job's user and set sasl.password.file") {
 		t.Fatalf("inline password: %v", err)
 	}
+}
+
+// committedOffsets sums group's committed offsets of topic.
+func committedOffsets(t *testing.T, group, topic string) int64 {
+	t.Helper()
+	cl, err := broker.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	resp, err := kadm.NewClient(cl).FetchOffsets(ctx(t), group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	resp.Each(func(o kadm.OffsetResponse) {
+		if o.Topic == topic && o.Err == nil {
+			sum += o.At
+		}
+	})
+	return sum
+}
+
+// TestFreshStartAbortsLingering: a transaction left open under a chosen
+// transactional id prefix (a killed run that is never resumed) would hold
+// back read_committed consumers until its timeout; a fresh start under the
+// same prefix aborts it, and its own output is readable at once.
+func TestFreshStartAbortsLingering(t *testing.T) {
+	in, out := topic(t, 2), topic(t, 1)
+	want := lines(t, in, 4, 20)
+	prefix := out + "-tx"
+	for _, n := range []int{0, 1, 2} { // a killed run's transactions 0..2 of subtask 0, open
+		cl, err := broker.Client(kgo.TransactionalID(fmt.Sprintf("%s-0-%d", prefix, n)), kgo.TransactionTimeout(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.ProduceSync(ctx(t), &kgo.Record{Topic: out, Value: []byte("lingering")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		cl.Close() // open, as a killed process leaves it
+	}
+	snk, err := kafka.NewSinkBuilder[string]().SetBootstrapServers(broker.Bootstrap).SetRecordSerializer(kafka.StringValueTo(out)).
+		SetDeliveryGuarantee(kafka.ExactlyOnce).SetTransactionalIDPrefix(prefix).SetTransactionTimeout(time.Minute).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := env(t, map[string]string{"execution.checkpointing.interval": "40 ms"})
+	e.SetParallelism(1)
+	kafka.SinkTo(kafka.FromSource(e, source(t, in, true), "Source: kafka"), snk, "Sink: kafka")
+	if _, err := e.Execute(ctx(t), "lingering"); err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, readCommitted(t, out), want)
 }

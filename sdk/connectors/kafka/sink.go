@@ -338,11 +338,14 @@ func (w *sinkWriter[T]) recover() (int64, error) {
 			probe[st.Subtask] = old{st.Prefix, st.Next}
 		}
 	}
-	if _, ok := probe[w.ctx.Subtask]; !ok && (w.ctx.Restored != nil || w.ctx.Attempt > 0) {
+	// A restart before the first checkpoint, a subtask new after a rescale,
+	// and a fresh start under a prefix the user chose (an earlier run may have
+	// used it) abort what may linger from transaction 0 on.
+	if _, ok := probe[w.ctx.Subtask]; !ok && (w.ctx.Restored != nil || w.ctx.Attempt > 0 || w.sink.prefix != "") {
 		probe[w.ctx.Subtask] = old{w.prefix, 0}
 	}
 	if len(pending) == 0 && len(probe) == 0 {
-		return 0, nil // a fresh start: the lineage in the prefix is new
+		return 0, nil // a fresh start under the default prefix: its lineage is new
 	}
 	cl, err := kgo.NewClient(w.sink.conn.opts()...)
 	if err != nil {
