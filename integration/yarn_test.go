@@ -419,3 +419,47 @@ func TestYARNSubmitKilled(t *testing.T) {
 		t.Errorf("stderr does not say the application was killed:\n%s", client.stderr.String())
 	}
 }
+
+// TestYARNSubmitDetached: --detached returns once YARN accepted the
+// application, exit 0; the application goes on to FINISHED/SUCCEEDED with
+// WordCount's exact counts, and the AM removes the staging directory itself.
+func TestYARNSubmitDetached(t *testing.T) {
+	o := newOnHDFS(t)
+	c := o.c
+	local := filepath.Join(t.TempDir(), "a.txt")
+	writeLargeText(t, local, 100<<10, 31)
+	want := referenceCounts(t, local)
+	o.put(t, local, path.Join(o.dir, "in", "a.txt"))
+	r := runBin(t, o.env, "spate", "yarn-submit", "--detached",
+		"-D", "security.kerberos.login.keytab="+c.ClientKeytab,
+		"-D", "security.kerberos.login.principal="+c.ClientPrincipal,
+		"-D", "security.kerberos.krb5-conf.path="+c.Krb5Conf,
+		"-D", "jobmanager.memory.process.size=256m", "-D", "taskmanager.memory.process.size=256m",
+		filepath.Join(binDir, "wordcount"), "--", "--input", o.uri("in"), "--output", o.uri("out"))
+	first, _, _ := strings.Cut(r.stderr, "\n")
+	if r.code != 0 || !appIDLine.MatchString(first) {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	app, _ := yarn.ParseApplicationID(first)
+	cl := yarnClientOf(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	rep, err := cl.WaitForApplication(ctx, app, 100*time.Millisecond, yarn.Final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.GetYarnApplicationState() != yarnpb.YarnApplicationStateProto_FINISHED || rep.GetFinalApplicationStatus() != yarnpb.FinalApplicationStatusProto_APP_SUCCEEDED {
+		t.Fatalf("%s ended %s / %s: %s", app, rep.GetYarnApplicationState(), rep.GetFinalApplicationStatus(), rep.GetDiagnostics())
+	}
+	if rep.GetDiagnostics() != "the job finished" {
+		t.Errorf("diagnostics %q, want the AM's", rep.GetDiagnostics())
+	}
+	parts, _ := o.partFiles(t, path.Join(o.dir, "out"))
+	if d := diffLines(sortedOutput(string(o.checkByteIdentical(t, parts))), want); d != "" {
+		t.Fatal(d)
+	}
+	staging := path.Join("/user", c.User, ".spate", app.String())
+	if _, err := o.fs.Stat(staging); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("staging directory %s: %v, want it removed by the AM", staging, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spate-io/spate/conf"
+	"github.com/spate-io/spate/hdfs"
 	"github.com/spate-io/spate/master/jobmanager"
 	"github.com/spate-io/spate/master/jobmaster"
 	"github.com/spate-io/spate/yarn"
@@ -95,6 +96,16 @@ func finishAM(jm *jobmanager.JobManager, jobErr error) {
 		status, diag = yarnpb.FinalApplicationStatusProto_APP_KILLED, jobErr.Error()
 	case jobErr != nil:
 		status, diag = yarnpb.FinalApplicationStatusProto_APP_FAILED, jobErr.Error()
+	}
+	// Before unregistering: the application is FINISHED at once after.
+	if staging := os.Getenv(appmaster.EnvStaging); staging != "" {
+		fsys, p, err := hdfs.Resolve(staging)
+		if err == nil {
+			err = fsys.RemoveAll(p)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: remove the staging directory %s (the attached client removes it too): %v\n", RoleJobManager, staging, err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

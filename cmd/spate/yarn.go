@@ -143,6 +143,7 @@ func yarnSubmit(c *cli.Context) error {
 		return failuref("%s: %v", s.name, err)
 	}
 	env[envRole] = "jobmanager"
+	env[appmaster.EnvStaging] = fsys.URI() + staging
 	if !s.secure {
 		env["HADOOP_USER_NAME"] = client.User
 	}
@@ -168,8 +169,9 @@ func yarnSubmit(c *cli.Context) error {
 		return nil
 	}
 	err = followApplication(ctx, s.name, client, id, errw)
-	// The AM cannot delete the staging directory with a delegation token
-	// (package hdfs logs in with a keytab only): the attached client does.
+	// The AM removes it when it can log in to HDFS (a keytab, or an
+	// insecure cluster; package hdfs cannot use delegation tokens); the
+	// attached client makes sure.
 	if rerr := fsys.RemoveAll(staging); rerr != nil {
 		fmt.Fprintf(errw, "%s: remove the staging directory %s: %v\n", s.name, staging, rerr)
 	}

@@ -22,6 +22,9 @@ const (
 	// values in double quotes without escaping them. Its presence means: this process runs in a YARN
 	// container that Spate launched.
 	EnvResources = "SPATE_YARN_RESOURCES"
+	// EnvStaging is the staging directory's URI, which the AM removes when
+	// the application ends.
+	EnvStaging = "SPATE_YARN_STAGING"
 	// SecretAlias names the per-application cluster secret in the
 	// credentials (container_tokens), with which JobManager and
 	// TaskManagers authenticate each other.
