@@ -384,8 +384,16 @@ func TestYARNSubmitRefused(t *testing.T) {
 }
 
 // TestYARNSubmitKilled: an application killed through YARN (as by `yarn
-// application -kill`) while its job runs makes the attached client exit 4.
+// application -kill`) while its job runs makes the attached client exit 4;
+// so does SIGTERM to the attached client, which kills the application
+// within seconds.
 func TestYARNSubmitKilled(t *testing.T) {
+	for _, how := range []string{"yarn", "sigterm"} {
+		t.Run(how, func(t *testing.T) { testYARNSubmitKilled(t, how) })
+	}
+}
+
+func testYARNSubmitKilled(t *testing.T, how string) {
 	o := newOnHDFS(t)
 	c := o.c
 	args := []string{"yarn-submit",
@@ -407,13 +415,32 @@ func TestYARNSubmitKilled(t *testing.T) {
 		r, err := cl.GetApplicationReport(context.Background(), app)
 		return err == nil && strings.HasPrefix(r.GetOriginalTrackingUrl(), "http://")
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := cl.Kill(ctx, app, "killed by TestYARNSubmitKilled", 100*time.Millisecond); err != nil {
-		t.Fatal(err)
+	killed := time.Now()
+	if how == "sigterm" {
+		if err := client.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := cl.Kill(ctx, app, "killed by TestYARNSubmitKilled", 100*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if code := client.wait(t); code != 4 {
 		t.Fatalf("yarn-submit: exit %d, want 4\n%s", code, client.stderr.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := cl.GetApplicationReport(ctx, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.GetYarnApplicationState() != yarnpb.YarnApplicationStateProto_KILLED {
+		t.Fatalf("%s is %s after the client exited, want KILLED", app, rep.GetYarnApplicationState())
+	}
+	if d := time.Since(killed); d > 10*time.Second {
+		t.Errorf("the kill took %v", d)
 	}
 	if !strings.Contains(client.stderr.String(), "spate yarn-submit: "+app.String()+" was killed: ") {
 		t.Errorf("stderr does not say the application was killed:\n%s", client.stderr.String())
