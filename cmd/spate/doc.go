@@ -12,6 +12,20 @@
 //	spate list | cancel JOBID | savepoint JOBID [DIR] | stop [--savepoint-path DIR] [--drain] JOBID
 //	spate jobmanager                                a session cluster's JobManager (REST, RPC)
 //	spate taskmanager [--jobmanager HOST:PORT]      a session cluster's TaskManager
+//	spate yarn-submit [--detached] [-p N] [-s PATH] JOB [-- ARGS...]   application mode on YARN
+//
+// # On YARN
+//
+// yarn-submit (cmd/spate/yarn.go, with the AM in yarn/appmaster) runs JOB in
+// the info role for its name, creates the application and prints its id as
+// the first line of stderr, stages JOB, the effective configuration as
+// spate.yaml, the Hadoop *-site.xml, the keytab and krb5.conf
+// (security.kerberos.krb5-conf.path) in /user/USER/.spate/APPID (0700), and
+// submits with an HDFS delegation token and a fresh cluster secret in the
+// AM's credentials. Attached, it prints state changes and the tracking URL
+// and exits 0 for FINISHED/SUCCEEDED, 1 failed (with YARN's diagnostics, the
+// job's error), 3 refused by YARN, 4 killed, 5 lost contact; SIGINT and
+// SIGTERM kill the application.
 //
 // # On a cluster
 //
