@@ -5,6 +5,8 @@
 #
 #   scripts/kafka.sh start [DIR]   format a fresh log directory, start, wait until ready
 #   scripts/kafka.sh stop  [DIR]   SIGTERM, then wait for exit (SIGKILL after 30 s)
+#   scripts/kafka.sh restart [DIR] stop, then start again on the same log directory
+#                                  and ports (to test clients across a broker restart)
 #   scripts/kafka.sh env   [DIR]   print KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:PORT:
 #   eval "export $(scripts/kafka.sh env)"
 #
@@ -28,7 +30,7 @@ version=${SPATE_KAFKA_VERSION:-4.1.1}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/spate-kafka/$version
 
 usage() {
-	echo "usage: $0 start [DIR] | stop [DIR] | env [DIR]" >&2
+	echo "usage: $0 start [DIR] | stop [DIR] | restart [DIR] | env [DIR]" >&2
 	exit 2
 }
 
@@ -74,6 +76,35 @@ for s in ss:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))
 EOF
+}
+
+# launch runs the broker of DIR in the background and waits for it.
+launch() {
+	local dir=$1 opts=$2 cp=$3 log="$1/broker.log" from
+	# The ready lines of earlier runs (restart) do not count.
+	from=$(grep -c 'Kafka Server started' "$log" 2>/dev/null || true)
+	# shellcheck disable=SC2086
+	nohup java $opts -cp "$cp" kafka.Kafka "$dir/server.properties" </dev/null >>"$log" 2>&1 &
+	local pid=$!
+	echo "$pid" >"$dir/broker.pid"
+	local timeout=${SPATE_KAFKA_START_TIMEOUT:-60} waited=0
+	while (($(grep -c 'Kafka Server started' "$log" 2>/dev/null || true) <= from)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			rm -f "$dir/broker.pid"
+			echo "kafka: the broker exited before it was ready; the end of $log:" >&2
+			tail -n 30 "$log" >&2
+			exit 1
+		fi
+		if ((waited >= timeout * 10)); then
+			kill -TERM "$pid" 2>/dev/null || true
+			rm -f "$dir/broker.pid"
+			echo "kafka: not ready after ${timeout}s (SPATE_KAFKA_START_TIMEOUT); stopped it; the end of $log:" >&2
+			tail -n 30 "$log" >&2
+			exit 1
+		fi
+		sleep 0.1
+		waited=$((waited + 1))
+	done
 }
 
 start() {
@@ -148,35 +179,14 @@ EOF
 	# shellcheck disable=SC2086
 	java $opts -cp "$cp" kafka.tools.StorageTool format -t "$uuid" -c "$dir/server.properties" --standalone "${scram[@]}" >"$log" 2>&1 ||
 		{ tail -n 20 "$log" >&2; die "formatting $dir/logs failed"; }
-	# shellcheck disable=SC2086
-	nohup java $opts -cp "$cp" kafka.Kafka "$dir/server.properties" </dev/null >>"$log" 2>&1 &
-	local pid=$!
-	echo "$pid" >"$dir/broker.pid"
-	local timeout=${SPATE_KAFKA_START_TIMEOUT:-60} waited=0
-	while ! grep -q 'Kafka Server started' "$log" 2>/dev/null; do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			rm -f "$dir/broker.pid"
-			echo "kafka: the broker exited before it was ready; the end of $log:" >&2
-			tail -n 30 "$log" >&2
-			exit 1
-		fi
-		if ((waited >= timeout * 10)); then
-			kill -TERM "$pid" 2>/dev/null || true
-			rm -f "$dir/broker.pid"
-			echo "kafka: not ready after ${timeout}s (SPATE_KAFKA_START_TIMEOUT); stopped it; the end of $log:" >&2
-			tail -n 30 "$log" >&2
-			exit 1
-		fi
-		sleep 0.1
-		waited=$((waited + 1))
-	done
+	launch "$dir" "$opts" "$cp"
 	echo "127.0.0.1:$bport" >"$dir/bootstrap"
 	echo "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$bport"
 	if [[ -n $sasl ]]; then
 		echo "127.0.0.1:$sport" >"$dir/sasl-bootstrap"
 		echo "KAFKA_SASL_BOOTSTRAP_SERVERS=127.0.0.1:$sport"
 	fi
-	echo "kafka: running (pid $pid) in $dir; $0 stop${1:+ $dir} stops it" >&2
+	echo "kafka: running (pid $(cat "$dir/broker.pid")) in $dir; $0 stop${1:+ $dir} stops it" >&2
 }
 
 stop() {
@@ -201,6 +211,24 @@ stop() {
 	rm -f "$dir/broker.pid" "$dir/bootstrap" "$dir/sasl-bootstrap"
 }
 
+# restart stops the broker and starts it again on its log directory, ports
+# and configuration.
+restart() {
+	(($# <= 1)) || usage
+	local dir=${1:-${TMPDIR:-/tmp}/spate-kafka}
+	[[ -s $dir/server.properties && -s $dir/bootstrap ]] || die "no broker started in $dir: run $0 start${1:+ $1} first"
+	local keep sasl=""
+	keep=$(cat "$dir/bootstrap")
+	[[ -s $dir/sasl-bootstrap ]] && sasl=$(cat "$dir/sasl-bootstrap")
+	stop "$dir"
+	echo "$keep" >"$dir/bootstrap"
+	[[ -z $sasl ]] || echo "$sasl" >"$dir/sasl-bootstrap"
+	local opts=${SPATE_KAFKA_JAVA_OPTS:--Xmx256m -Xms64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxDirectMemorySize=128m}
+	opts="$opts -Dlog4j2.configurationFile=$dir/log4j2.properties"
+	launch "$dir" "$opts" "$(classpath)"
+	echo "KAFKA_BOOTSTRAP_SERVERS=$keep"
+}
+
 env_() {
 	(($# <= 1)) || usage
 	local dir=${1:-${TMPDIR:-/tmp}/spate-kafka}
@@ -217,6 +245,7 @@ shift
 case $cmd in
 start) start "$@" ;;
 stop) stop "$@" ;;
+restart) restart "$@" ;;
 env) env_ "$@" ;;
 *) usage ;;
 esac
