@@ -144,6 +144,7 @@ func yarnSubmit(c *cli.Context) error {
 	}
 	env[envRole] = "jobmanager"
 	env[appmaster.EnvStaging] = fsys.URI() + staging
+	env["GOMEMLIMIT"] = appmaster.MemoryLimit(s.amResource.MemoryMB)
 	if !s.secure {
 		env["HADOOP_USER_NAME"] = client.User
 	}

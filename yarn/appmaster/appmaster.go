@@ -226,6 +226,7 @@ func (a *AppMaster) startContainer(c *yarnpb.ContainerProto, addr string, tok *s
 	id := yarn.ContainerIDFromProto(c.GetId()).String()
 	env["SPATE_ROLE"] = "taskmanager"
 	env["SPATE_TASKMANAGER_NAME"] = id
+	env["GOMEMLIMIT"] = MemoryLimit(a.opts.TaskManager.MemoryMB)
 	env["SPATE_PROPERTIES"] = "jobmanager.rpc.address=" + host + "\njobmanager.rpc.port=" + port
 	if u := os.Getenv("HADOOP_USER_NAME"); u != "" {
 		env["HADOOP_USER_NAME"] = u

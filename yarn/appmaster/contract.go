@@ -131,3 +131,10 @@ func ParseMemorySize(key, s string) (int64, error) {
 	}
 	return mib, nil
 }
+
+// MemoryLimit is GOMEMLIMIT for a container of memMiB: nine tenths, so that
+// the Go runtime collects harder before YARN kills the container for
+// exceeding its memory (the rest is for stacks, cgo and the page cache).
+func MemoryLimit(memMiB int64) string {
+	return strconv.FormatInt(max(1, memMiB*9/10), 10) + "MiB"
+}

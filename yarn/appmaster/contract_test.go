@@ -41,3 +41,9 @@ func TestLaunchCommand(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+func TestMemoryLimit(t *testing.T) {
+	if got := MemoryLimit(256); got != "230MiB" {
+		t.Fatalf("MemoryLimit(256) = %q, want 230MiB", got)
+	}
+}
