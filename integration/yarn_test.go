@@ -490,3 +490,21 @@ func TestYARNSubmitDetached(t *testing.T) {
 		t.Errorf("staging directory %s: %v, want it removed by the AM", staging, err)
 	}
 }
+
+// TestYARNSubmitJobCannotStart: a job whose input does not exist fails in
+// the AM before it runs (Deploy: the source plans its splits): the attempt
+// fails, YARN reports FAILED with the job's error from the AM's stderr in
+// the diagnostics, and the client exits 1.
+func TestYARNSubmitJobCannotStart(t *testing.T) {
+	o := newOnHDFS(t)
+	s := submitToYARN(t, o, nil, "wordcount", "--input", o.uri("missing"), "--output", o.uri("out"))
+	if s.code != 1 {
+		t.Fatalf("exit %d, want 1\nstderr: %s", s.code, s.stderr)
+	}
+	if st := s.report.GetYarnApplicationState(); st != yarnpb.YarnApplicationStateProto_FAILED {
+		t.Fatalf("%s ended %s, want FAILED", s.app, st)
+	}
+	if d := s.report.GetDiagnostics(); !strings.Contains(d, path.Join(o.dir, "missing")) {
+		t.Errorf("diagnostics do not name the missing input:\n%s", d)
+	}
+}
