@@ -72,6 +72,16 @@ func Start() (*Broker, error) {
 	return b, nil
 }
 
+// Restart stops the broker and starts it again on the same log directory
+// and ports: clients see a broker restart.
+func (b *Broker) Restart() error {
+	out, err := exec.Command("bash", b.script, "restart", b.dir).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("scripts/kafka.sh restart: %v\n%s", err, out)
+	}
+	return nil
+}
+
 // Stop stops the broker and removes its directory.
 func (b *Broker) Stop() {
 	exec.Command("bash", b.script, "stop", b.dir).Run()

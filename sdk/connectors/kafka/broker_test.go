@@ -584,3 +584,58 @@ func TestFreshStartAbortsLingering(t *testing.T) {
 	}
 	sameLines(t, readCommitted(t, out), want)
 }
+
+// TestBrokerRestart restarts the broker under a running exactly-once job:
+// the job rides it out (by retries, or by failing over to its last
+// checkpoint), and the records written before and after are all in the
+// output once.
+func TestBrokerRestart(t *testing.T) {
+	in, out := topic(t, 4), topic(t, 2)
+	first := lines(t, in, 8, 20)
+	e := env(t, map[string]string{
+		"execution.checkpointing.interval":      "100 ms",
+		"restart-strategy.type":                 "fixed-delay",
+		"restart-strategy.fixed-delay.attempts": "20",
+		"restart-strategy.fixed-delay.delay":    "500 ms",
+	})
+	e.SetParallelism(2)
+	kafka.SinkTo(kafka.FromSource(e, source(t, in, false), "Source: kafka").UID("src"), sink(t, out, kafka.ExactlyOnce), "Sink: kafka").UID("sink")
+	client, err := e.ExecuteAsync(ctx(t), "restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Cancel()
+	wait := func(n int) {
+		deadline := time.Now().Add(40 * time.Second)
+		for {
+			got, err := broker.ReadCommitted(ctx(t), out)
+			if err == nil && len(got) >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d records arrived (%v)", len(got), n, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	wait(len(first))
+	if err := broker.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	var kvs []kafkatest.KV
+	var second []string
+	for k := range 8 {
+		v := fmt.Sprintf("%d,%d", k, 21)
+		kvs = append(kvs, kafkatest.KV{Key: strconv.Itoa(k), Value: v})
+		second = append(second, v)
+	}
+	if err := broker.Produce(ctx(t), in, kvs); err != nil {
+		t.Fatal(err)
+	}
+	want := append(first, second...)
+	sort.Strings(want)
+	wait(len(want))
+	time.Sleep(300 * time.Millisecond) // a few more checkpoints: nothing more may appear
+	sameLines(t, readCommitted(t, out), want)
+	t.Logf("restarts: %d", client.Restarts())
+}

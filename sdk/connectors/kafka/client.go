@@ -77,6 +77,12 @@ func (c connection) ping(ctx context.Context, cl *kgo.Client) error {
 	return nil
 }
 
+// topicError is listPartitions' error for a topic that does not exist (or
+// may not be read): no restart helps, unlike a broker that did not answer.
+type topicError struct{ error }
+
+func (e *topicError) Unwrap() error { return e.error }
+
 // listPartitions returns the partitions of topics, or of the topics whose
 // names match pattern. A topic that does not exist is an error naming it.
 func listPartitions(ctx context.Context, adm *kadm.Client, topics []string, match func(string) bool) ([]TopicPartition, error) {
@@ -96,7 +102,7 @@ func listPartitions(ctx context.Context, adm *kadm.Client, topics []string, matc
 			continue
 		}
 		if d.Err != nil {
-			return nil, fmt.Errorf("topic %q: %w; create it, or fix the topic names", d.Topic, d.Err)
+			return nil, &topicError{fmt.Errorf("topic %q: %w; create it, or fix the topic names", d.Topic, d.Err)}
 		}
 		for _, p := range d.Partitions.Numbers() {
 			out = append(out, TopicPartition{Topic: d.Topic, Partition: p})

@@ -253,6 +253,10 @@ type PartitionState struct {
 // so that a restore at any parallelism finds every partition.
 const sourceStateName = "_kafka-partitions"
 
+// maxDiscoveryFailures is how many periodic discoveries in a row may fail
+// before the source does.
+const maxDiscoveryFailures = 10
+
 type partition struct {
 	next, stop int64
 	done       bool
@@ -271,6 +275,8 @@ type sourceReader[T any] struct {
 	fetching map[TopicPartition]bool // handed to the consumer
 	restored bool
 	opened   bool // the first discovery is done
+
+	discoveryFailures int // in a row
 
 	buf      []T
 	ts       []int64
@@ -352,7 +358,11 @@ func (r *sourceReader[T]) discover() error {
 		}
 		var err error
 		if all, err = listPartitions(ctx, r.adm, r.src.topics, match); err != nil {
-			return sdk.SuppressRestarts(fmt.Errorf("kafka source: %w", err))
+			var te *topicError
+			if errors.As(err, &te) {
+				return sdk.SuppressRestarts(fmt.Errorf("kafka source: %w", err))
+			}
+			return fmt.Errorf("kafka source: %w", err)
 		}
 	}
 	var fresh []TopicPartition
@@ -466,7 +476,14 @@ func (r *sourceReader[T]) PollNext() (st task.InputStatus, err error) {
 	if r.src.stop == nil && len(r.src.partitions) == 0 && r.src.discovery > 0 && time.Since(r.lastDisc) >= r.src.discovery {
 		before := len(r.parts)
 		if err := r.discover(); err != nil {
-			return task.EndOfInput, err
+			// A broker that is away for a while (a restart) is no reason to
+			// fail: discovery tries again at the next interval, a few times.
+			if r.discoveryFailures++; r.discoveryFailures >= maxDiscoveryFailures {
+				return task.EndOfInput, fmt.Errorf("partition discovery failed %d times in a row: %w", r.discoveryFailures, err)
+			}
+			r.ctx.Log.Warn().Err(err).Int("failures", r.discoveryFailures).Msg("kafka source: partition discovery failed; trying again at the next interval")
+		} else {
+			r.discoveryFailures = 0
 		}
 		if len(r.parts) > before {
 			if err := r.consume(r.newOnly()); err != nil {
