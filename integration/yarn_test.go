@@ -508,3 +508,25 @@ func TestYARNSubmitJobCannotStart(t *testing.T) {
 		t.Errorf("diagnostics do not name the missing input:\n%s", d)
 	}
 }
+
+// TestYARNSubmitWindowCount: windowcount (sliding event-time windows,
+// out-of-order input with malformed lines) submitted with yarn-submit at
+// parallelism 2 writes on HDFS exactly the reference windows.
+func TestYARNSubmitWindowCount(t *testing.T) {
+	o := newOnHDFS(t)
+	local := filepath.Join(t.TempDir(), "events.csv")
+	const ooo = 300
+	evs := writeEvents(t, local, 20000, ooo, 43)
+	want := referenceWindows(evs, "sliding", 2000, 500, 0)
+	o.put(t, local, path.Join(o.dir, "in", "events.csv"))
+	s := submitToYARN(t, o, nil, "windowcount", "--input", o.uri("in/events.csv"), "--window", "sliding:2000:500",
+		"--out-of-orderness", fmt.Sprint(ooo), "--parallelism", "2", "--output", o.uri("out"))
+	wantSucceeded(t, s)
+	parts, hidden := o.partFiles(t, path.Join(o.dir, "out"))
+	if len(hidden) > 0 {
+		t.Fatalf("uncommitted files left: %v", hidden)
+	}
+	if d := diffLines(sortedOutput(string(o.checkByteIdentical(t, parts))), want); d != "" {
+		t.Fatal(d)
+	}
+}
