@@ -89,7 +89,12 @@
 // (SetConnectTimeout, default 30 s) with an error wrapping ErrUnreachable; a
 // missing topic, a record the deserializer rejects under FailOnError, and a
 // transaction timeout the broker refuses fail the job for good
-// (sdk.SuppressRestarts), naming what to change. Nothing retries forever.
+// (sdk.SuppressRestarts), naming what to change. A broker that restarts
+// under a running job is ridden out: requests are retried for the connect
+// timeout, a failed periodic partition discovery is tried again at the next
+// interval (the tenth failure in a row fails the source), and a failure the
+// retries do not cover fails over to the last checkpoint. Nothing retries
+// forever.
 //
 // # What this package must never do
 //
