@@ -20,7 +20,9 @@
 #
 # Environment: SPATE_KAFKA_START_TIMEOUT (seconds to wait for the broker,
 # default 60), SPATE_KAFKA_JAVA_OPTS (replaces the lean JVM flags),
-# SPATE_KAFKA_PROPERTIES (extra server.properties lines), SPATE_KAFKA_SASL_USER
+# SPATE_KAFKA_PROPERTIES (extra server.properties lines), SPATE_KAFKA_LIFELINE_PID
+# (stop the broker when that process exits: a test binary killed by its
+# timeout leaves no broker behind), SPATE_KAFKA_SASL_USER
 # (USER:PASSWORD: also listen with SASL_PLAINTEXT on a third port, for
 # mechanisms PLAIN and SCRAM-SHA-256/512 with that user; start and env then
 # also print KAFKA_SASL_BOOTSTRAP_SERVERS=127.0.0.1:PORT).
@@ -87,6 +89,11 @@ launch() {
 	nohup java $opts -cp "$cp" kafka.Kafka "$dir/server.properties" </dev/null >>"$log" 2>&1 &
 	local pid=$!
 	echo "$pid" >"$dir/broker.pid"
+	if [[ -n ${SPATE_KAFKA_LIFELINE_PID:-} ]]; then
+		local life=$SPATE_KAFKA_LIFELINE_PID
+		nohup bash -c "while kill -0 $life 2>/dev/null && kill -0 $pid 2>/dev/null; do sleep 1; done; kill -TERM $pid 2>/dev/null" \
+			</dev/null >/dev/null 2>&1 &
+	fi
 	local timeout=${SPATE_KAFKA_START_TIMEOUT:-60} waited=0
 	while (($(grep -c 'Kafka Server started' "$log" 2>/dev/null || true) <= from)); do
 		if ! kill -0 "$pid" 2>/dev/null; then

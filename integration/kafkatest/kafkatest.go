@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,7 +50,10 @@ func Start() (*Broker, error) {
 	}
 	b := &Broker{dir: dir, script: script()}
 	cmd := exec.Command("bash", b.script, "start", dir)
-	cmd.Env = append(os.Environ(), "SPATE_KAFKA_SASL_USER="+SASLUser+":"+SASLPassword)
+	cmd.Env = append(os.Environ(), "SPATE_KAFKA_SASL_USER="+SASLUser+":"+SASLPassword,
+		// A test binary killed by its -timeout runs no Stop: the broker
+		// follows it.
+		"SPATE_KAFKA_LIFELINE_PID="+strconv.Itoa(os.Getpid()))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
