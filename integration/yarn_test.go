@@ -143,22 +143,15 @@ func containerLogs(t *testing.T, c *hadooptest.Cluster, app yarn.ApplicationID, 
 	return out
 }
 
-// amStdout is the stdout of app's first AM container (..._01_000001), once
-// it is not empty: the AM unregisters when the job ends, so YARN may report
-// FINISHED before main() has printed what follows Execute.
+// amStdout is the stdout of app's first AM container (..._01_000001). It
+// is complete once YARN reports the application final: the AM unregisters
+// after main() returned (appmaster.Supervise).
 func amStdout(t *testing.T, c *hadooptest.Cluster, app yarn.ApplicationID) string {
 	t.Helper()
-	var out string
-	var logs map[string]string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		logs = containerStdout(t, c, app)
-		for id, s := range logs {
-			if strings.HasSuffix(id, "_01_000001") {
-				out = s
-			}
-		}
-		if out != "" {
-			return out
+	logs := containerStdout(t, c, app)
+	for id, s := range logs {
+		if strings.HasSuffix(id, "_01_000001") {
+			return s
 		}
 	}
 	t.Fatalf("no AM container stdout of %s among %d containers' logs under %s", app, len(logs), c.Dir)

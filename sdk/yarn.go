@@ -50,7 +50,13 @@ func (e *Env) inYARN() bool {
 }
 
 // registerAM registers this jobmanager process as the ApplicationMaster.
+// The process YARN started supervises a job process of the same binary
+// (appmaster.Supervise, which never returns): the application's final status
+// then waits for main() to return.
 func (e *Env) registerAM(ctx context.Context) (*appmaster.AppMaster, error) {
+	if !appmaster.Supervised() {
+		appmaster.Supervise()
+	}
 	mem, err := appmaster.ParseMemorySize(conf.TaskManagerMemoryProcessSize.Key(), conf.TaskManagerMemoryProcessSize.Get(e.cfg))
 	if err != nil {
 		return nil, err
@@ -81,9 +87,9 @@ func trackAM(jm *jobmanager.JobManager, restAddr string) {
 	}
 }
 
-// finishAM unregisters jm's ApplicationMaster with the job's true final
-// status: SUCCEEDED only when it finished, KILLED when cancelled, else
-// FAILED with its error.
+// finishAM ends jm's ApplicationMaster with the job's true final status:
+// SUCCEEDED only when it finished, KILLED when cancelled, else FAILED with
+// its error (appmaster.AppMaster.End).
 func finishAM(jm *jobmanager.JobManager, jobErr error) {
 	v, ok := yarnAMs.LoadAndDelete(jm)
 	if !ok {
@@ -109,7 +115,7 @@ func finishAM(jm *jobmanager.JobManager, jobErr error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := am.Finish(ctx, status, diag); err != nil {
+	if err := am.End(ctx, status, diag); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: unregister the ApplicationMaster (%s): %v\n", RoleJobManager, status, err)
 	}
 }

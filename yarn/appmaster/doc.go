@@ -29,13 +29,24 @@
 // last container's exit status and diagnostics (no endless retry). Excess
 // containers (YARN over-allocating across a changed ask) are released.
 //
+// # Supervision
+//
+// YARN reports an application FINISHED as soon as its AM unregisters, and
+// then kills the AM container: unregistering when the job ends would cut off
+// what main() does after Execute. So the process YARN starts runs the binary
+// again as the job process (Supervise, from Register's caller), which
+// registers, heartbeats and runs the JobManager, and at the job's end
+// reports its final status (End) instead of unregistering; the supervisor
+// unregisters once the job process exited: FAILED when the job finished but
+// main() exited non-zero, and not at all (the attempt fails, YARN may retry)
+// when the job process ended without a status.
+//
 // # What the caller must do
 //
 // Call Register first thing in the jobmanager role (an AM that never
 // registers fails its attempt), SetJobManager once the JobManager listens,
-// SetTrackingURL once the REST endpoint does, and Finish with the job's true
-// final status before the process exits: YARN reports the application
-// FINISHED as soon as Finish returns.
+// SetTrackingURL once the REST endpoint does, and End with the job's true
+// final status.
 //
 // Containers authenticate to the JobManager with the per-application secret
 // in their credentials (ClusterSecret), not a file; the AM passes its own
