@@ -104,36 +104,15 @@ func RunSession(ctx context.Context, cfg SessionConfig) error {
 	rc := transport.NewRPCClient(c)
 	defer rc.Close()
 	rm := func() *wire.ResourceManagerGatewayClient { return wire.NewResourceManagerGatewayClient(rc) }
-	host, _ := os.Hostname()
-	reg, err := rm().RegisterTaskManager(ctx, cfg.Name, "", int32(cfg.Slots), host, ln.Addr().String())
+	reg, err := register(ctx, rm(), cfg.Name, "", cfg.Slots, ln.Addr().String())
 	if err != nil {
-		var rej *wire.RegistrationRejected
-		if errors.As(err, &rej) {
-			return fmt.Errorf("%w: %s", ErrRegistration, rej.Reason)
-		}
-		return fmt.Errorf("%w: %w", ErrRegistration, err)
+		return err
 	}
 	log.Info().Str("jobmanager", cfg.JobManager).Str("registration", reg.RegistrationId).Int("slots", cfg.Slots).Msg("registered")
-	every := max(cfg.HeartbeatInterval, 10*time.Millisecond)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			hctx, hcancel := context.WithTimeout(ctx, max(every, time.Second))
-			var report []byte
-			if cfg.Report != nil {
-				report = cfg.Report()
-			}
-			err := rm().Heartbeat(hctx, cfg.Name, reg.RegistrationId, &wire.SlotReport{}, report)
-			hcancel()
-			if err != nil && ctx.Err() == nil {
-				return fmt.Errorf("taskmanager: the JobManager at %s stopped answering heartbeats (%v); its jobs' processes here are stopped", cfg.JobManager, err)
-			}
-		}
+	if err := heartbeat(ctx, rm, cfg.Name, reg.RegistrationId, cfg.HeartbeatInterval, cfg.Report); err != nil {
+		return fmt.Errorf("taskmanager: the JobManager at %s stopped answering heartbeats (%v); its jobs' processes here are stopped", cfg.JobManager, err)
 	}
+	return nil
 }
 
 // session serves the TaskManagerGateway.

@@ -100,14 +100,9 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		return r, nil
 	})
-	host, _ := os.Hostname()
-	reg, err := rm().RegisterTaskManager(ctx, cfg.Name, x.DataAddress(), int32(cfg.Slots), host, ln.Addr().String())
+	reg, err := register(ctx, rm(), cfg.Name, x.DataAddress(), cfg.Slots, ln.Addr().String())
 	if err != nil {
-		var rej *wire.RegistrationRejected
-		if errors.As(err, &rej) {
-			return fmt.Errorf("%w: %s", ErrRegistration, rej.Reason)
-		}
-		return fmt.Errorf("%w: %w", ErrRegistration, err)
+		return err
 	}
 	jc, err := transport.Dial(ctx, reg.GetJobMasterAddress(), cfg.Auth, transport.Options{})
 	if err != nil {
@@ -118,7 +113,32 @@ func Run(ctx context.Context, cfg Config) error {
 	close(ready)
 	log.Info().Str("jobmanager", cfg.JobManager).Str("registration", reg.RegistrationId).Int("slots", cfg.Slots).Msg("registered")
 
-	every := max(cfg.HeartbeatInterval, 10*time.Millisecond)
+	if err := heartbeat(ctx, rm, cfg.Name, reg.RegistrationId, cfg.HeartbeatInterval, nil); err != nil {
+		// The JobManager of an application ends with its job.
+		log.Info().Err(err).Msg("the JobManager is gone; stopping")
+	}
+	return nil
+}
+
+// register announces the TaskManager's slots to the ResourceManager; an
+// error wraps ErrRegistration.
+func register(ctx context.Context, rm *wire.ResourceManagerGatewayClient, name, dataAddr string, slots int, rpcAddr string) (*wire.RegistrationSuccess, error) {
+	host, _ := os.Hostname()
+	reg, err := rm.RegisterTaskManager(ctx, name, dataAddr, int32(slots), host, rpcAddr)
+	if err != nil {
+		var rej *wire.RegistrationRejected
+		if errors.As(err, &rej) {
+			return nil, fmt.Errorf("%w: %s", ErrRegistration, rej.Reason)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrRegistration, err)
+	}
+	return reg, nil
+}
+
+// heartbeat sends a heartbeat, with report's payload when report is set,
+// every interval until ctx ends (nil) or one fails (its error).
+func heartbeat(ctx context.Context, rm func() *wire.ResourceManagerGatewayClient, name, registration string, interval time.Duration, report func() []byte) error {
+	every := max(interval, 10*time.Millisecond)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -126,13 +146,15 @@ func Run(ctx context.Context, cfg Config) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			var payload []byte
+			if report != nil {
+				payload = report()
+			}
 			hctx, hcancel := context.WithTimeout(ctx, max(every, time.Second))
-			err := rm().Heartbeat(hctx, cfg.Name, reg.RegistrationId, &wire.SlotReport{}, nil)
+			err := rm().Heartbeat(hctx, name, registration, &wire.SlotReport{}, payload)
 			hcancel()
-			if err != nil {
-				// The JobManager of an application ends with its job.
-				log.Info().Err(err).Msg("the JobManager is gone; stopping")
-				return nil
+			if err != nil && ctx.Err() == nil {
+				return err
 			}
 		}
 	}
