@@ -2,8 +2,6 @@ package sdk
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -80,12 +78,10 @@ func (e *Env) jobManager(ctx context.Context, opts *jobmaster.Options) (*jobmana
 	if am != nil {
 		adoptAM(jm, am)
 	}
-	var b [16]byte
-	_, _ = rand.Read(b[:])
 	e.log.Info().Str("address", jm.Addr()).Int("slots", e.graph.MaxChainParallelism()).Msg("JobManager waiting for TaskManagers")
 	// Deploy waits for the slots; a restart after a lost TaskManager waits
 	// for new ones.
-	opts.JobID, opts.Slots, opts.Gateway, opts.Registered = hex.EncodeToString(b[:]), jm.Slots(), jm.Gateway, jm.Serve
+	opts.Slots, opts.Gateway, opts.Registered = jm.Slots(), jm.Gateway, jm.Serve
 	opts.TaskManagers = nil
 	return jm, nil
 }

@@ -290,43 +290,16 @@ func (rc *restClient) awaitSavepoint(c *cli.Context, id, path string, body any) 
 // submitJob is spate submit.
 func submitJob(c *cli.Context) error {
 	name := c.Command.HelpName
-	args := c.Args().Slice()
-	if len(args) == 0 {
-		return usageErrorf("%s: missing JOB (usage: %s [flags] JOB [-- ARGS...])", name, name)
+	job, path, jobArgs, cfg, err := jobCommandLine(c, "[flags]")
+	if err != nil {
+		return err
 	}
 	if oi := c.String("on-interrupt"); oi != "cancel" && oi != "detach" {
 		return usageErrorf("%s: --on-interrupt %q: want cancel or detach", name, oi)
 	}
-	job, jobArgs := args[0], args[1:]
-	if len(jobArgs) > 0 && jobArgs[0] == "--" {
-		jobArgs = jobArgs[1:]
-	}
 	rc, err := newRESTClient(c, -2)
 	if err != nil {
 		return err
-	}
-	var dynamic []string
-	if c.IsSet("log-level") {
-		dynamic = append(dynamic, conf.LogLevel.Key()+"="+c.String("log-level"))
-	}
-	if c.IsSet("parallelism") {
-		dynamic = append(dynamic, conf.ParallelismDefault.Key()+"="+strconv.Itoa(c.Int("parallelism")))
-	}
-	restore, err := restoreProperties(c)
-	if err != nil {
-		return err
-	}
-	dynamic = append(append(dynamic, restore...), c.StringSlice("D")...)
-	cfg, err := conf.Load(dynamic)
-	if err != nil {
-		return usageErrorf("%s: %v", name, err)
-	}
-	path, err := jobPath(job)
-	if err != nil {
-		return usageErrorf("%s: %v", name, err)
-	}
-	if err := checkSpateJob(job, path); err != nil {
-		return usageErrorf("%s: %v", name, err)
 	}
 	// The plan, with the configuration main() ends up with.
 	var plan bytes.Buffer

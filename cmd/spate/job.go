@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -94,36 +95,9 @@ func infoCommand() *cli.Command {
 // its exit code through an exitError.
 func execJob(c *cli.Context, role string) error {
 	name := c.Command.HelpName
-	args := c.Args().Slice()
-	if len(args) == 0 {
-		return usageErrorf("%s: missing JOB (usage: %s [-D key=value]... JOB [-- ARGS...])", name, name)
-	}
-	job, jobArgs := args[0], args[1:]
-	if len(jobArgs) > 0 && jobArgs[0] == "--" {
-		jobArgs = jobArgs[1:]
-	}
-
-	var dynamic []string
-	if c.IsSet("log-level") {
-		dynamic = append(dynamic, conf.LogLevel.Key()+"="+c.String("log-level"))
-	}
-	restore, err := restoreProperties(c)
+	job, path, jobArgs, cfg, err := jobCommandLine(c, "[-D key=value]...")
 	if err != nil {
 		return err
-	}
-	dynamic = append(dynamic, restore...)
-	dynamic = append(dynamic, c.StringSlice("D")...)
-	cfg, err := conf.Load(dynamic)
-	if err != nil {
-		return usageErrorf("%s: %v", name, err)
-	}
-
-	path, err := jobPath(job)
-	if err != nil {
-		return usageErrorf("%s: %v", name, err)
-	}
-	if err := checkSpateJob(job, path); err != nil {
-		return usageErrorf("%s: %v", name, err)
 	}
 
 	cmd := &exec.Cmd{
@@ -170,6 +144,44 @@ func execJob(c *cli.Context, role string) error {
 		return failuref("%s: job binary %q: %v", name, job, err)
 	}
 	return nil
+}
+
+// jobCommandLine reads what run, info, submit and yarn-submit share: JOB
+// and its ARGS, and the effective configuration (spate.yaml,
+// SPATE_PROPERTIES, --log-level, -p, the restore flags, -D). JOB must be a
+// Spate job binary; path is its absolute path. flags is the usage text
+// before JOB.
+func jobCommandLine(c *cli.Context, flags string) (job, path string, jobArgs []string, cfg *conf.Config, err error) {
+	name := c.Command.HelpName
+	args := c.Args().Slice()
+	if len(args) == 0 {
+		return "", "", nil, nil, usageErrorf("%s: missing JOB (usage: %s %s JOB [-- ARGS...])", name, name, flags)
+	}
+	job, jobArgs = args[0], args[1:]
+	if len(jobArgs) > 0 && jobArgs[0] == "--" {
+		jobArgs = jobArgs[1:]
+	}
+	var dynamic []string
+	if c.IsSet("log-level") {
+		dynamic = append(dynamic, conf.LogLevel.Key()+"="+c.String("log-level"))
+	}
+	if c.IsSet("parallelism") {
+		dynamic = append(dynamic, conf.ParallelismDefault.Key()+"="+strconv.Itoa(c.Int("parallelism")))
+	}
+	restore, err := restoreProperties(c)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	if cfg, err = conf.Load(append(append(dynamic, restore...), c.StringSlice("D")...)); err != nil {
+		return "", "", nil, nil, usageErrorf("%s: %v", name, err)
+	}
+	if path, err = jobPath(job); err != nil {
+		return "", "", nil, nil, usageErrorf("%s: %v", name, err)
+	}
+	if err := checkSpateJob(job, path); err != nil {
+		return "", "", nil, nil, usageErrorf("%s: %v", name, err)
+	}
+	return job, path, jobArgs, cfg, nil
 }
 
 // forwardSignals passes SIGINT and SIGTERM on to the job until done is

@@ -183,35 +183,9 @@ func yarnSubmit(c *cli.Context) error {
 // before anything is asked of YARN.
 func prepareYarnSubmit(c *cli.Context) (*yarnSubmission, error) {
 	name := c.Command.HelpName
-	args := c.Args().Slice()
-	if len(args) == 0 {
-		return nil, usageErrorf("%s: missing JOB (usage: %s [flags] JOB [-- ARGS...])", name, name)
-	}
-	job, jobArgs := args[0], args[1:]
-	if len(jobArgs) > 0 && jobArgs[0] == "--" {
-		jobArgs = jobArgs[1:]
-	}
-	var dynamic []string
-	if c.IsSet("log-level") {
-		dynamic = append(dynamic, conf.LogLevel.Key()+"="+c.String("log-level"))
-	}
-	if c.IsSet("parallelism") {
-		dynamic = append(dynamic, conf.ParallelismDefault.Key()+"="+strconv.Itoa(c.Int("parallelism")))
-	}
-	restore, err := restoreProperties(c)
+	job, jp, jobArgs, cfg, err := jobCommandLine(c, "[flags]")
 	if err != nil {
 		return nil, err
-	}
-	cfg, err := conf.Load(append(append(dynamic, restore...), c.StringSlice("D")...))
-	if err != nil {
-		return nil, usageErrorf("%s: %v", name, err)
-	}
-	jp, err := jobPath(job)
-	if err != nil {
-		return nil, usageErrorf("%s: %v", name, err)
-	}
-	if err := checkSpateJob(job, jp); err != nil {
-		return nil, usageErrorf("%s: %v", name, err)
 	}
 	s := &yarnSubmission{name: name, cfg: cfg, jobPath: jp, jobArgs: jobArgs,
 		login: hdfs.KerberosLogin{Principal: conf.KerberosLoginPrincipal.Get(cfg), Keytab: conf.KerberosLoginKeytab.Get(cfg),

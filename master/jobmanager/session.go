@@ -2,8 +2,6 @@ package jobmanager
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -161,7 +159,7 @@ func (s *Session) Submit(_ context.Context, sub dispatcher.Submission) (string, 
 			return "", fmt.Errorf("%w: the job's configuration: %v", dispatcher.ErrInvalidRequest, err)
 		}
 	}
-	id := newID()
+	id := jobmaster.NewJobID()
 	log := s.cfg.Log.With().Str("job", id).Logger()
 	path := filepath.Join(s.cfg.BlobDir, sub.BinarySHA256)
 	if err := copyFile(sub.BinaryPath, path); err != nil {
@@ -410,7 +408,10 @@ func (sj *sessionJob) summary() dispatcher.JobSummary {
 		end, last = sj.ended.UnixMilli(), sj.ended.UnixMilli()
 		dur = end - start
 	}
-	n := len(jobmaster.NewExecutionGraph(sj.graph).Vertices())
+	n := 0 // subtasks: one per chain and parallel instance
+	for _, c := range sj.graph.Chains {
+		n += c.Parallelism
+	}
 	tc := dispatcher.TaskCounts{Total: n}
 	switch st {
 	case dispatcher.JobFinished:
@@ -554,7 +555,7 @@ func (s *Session) savepoint(id, trigger, dir string, stop, drain, cancelAfter bo
 		return "", fmt.Errorf("%w: job %s is %s, not running", dispatcher.ErrConflict, id, map[bool]string{true: "over", false: "not deployed yet"}[!sj.ended.IsZero()])
 	}
 	if trigger == "" {
-		trigger = newID()
+		trigger = jobmaster.NewJobID()
 	}
 	op := &savepointOp{}
 	sj.ops[trigger] = op
@@ -632,12 +633,6 @@ func (s *Session) Config() []dispatcher.ConfigEntry {
 		out = append(out, dispatcher.ConfigEntry{Key: k, Value: v})
 	}
 	return out
-}
-
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // copyFile copies src to dst (mode 0700) unless dst already holds it.

@@ -183,7 +183,7 @@ func Deploy(ctx context.Context, g *graph.JobGraph, o Options) (*Job, error) {
 	}
 	id := o.JobID
 	if id == "" {
-		id = newJobID()
+		id = NewJobID()
 	}
 	log := o.Log.With().Str("job", id).Logger()
 	var lease *leaseKeeper
@@ -694,7 +694,8 @@ func (j *Job) SubtaskMetrics() []SubtaskMetrics {
 	return out
 }
 
-func newJobID() string {
+// NewJobID returns a new random id in Flink's form: 32 lowercase hex digits.
+func NewJobID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])

@@ -64,7 +64,7 @@ func checkWritable(fsys hdfs.FileSystem, dir, key string) error {
 	if !fi.IsDir {
 		return fmt.Errorf("%s %q is a file, not a directory%s", key, dir, hint)
 	}
-	probe := path.Join(dir, ".spate-write-probe-"+newJobID()[:12])
+	probe := path.Join(dir, ".spate-write-probe-"+NewJobID()[:12])
 	w, err := fsys.Create(probe)
 	if err == nil {
 		_, err = w.Write([]byte("spate\n"))

@@ -98,8 +98,7 @@ func RunSession(ctx context.Context, cfg SessionConfig) error {
 
 	c, err := dialRetrying(ctx, cfg.JobManager, cfg.Auth, cfg.RegistrationTimeout)
 	if err != nil {
-		return fmt.Errorf("%w at %s (jobmanager.rpc.address, jobmanager.rpc.port) within %s (taskmanager.registration.timeout): %w",
-			ErrRegistration, cfg.JobManager, cfg.RegistrationTimeout, err)
+		return err
 	}
 	rc := transport.NewRPCClient(c)
 	defer rc.Close()

@@ -76,8 +76,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	c, err := dialRetrying(ctx, cfg.JobManager, cfg.Auth, cfg.RegistrationTimeout)
 	if err != nil {
-		return fmt.Errorf("%w at %s (jobmanager.rpc.address, jobmanager.rpc.port) within %s (taskmanager.registration.timeout): %w",
-			ErrRegistration, cfg.JobManager, cfg.RegistrationTimeout, err)
+		return err
 	}
 	rc := transport.NewRPCClient(c)
 	defer rc.Close()
@@ -162,8 +161,17 @@ func heartbeat(ctx context.Context, rm func() *wire.ResourceManagerGatewayClient
 
 // dialRetrying connects to the JobManager, retrying with a growing pause
 // until RegistrationTimeout: it may not be listening yet. A refused
-// handshake (wrong secret) is not retried.
+// handshake (wrong secret) is not retried. An error wraps ErrRegistration.
 func dialRetrying(ctx context.Context, addr string, auth transport.Authenticator, timeout time.Duration) (*transport.Conn, error) {
+	c, err := dialUntil(ctx, addr, auth, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("%w at %s (jobmanager.rpc.address, jobmanager.rpc.port) within %s (taskmanager.registration.timeout): %w",
+			ErrRegistration, addr, timeout, err)
+	}
+	return c, nil
+}
+
+func dialUntil(ctx context.Context, addr string, auth transport.Authenticator, timeout time.Duration) (*transport.Conn, error) {
 	deadline := time.Now().Add(timeout)
 	pause := 50 * time.Millisecond
 	for {
