@@ -635,7 +635,13 @@ func TestBrokerRestart(t *testing.T) {
 	want := append(first, second...)
 	sort.Strings(want)
 	wait(len(want))
-	time.Sleep(300 * time.Millisecond) // a few more checkpoints: nothing more may appear
+	// Two more checkpoints complete, each committing a transaction: nothing
+	// more may appear.
+	for done, deadline := client.CheckpointStats().Completed+2, time.Now().Add(30*time.Second); client.CheckpointStats().Completed < done; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no further checkpoint completed")
+		}
+	}
 	sameLines(t, readCommitted(t, out), want)
 	t.Logf("restarts: %d", client.Restarts())
 }
