@@ -61,6 +61,8 @@ var (
 		"Time without a heartbeat after which the JobManager considers a TaskManager lost and fails over the jobs that ran on it.")
 	SlotRequestTimeout = Duration("slot.request.timeout", 5*time.Minute,
 		"Longest time a job waits for TaskManagers to offer the slots it needs.")
+	ResourceManagerTaskManagerTimeout = Duration("resourcemanager.taskmanager-timeout", 30*time.Second,
+		"Time a YARN session's TaskManager container stays idle (no job of its binary running) before it is released.")
 	RestAddress = String("rest.address", "127.0.0.1",
 		"Host of the JobManager's REST endpoint, which spate submit, list, cancel, savepoint and stop talk to.")
 	RestPort = Int("rest.port", 8081,
