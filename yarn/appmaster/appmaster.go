@@ -40,7 +40,10 @@ const (
 )
 
 // AppMaster is a registered ApplicationMaster: the YARN driver of the
-// JobManager's ResourceManager (master/jobmanager.Driver).
+// JobManager's ResourceManager (master/jobmanager.Driver). Its TaskManager
+// containers come in groups (Group), one per binary they run, told apart by
+// the priority of their asks; in application mode the one group runs the
+// AM's own binary.
 type AppMaster struct {
 	opts      Options
 	amrm      *yarn.AMRMClient
@@ -49,17 +52,42 @@ type AppMaster struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
 	wake      chan struct{}
+	app       *Group // application mode's group, made on first use
 
 	mu          sync.Mutex
-	pool        *Pool
+	groups      map[int32]*Group // by priority
 	nmTokens    map[string]*security.Token
 	containers  map[string]*yarnpb.ContainerProto
-	ask         *int
+	owner       map[string]*Group // container id → its group
 	release     []yarn.ContainerID
 	trackingURL string
-	jmAddr      string
-	lose        func(name, reason string)
 	finished    bool
+}
+
+// Group is the TaskManager containers that run one binary, with their own
+// Pool, ask and JobManager. It implements master/jobmanager.Driver.
+type Group struct {
+	a        *AppMaster
+	priority int32
+	launch   ContainerSpec
+
+	// under a.mu
+	pool   *Pool
+	ask    *int
+	jmAddr string
+	lose   func(name, reason string)
+}
+
+// ContainerSpec says what a group's containers run.
+type ContainerSpec struct {
+	// Resources are localized in the container's working directory.
+	Resources map[string]yarn.LocalResource
+	// Command is the launch command (LaunchCommand).
+	Command []string
+	// Env is added to ContainerEnv(Resources); the AM sets
+	// SPATE_TASKMANAGER_NAME (the container id), GOMEMLIMIT and
+	// SPATE_PROPERTIES (the JobManager's RPC address) itself.
+	Env map[string]string
 }
 
 // Register reads this AM container's credentials and configuration,
@@ -98,18 +126,32 @@ func Register(ctx context.Context, opts Options) (*AppMaster, error) {
 	}
 	hctx, cancel := context.WithCancel(context.Background())
 	a := &AppMaster{opts: opts, amrm: amrm, resources: resources, creds: tmCreds, cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1),
-		pool: NewPool(opts.SlotsPerTaskManager, opts.MaxStartFailures), nmTokens: map[string]*security.Token{}, containers: map[string]*yarnpb.ContainerProto{}}
+		groups: map[int32]*Group{}, nmTokens: map[string]*security.Token{}, containers: map[string]*yarnpb.ContainerProto{}, owner: map[string]*Group{}}
+	// Application mode: the TaskManagers run this binary with its arguments.
+	a.app = a.NewGroup(ContainerSpec{Resources: resources, Command: LaunchCommand(binaryName(), os.Args[1:]), Env: map[string]string{"SPATE_ROLE": "taskmanager"}})
 	opts.Log.Info().Str("scheduler", sched).Msg("ApplicationMaster registered")
 	go a.heartbeat(hctx)
 	return a, nil
 }
 
-// SetJobManager says where TaskManagers register (host:port) and how a
-// completed container's TaskManager is declared lost.
-func (a *AppMaster) SetJobManager(addr string, lose func(name, reason string)) {
+// Resources are the files this AM container was given, which its
+// TaskManagers get too.
+func (a *AppMaster) Resources() map[string]yarn.LocalResource { return a.resources }
+
+// NewGroup adds a group of TaskManager containers that run launch; it asks
+// for none until its StartTaskManagers.
+func (a *AppMaster) NewGroup(launch ContainerSpec) *Group {
 	a.mu.Lock()
-	a.jmAddr, a.lose = addr, lose
-	a.mu.Unlock()
+	defer a.mu.Unlock()
+	g := &Group{a: a, priority: int32(len(a.groups) + 1), launch: launch, pool: NewPool(a.opts.SlotsPerTaskManager, a.opts.MaxStartFailures)}
+	a.groups[g.priority] = g
+	return g
+}
+
+// SetJobManager says where the application's TaskManagers register
+// (host:port) and how a completed container's TaskManager is declared lost.
+func (a *AppMaster) SetJobManager(addr string, lose func(name, reason string)) {
+	a.app.SetJobManager(addr, lose)
 }
 
 // SetTrackingURL makes url (the REST endpoint) the application's tracking
@@ -122,18 +164,48 @@ func (a *AppMaster) SetTrackingURL(url string) {
 }
 
 // StartTaskManagers implements master/jobmanager.Driver.
-func (a *AppMaster) StartTaskManagers(slots int) {
-	a.mu.Lock()
-	cmds := a.pool.StartTaskManagers(slots)
-	a.mu.Unlock()
-	a.exec(cmds)
+func (a *AppMaster) StartTaskManagers(slots int) { a.app.StartTaskManagers(slots) }
+
+// TaskManagerRegistered implements master/jobmanager.Driver.
+func (a *AppMaster) TaskManagerRegistered(name string) { a.app.TaskManagerRegistered(name) }
+
+// SetJobManager says where the group's TaskManagers register (host:port)
+// and how a completed container's TaskManager is declared lost.
+func (g *Group) SetJobManager(addr string, lose func(name, reason string)) {
+	g.a.mu.Lock()
+	g.jmAddr, g.lose = addr, lose
+	g.a.mu.Unlock()
+}
+
+// StartTaskManagers implements master/jobmanager.Driver.
+func (g *Group) StartTaskManagers(slots int) {
+	g.a.mu.Lock()
+	cmds := g.pool.StartTaskManagers(slots)
+	g.a.mu.Unlock()
+	g.a.exec(g, cmds)
 }
 
 // TaskManagerRegistered implements master/jobmanager.Driver.
-func (a *AppMaster) TaskManagerRegistered(name string) {
-	a.mu.Lock()
-	a.pool.Registered(name)
-	a.mu.Unlock()
+func (g *Group) TaskManagerRegistered(name string) {
+	g.a.mu.Lock()
+	g.pool.Registered(name)
+	g.a.mu.Unlock()
+}
+
+// ReleaseTaskManager gives back the container of the TaskManager named
+// name (an idle one): YARN stops it, and its completion is not a loss.
+func (g *Group) ReleaseTaskManager(name string) {
+	g.a.mu.Lock()
+	cmds := g.pool.Remove(name)
+	g.a.mu.Unlock()
+	g.a.exec(g, cmds)
+}
+
+// Containers lists the group's containers launched and not completed.
+func (g *Group) Containers() []string {
+	g.a.mu.Lock()
+	defer g.a.mu.Unlock()
+	return g.pool.Containers()
 }
 
 func (a *AppMaster) poke() {
@@ -143,17 +215,17 @@ func (a *AppMaster) poke() {
 	}
 }
 
-// exec carries out the pool's commands; the heartbeat sends asks and
-// releases.
-func (a *AppMaster) exec(cmds []Command) {
+// exec carries out a group's pool's commands; the heartbeat sends asks
+// and releases.
+func (a *AppMaster) exec(g *Group, cmds []Command) {
 	for _, c := range cmds {
 		switch c := c.(type) {
 		case Ask:
 			a.mu.Lock()
 			n := c.Total
-			a.ask = &n
+			g.ask = &n
 			a.mu.Unlock()
-			a.opts.Log.Info().Int("containers", n).Msg("asking YARN for TaskManager containers")
+			a.opts.Log.Info().Int("containers", n).Int32("priority", g.priority).Msg("asking YARN for TaskManager containers")
 			a.poke()
 		case Release:
 			id, err := yarn.ParseContainerID(c.Container)
@@ -161,13 +233,14 @@ func (a *AppMaster) exec(cmds []Command) {
 				a.mu.Lock()
 				a.release = append(a.release, id)
 				a.mu.Unlock()
+				a.poke()
 			}
 		case Launch:
-			go a.launch(c.Container)
+			go a.launch(g, c.Container)
 		case Lose:
 			a.opts.Log.Warn().Str("container", c.Name).Str("reason", c.Reason).Msg("TaskManager container completed")
 			a.mu.Lock()
-			lose := a.lose
+			lose := g.lose
 			a.mu.Unlock()
 			if lose != nil {
 				lose(c.Name, "its YARN container "+c.Reason)
@@ -192,26 +265,26 @@ func (a *AppMaster) fatal(reason string) {
 
 // launch starts a TaskManager in an allocated container through its
 // NodeManager; a refusal counts as a container that ended.
-func (a *AppMaster) launch(id string) {
+func (a *AppMaster) launch(g *Group, id string) {
 	a.mu.Lock()
-	c, jm := a.containers[id], a.jmAddr
+	c, jm := a.containers[id], g.jmAddr
 	n := c.GetNodeId()
 	addr := net.JoinHostPort(n.GetHost(), strconv.Itoa(int(n.GetPort())))
 	tok := a.nmTokens[addr]
 	a.mu.Unlock()
-	err := a.startContainer(c, addr, tok, jm)
+	err := a.startContainer(g.launch, c, addr, tok, jm)
 	if err != nil {
 		a.opts.Log.Warn().Str("container", id).Err(err).Msg("could not start the TaskManager container")
 		a.mu.Lock()
-		cmds := a.pool.Completed(id, "could not be started: "+err.Error())
+		cmds := g.pool.Completed(id, "could not be started: "+err.Error())
 		a.mu.Unlock()
-		a.exec(cmds)
+		a.exec(g, cmds)
 		return
 	}
 	a.opts.Log.Info().Str("container", id).Str("node", addr).Msg("TaskManager container started")
 }
 
-func (a *AppMaster) startContainer(c *yarnpb.ContainerProto, addr string, tok *security.Token, jm string) error {
+func (a *AppMaster) startContainer(l ContainerSpec, c *yarnpb.ContainerProto, addr string, tok *security.Token, jm string) error {
 	if jm == "" {
 		return errors.New("the JobManager's address is not known yet")
 	}
@@ -219,12 +292,14 @@ func (a *AppMaster) startContainer(c *yarnpb.ContainerProto, addr string, tok *s
 	if err != nil {
 		return err
 	}
-	env, err := ContainerEnv(a.resources)
+	env, err := ContainerEnv(l.Resources)
 	if err != nil {
 		return err
 	}
+	for k, v := range l.Env {
+		env[k] = v
+	}
 	id := yarn.ContainerIDFromProto(c.GetId()).String()
-	env["SPATE_ROLE"] = "taskmanager"
 	env["SPATE_TASKMANAGER_NAME"] = id
 	env["GOMEMLIMIT"] = MemoryLimit(a.opts.TaskManager.MemoryMB)
 	env["SPATE_PROPERTIES"] = "jobmanager.rpc.address=" + host + "\njobmanager.rpc.port=" + port
@@ -243,8 +318,7 @@ func (a *AppMaster) startContainer(c *yarnpb.ContainerProto, addr string, tok *s
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return nm.StartContainer(ctx, c, &yarn.ContainerLaunchContext{
-		LocalResources: a.resources, Environment: env, Tokens: tokens,
-		Command: LaunchCommand(binaryName(), os.Args[1:]),
+		LocalResources: l.Resources, Environment: env, Tokens: tokens, Command: l.Command,
 	})
 }
 
@@ -256,11 +330,14 @@ func (a *AppMaster) heartbeat(ctx context.Context) {
 	for {
 		a.mu.Lock()
 		req := yarn.AllocateRequest{Release: a.release, TrackingURL: a.trackingURL}
-		if a.ask != nil {
-			req.Asks = []yarn.ContainerRequest{{Priority: 1, Resource: a.opts.TaskManager, Count: int32(*a.ask)}}
+		asked := map[*Group]*int{}
+		for _, g := range a.groups {
+			if g.ask != nil {
+				req.Asks = append(req.Asks, yarn.ContainerRequest{Priority: g.priority, Resource: a.opts.TaskManager, Count: int32(*g.ask)})
+				asked[g], g.ask = g.ask, nil
+			}
 		}
-		ask := a.ask
-		a.release, a.ask, a.trackingURL = nil, nil, ""
+		a.release, a.trackingURL = nil, ""
 		a.mu.Unlock()
 		resp, err := a.amrm.Allocate(ctx, req)
 		if ctx.Err() != nil {
@@ -276,8 +353,10 @@ func (a *AppMaster) heartbeat(ctx context.Context) {
 			// Sent again with the next heartbeat.
 			a.mu.Lock()
 			a.release = append(req.Release, a.release...)
-			if a.ask == nil {
-				a.ask = ask
+			for g, ask := range asked {
+				if g.ask == nil {
+					g.ask = ask
+				}
 			}
 			if a.trackingURL == "" {
 				a.trackingURL = req.TrackingURL
@@ -289,8 +368,10 @@ func (a *AppMaster) heartbeat(ctx context.Context) {
 		}
 		a.mu.Lock()
 		interval := slowHeartbeat
-		if a.pool.Pending() > 0 {
-			interval = fastHeartbeat
+		for _, g := range a.groups {
+			if g.pool.Pending() > 0 {
+				interval = fastHeartbeat
+			}
 		}
 		a.mu.Unlock()
 		t := time.NewTimer(interval)
@@ -312,7 +393,11 @@ func (a *AppMaster) handle(resp *yarnpb.AllocateResponseProto) {
 		fmt.Fprintf(os.Stderr, "jobmanager: the ResourceManager sent %s: this attempt ends\n", cmd)
 		os.Exit(1)
 	}
-	var ids []string
+	type step struct {
+		g    *Group
+		cmds []Command
+	}
+	var steps []step
 	a.mu.Lock()
 	for _, t := range resp.GetNmTokens() {
 		n := t.GetNodeId()
@@ -320,17 +405,29 @@ func (a *AppMaster) handle(resp *yarnpb.AllocateResponseProto) {
 	}
 	for _, c := range resp.GetAllocatedContainers() {
 		id := yarn.ContainerIDFromProto(c.GetId()).String()
-		a.containers[id] = c
-		ids = append(ids, id)
+		g := a.groups[c.GetPriority().GetPriority()]
+		if g == nil { // no group asked at this priority
+			if cid, err := yarn.ParseContainerID(id); err == nil {
+				a.release = append(a.release, cid)
+			}
+			continue
+		}
+		a.containers[id], a.owner[id] = c, g
+		steps = append(steps, step{g, g.pool.Allocated(id)})
 	}
-	cmds := a.pool.Allocated(ids...)
 	for _, s := range resp.GetCompletedContainerStatuses() {
 		id := yarn.ContainerIDFromProto(s.GetContainerId()).String()
+		g := a.owner[id]
 		delete(a.containers, id)
-		cmds = append(cmds, a.pool.Completed(id, DescribeExit(s.GetExitStatus(), s.GetDiagnostics()))...)
+		delete(a.owner, id)
+		if g != nil {
+			steps = append(steps, step{g, g.pool.Completed(id, DescribeExit(s.GetExitStatus(), s.GetDiagnostics()))})
+		}
 	}
 	a.mu.Unlock()
-	a.exec(cmds)
+	for _, s := range steps {
+		a.exec(s.g, s.cmds)
+	}
 }
 
 // Finish stops the heartbeat and unregisters with the final status and

@@ -116,6 +116,18 @@ func (p *Pool) Completed(id, reason string) []Command {
 	return nil
 }
 
+// Remove gives back the container id, whose TaskManager the JobManager no
+// longer needs (idle for resourcemanager.taskmanager-timeout): it is
+// released, and its completion is no loss.
+func (p *Pool) Remove(id string) []Command {
+	if !p.running[id] && !p.starting[id] {
+		return nil
+	}
+	delete(p.running, id)
+	delete(p.starting, id)
+	return []Command{Release{Container: id}}
+}
+
 // Containers lists the containers launched and not completed, sorted.
 func (p *Pool) Containers() []string {
 	var out []string

@@ -43,6 +43,10 @@ func TestPool(t *testing.T) {
 		t.Fatalf("give up: %#v", got[1])
 	}
 	step("after giving up", p.StartTaskManagers(4), nil)
+	// An idle running container is given back; its completion is no loss.
+	step("remove c4", p.Remove("c4"), []Command{Release{"c4"}})
+	step("remove c4 again", p.Remove("c4"), nil)
+	step("released c4 completes", p.Completed("c4", "killed by the ApplicationMaster"), nil)
 	step("late allocation", p.Allocated("c7"), []Command{Release{"c7"}})
 }
 
