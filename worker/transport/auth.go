@@ -9,10 +9,9 @@ import (
 
 // Authenticator is one authentication mechanism, SASL-style: a fixed sequence of
 // messages that ends with both sides knowing who is at the other end, or with an
-// error. The shared secret (NewSharedSecret) is the mechanism today; Kerberos
-// (GSSAPI, through gokrb5) will implement this same interface, with the service
-// principal taken from the configuration and _HOST replaced, and nothing above
-// this package will change.
+// error. Two implement it: the shared secret (NewSharedSecret) and Kerberos
+// (NewGSSAPI), which takes the server's principal from the configuration with
+// _HOST replaced by the host dialed. WithTLS wraps either in TLS.
 //
 // Client and Server run on a fresh connection after the preamble (which names
 // the mechanism) has been exchanged. The caller has set a deadline on conn and
@@ -21,12 +20,13 @@ import (
 // must not read past its own last message (what follows is framed traffic), and
 // must not log or return the secret or any proof.
 type Authenticator interface {
-	// Mechanism names the mechanism on the wire ("HMAC-SHA256", later "GSSAPI"):
+	// Mechanism names the mechanism on the wire ("HMAC-SHA256", "GSSAPI"):
 	// 1 to maxMechanismLen bytes of A-Z, 0-9 and '-'.
 	Mechanism() string
 	// Client authenticates to the server at the other end of conn, and the server
-	// to us: both directions must succeed.
-	Client(conn net.Conn) (Peer, error)
+	// to us: both directions must succeed. host is the host part of the address
+	// dialed (Kerberos names the server's principal by it).
+	Client(conn net.Conn, host string) (Peer, error)
 	// Server authenticates the client at the other end of conn, and us to it.
 	Server(conn net.Conn) (Peer, error)
 }
@@ -39,6 +39,8 @@ type Peer struct {
 	// proves membership of the cluster, not identity.
 	Principal string
 	Addr      net.Addr
+	// TLS is set when the connection runs inside mutual TLS (WithTLS).
+	TLS bool
 }
 
 // The preamble opens every connection, in both directions, before the
@@ -106,46 +108,75 @@ func parsePreamble(p [preambleSize]byte) (string, error) {
 	return name, nil
 }
 
-// serverHandshake authenticates a freshly accepted connection: it reads the
-// client's preamble (32 bytes, so garbage is refused after a bounded read),
-// answers with its own, and runs the mechanism. The caller sets the deadline.
-func serverHandshake(conn net.Conn, auth Authenticator) (Peer, error) {
-	var in [preambleSize]byte
-	if _, err := io.ReadFull(conn, in[:]); err != nil {
-		return Peer{}, fmt.Errorf("read preamble: %w", describeReadErr(err))
-	}
-	mech, err := parsePreamble(in)
-	if err != nil {
-		return Peer{}, err
-	}
-	out := encodePreamble(auth.Mechanism())
-	if _, err := conn.Write(out[:]); err != nil {
-		return Peer{}, fmt.Errorf("write preamble: %w", err)
-	}
-	if mech != auth.Mechanism() {
-		return Peer{}, fmt.Errorf("client offers %s, this server requires %s: %w", mech, auth.Mechanism(), ErrMechanismMismatch)
-	}
-	return auth.Server(conn)
+// connLayer is a layer below the handshake's preamble (TLS): it replaces the
+// raw connection by one that runs over it. The deadline set on the raw
+// connection bounds the layer's own handshake too.
+type connLayer interface {
+	clientLayer(conn net.Conn, host string) (net.Conn, error)
+	serverLayer(conn net.Conn) (net.Conn, error)
 }
 
-// clientHandshake is serverHandshake's other half.
-func clientHandshake(conn net.Conn, auth Authenticator) (Peer, error) {
-	out := encodePreamble(auth.Mechanism())
-	if _, err := conn.Write(out[:]); err != nil {
-		return Peer{}, fmt.Errorf("write preamble: %w", err)
+// serverHandshake authenticates a freshly accepted connection: it reads the
+// client's preamble (32 bytes, so garbage is refused after a bounded read),
+// answers with its own, and runs the mechanism. It returns the connection to
+// use from now on: conn itself, or the TLS connection over it. The caller
+// sets the deadline.
+func serverHandshake(conn net.Conn, auth Authenticator) (net.Conn, Peer, error) {
+	if l, ok := auth.(connLayer); ok {
+		var err error
+		if conn, err = l.serverLayer(conn); err != nil {
+			return nil, Peer{}, err
+		}
 	}
 	var in [preambleSize]byte
 	if _, err := io.ReadFull(conn, in[:]); err != nil {
-		return Peer{}, fmt.Errorf("read the server's preamble: %w", describeReadErr(err))
+		return nil, Peer{}, fmt.Errorf("read preamble: %w", describeReadErr(err))
 	}
 	mech, err := parsePreamble(in)
 	if err != nil {
-		return Peer{}, fmt.Errorf("server's answer: %w", err)
+		return nil, Peer{}, err
+	}
+	out := encodePreamble(auth.Mechanism())
+	if _, err := conn.Write(out[:]); err != nil {
+		return nil, Peer{}, fmt.Errorf("write preamble: %w", err)
 	}
 	if mech != auth.Mechanism() {
-		return Peer{}, fmt.Errorf("server requires %s, this client offers %s: %w", mech, auth.Mechanism(), ErrMechanismMismatch)
+		return nil, Peer{}, fmt.Errorf("client offers %s, this server requires %s: %w", mech, auth.Mechanism(), ErrMechanismMismatch)
 	}
-	return auth.Client(conn)
+	peer, err := auth.Server(conn)
+	return conn, peer, err
+}
+
+// clientHandshake is serverHandshake's other half; addr is the address
+// dialed, whose host the mechanism may need.
+func clientHandshake(conn net.Conn, auth Authenticator, addr string) (net.Conn, Peer, error) {
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	if l, ok := auth.(connLayer); ok {
+		var err error
+		if conn, err = l.clientLayer(conn, host); err != nil {
+			return nil, Peer{}, err
+		}
+	}
+	out := encodePreamble(auth.Mechanism())
+	if _, err := conn.Write(out[:]); err != nil {
+		return nil, Peer{}, fmt.Errorf("write preamble: %w", err)
+	}
+	var in [preambleSize]byte
+	if _, err := io.ReadFull(conn, in[:]); err != nil {
+		return nil, Peer{}, fmt.Errorf("read the server's preamble: %w", describeReadErr(err))
+	}
+	mech, err := parsePreamble(in)
+	if err != nil {
+		return nil, Peer{}, fmt.Errorf("server's answer: %w", err)
+	}
+	if mech != auth.Mechanism() {
+		return nil, Peer{}, fmt.Errorf("server requires %s, this client offers %s: %w", mech, auth.Mechanism(), ErrMechanismMismatch)
+	}
+	peer, err := auth.Client(conn, host)
+	return conn, peer, err
 }
 
 // describeReadErr turns the end of stream in the middle of a handshake into

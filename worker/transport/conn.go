@@ -206,7 +206,7 @@ func (l *Listener) handshake(raw net.Conn) {
 	defer func() { <-l.sem }()
 	timeout := l.opts.handshakeTimeout()
 	raw.SetDeadline(time.Now().Add(timeout))
-	peer, err := serverHandshake(raw, l.auth)
+	conn, peer, err := serverHandshake(raw, l.auth)
 	if err == nil {
 		err = raw.SetDeadline(time.Time{})
 	}
@@ -227,7 +227,7 @@ func (l *Listener) handshake(raw net.Conn) {
 		raw.Close()
 		return
 	}
-	c := &Conn{Conn: raw, peer: peer, opts: l.opts}
+	c := &Conn{Conn: conn, peer: peer, opts: l.opts}
 	select {
 	case l.ready <- c:
 	case <-l.done:
@@ -256,7 +256,7 @@ func Dial(ctx context.Context, addr string, auth Authenticator, opts Options) (*
 	}
 	raw.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) })
-	peer, err := clientHandshake(raw, auth)
+	conn, peer, err := clientHandshake(raw, auth, addr)
 	if !stop() && err == nil {
 		err = ctx.Err() // cancelled as we finished: the deadline may be set
 	}
@@ -270,5 +270,5 @@ func Dial(ctx context.Context, addr string, auth Authenticator, opts Options) (*
 		}
 		return nil, fmt.Errorf("handshake with %s (%s): %w", addr, auth.Mechanism(), err)
 	}
-	return &Conn{Conn: raw, peer: peer, opts: opts}, nil
+	return &Conn{Conn: conn, peer: peer, opts: opts}, nil
 }

@@ -88,7 +88,7 @@ func FuzzServerHandshake(f *testing.F) {
 	auth := testSecret(f, 7)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c := &fuzzConn{in: bytes.NewReader(in)}
-		peer, err := serverHandshake(c, auth)
+		_, peer, err := serverHandshake(c, auth)
 		if err == nil {
 			t.Fatalf("authenticated %+v without the secret", peer)
 		}
@@ -110,7 +110,7 @@ func FuzzClientHandshake(f *testing.F) {
 	auth := testSecret(f, 7)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c := &fuzzConn{in: bytes.NewReader(in)}
-		peer, err := clientHandshake(c, auth)
+		_, peer, err := clientHandshake(c, auth, "fuzz")
 		if err == nil {
 			t.Fatalf("accepted server %+v without the secret", peer)
 		}

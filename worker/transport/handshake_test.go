@@ -47,9 +47,9 @@ func TestHandshakeBothWays(t *testing.T) {
 // otherMechanism stands for a side configured with Kerberos.
 type otherMechanism struct{}
 
-func (otherMechanism) Mechanism() string             { return "GSSAPI" }
-func (otherMechanism) Client(net.Conn) (Peer, error) { return Peer{}, errors.New("not reached") }
-func (otherMechanism) Server(net.Conn) (Peer, error) { return Peer{}, errors.New("not reached") }
+func (otherMechanism) Mechanism() string                     { return "GSSAPI" }
+func (otherMechanism) Client(net.Conn, string) (Peer, error) { return Peer{}, errors.New("not reached") }
+func (otherMechanism) Server(net.Conn) (Peer, error)         { return Peer{}, errors.New("not reached") }
 
 // TestHandshakeRefused: each bad client is dropped with a log line that names
 // its address and why, and a good client is accepted right after it.
@@ -67,7 +67,7 @@ func TestHandshakeRefused(t *testing.T) {
 		{
 			name: "wrong secret",
 			client: func(t *testing.T, raw net.Conn) error {
-				_, err := clientHandshake(raw, testSecret(t, 2))
+				_, _, err := clientHandshake(raw, testSecret(t, 2), "")
 				return err
 			},
 			logs: "client's proof does not match",
@@ -97,7 +97,7 @@ func TestHandshakeRefused(t *testing.T) {
 		{
 			name: "other mechanism",
 			client: func(t *testing.T, raw net.Conn) error {
-				_, err := clientHandshake(raw, otherMechanism{})
+				_, _, err := clientHandshake(raw, otherMechanism{}, "")
 				return err
 			},
 			logs: "client offers GSSAPI, this server requires HMAC-SHA256",

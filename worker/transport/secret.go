@@ -79,7 +79,7 @@ func (s *SharedSecret) peer(conn net.Conn) Peer {
 }
 
 // Client implements Authenticator.
-func (s *SharedSecret) Client(conn net.Conn) (Peer, error) {
+func (s *SharedSecret) Client(conn net.Conn, _ string) (Peer, error) {
 	var cn, sn [nonceSize]byte
 	rand.Read(cn[:]) // never fails (crypto/rand crashes the program instead)
 	if _, err := conn.Write(cn[:]); err != nil {
