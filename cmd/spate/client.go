@@ -38,7 +38,9 @@ func submitCommand() *cli.Command {
 			"default), it waits for the job and exits 0 only when the job finished; 1 when it failed or\n" +
 			"was cancelled. SIGINT or SIGTERM cancels the job (--on-interrupt detach leaves it\n" +
 			"running), and spate then exits with 128+signal. --detached returns once submitted.",
-		Flags:           append(append([]cli.Flag{dynamicFlag}, submitFlags()...), restoreFlags...),
+		Flags: append(append([]cli.Flag{dynamicFlag,
+			&cli.StringFlag{Name: "session", Usage: "submit to the YARN session `NAME|APPID` (spate yarn-session start) instead of --jobmanager"}},
+			submitFlags()...), restoreFlags...),
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
 		Action:          submitJob,
@@ -297,7 +299,12 @@ func submitJob(c *cli.Context) error {
 	if oi := c.String("on-interrupt"); oi != "cancel" && oi != "detach" {
 		return usageErrorf("%s: --on-interrupt %q: want cancel or detach", name, oi)
 	}
-	rc, err := newRESTClient(c, -2)
+	var rc *restClient
+	if session := c.String("session"); session != "" {
+		rc, err = sessionRESTClient(c, session, path, cfg)
+	} else {
+		rc, err = newRESTClient(c, -2)
+	}
 	if err != nil {
 		return err
 	}

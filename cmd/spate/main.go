@@ -66,6 +66,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			jobManagerCommand(),
 			taskManagerCommand(),
 			yarnSubmitCommand(),
+			yarnSessionCommand(),
 			configCommand(),
 			doctorCommand(),
 			versionCommand(),
@@ -181,4 +182,4 @@ func splitAttachedD(args []string) []string {
 // valueFlags are the flags of run, info and submit that take a separate
 // value, which splitAttachedD passes over.
 var valueFlags = map[string]bool{"s": true, "fromSavepoint": true, "resume": true, "t": true, "target": true,
-	"m": true, "jobmanager": true, "p": true, "parallelism": true, "on-interrupt": true}
+	"m": true, "jobmanager": true, "p": true, "parallelism": true, "on-interrupt": true, "session": true}

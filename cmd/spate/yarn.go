@@ -85,29 +85,58 @@ func yarnSubmit(c *cli.Context) error {
 	errw := c.App.ErrWriter
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	var kc *yarnKerberos
-	if s.secure {
-		if kc, err = newYarnKerberos(s.login); err != nil {
-			return usageErrorf("%s: %v", s.name, err)
-		}
-		defer kc.cl.Destroy()
-	}
-	opts := yarn.ClientOptions{Conf: s.hconf}
-	if kc != nil {
-		opts.Kerberos = kc.cl
-	}
-	client, err := yarn.NewClient(opts)
+	app, err := newYarnApp(ctx, s, errw)
 	if err != nil {
-		return usageErrorf("%s: %v", s.name, err)
+		return err
 	}
-	defer client.Close()
+	defer app.Close()
+	sub, err := app.submit(ctx, s, errw, appmaster.LaunchCommand(filepath.Base(s.jobPath), s.jobArgs), map[string]string{envRole: "jobmanager"}, nil)
+	if err != nil {
+		return err
+	}
+	id, fsys, staging := app.id, app.fsys, app.staging
+	fmt.Fprintf(errw, "Submitted %s to queue %s.\n", id, sub.Queue)
+	if c.Bool("detached") {
+		fmt.Fprintf(errw, "Application %s submitted (detached); the ApplicationMaster follows the job, %s%s holds its files.\n", id, fsys.URI(), staging)
+		return nil
+	}
+	err = followApplication(ctx, s.name, app.client, id, errw)
+	// The AM removes it when it can log in to HDFS (a keytab, or an
+	// insecure cluster; package hdfs cannot use delegation tokens); the
+	// attached client makes sure.
+	if rerr := fsys.RemoveAll(staging); rerr != nil {
+		fmt.Fprintf(errw, "%s: remove the staging directory %s: %v\n", s.name, staging, rerr)
+	}
+	return err
+}
+
+// yarnApp is an application being created, by yarn-submit or yarn-session
+// start: the client's login, the RM and the staging directory's HDFS.
+type yarnApp struct {
+	kc      *yarnKerberos
+	client  *yarn.Client
+	id      yarn.ApplicationID
+	fsys    *hdfs.HDFS
+	closeFS func()
+	staging string // /user/USER/.spate/APPID
+}
+
+// newYarnApp logs in and asks the RM for a new application, whose id it
+// prints first on errw (for schedulers), and checks that the containers fit.
+func newYarnApp(ctx context.Context, s *yarnSubmission, errw io.Writer) (*yarnApp, error) {
+	a := &yarnApp{closeFS: func() {}}
+	var err error
+	if a.kc, a.client, err = yarnClient(s); err != nil {
+		return nil, err
+	}
 	callCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	id, maxRes, err := client.GetNewApplication(callCtx)
+	id, maxRes, err := a.client.GetNewApplication(callCtx)
 	if err != nil {
-		return &exitError{code: ExitRefused, msg: fmt.Sprintf("%s: new application from the ResourceManager: %v", s.name, err)}
+		a.Close()
+		return nil, &exitError{code: ExitRefused, msg: fmt.Sprintf("%s: new application from the ResourceManager: %v", s.name, err)}
 	}
+	a.id = id
 	// First, for schedulers: the id, before the upload's progress.
 	fmt.Fprintln(errw, id.String())
 	for _, r := range []struct {
@@ -116,67 +145,96 @@ func yarnSubmit(c *cli.Context) error {
 	}{{"the JobManager", conf.JobManagerMemoryProcessSize.Key(), conf.YarnAppMasterVCores.Key(), s.amResource},
 		{"a TaskManager", conf.TaskManagerMemoryProcessSize.Key(), conf.YarnContainerVCores.Key(), s.tmResource}} {
 		if r.res.MemoryMB > maxRes.GetMemory() || int64(r.res.VCores) > int64(maxRes.GetVirtualCores()) {
-			return usageErrorf("%s: %s asks for %d MiB and %d vcores but YARN's largest container has %d MiB and %d vcores: lower %s or %s",
+			a.Close()
+			return nil, usageErrorf("%s: %s asks for %d MiB and %d vcores but YARN's largest container has %d MiB and %d vcores: lower %s or %s",
 				s.name, r.what, r.res.MemoryMB, r.res.VCores, maxRes.GetMemory(), maxRes.GetVirtualCores(), r.memKey, r.coresKey)
 		}
 	}
-
-	// Stage the files; the application id is known only now.
-	fsys, closeFS, err := stagingFS(s)
-	if err != nil {
-		return usageErrorf("%s: %v", s.name, err)
+	if a.fsys, a.closeFS, err = stagingFS(s); err != nil {
+		a.Close()
+		return nil, usageErrorf("%s: %v", s.name, err)
 	}
-	defer closeFS()
-	staging := path.Join("/user", fsys.User(), ".spate", id.String())
+	a.staging = path.Join("/user", a.fsys.User(), ".spate", id.String())
+	return a, nil
+}
+
+// yarnClient logs in (on a secure cluster) and connects to the RM.
+func yarnClient(s *yarnSubmission) (*yarnKerberos, *yarn.Client, error) {
+	var kc *yarnKerberos
+	var err error
+	if s.secure {
+		if kc, err = newYarnKerberos(s.login); err != nil {
+			return nil, nil, usageErrorf("%s: %v", s.name, err)
+		}
+	}
+	opts := yarn.ClientOptions{Conf: s.hconf}
+	if kc != nil {
+		opts.Kerberos = kc.cl
+	}
+	client, err := yarn.NewClient(opts)
+	if err != nil {
+		if kc != nil {
+			kc.cl.Destroy()
+		}
+		return nil, nil, usageErrorf("%s: %v", s.name, err)
+	}
+	return kc, client, nil
+}
+
+func (a *yarnApp) Close() {
+	a.closeFS()
+	if a.client != nil {
+		a.client.Close()
+	}
+	if a.kc != nil {
+		a.kc.cl.Destroy()
+	}
+}
+
+// submit stages s.stagedFiles and submits the application, its AM running
+// command with env (besides the containers' own) and s's tags plus tags.
+func (a *yarnApp) submit(ctx context.Context, s *yarnSubmission, errw io.Writer, command []string, env map[string]string, tags []string) (*yarn.Submission, error) {
+	id, fsys, staging := a.id, a.fsys, a.staging
 	resources, err := stage(fsys, staging, s.stagedFiles, errw)
 	if err != nil {
 		_ = fsys.RemoveAll(staging)
-		return failuref("%s: stage the job in %s%s: %v", s.name, fsys.URI(), staging, err)
+		return nil, failuref("%s: stage the job in %s%s: %v", s.name, fsys.URI(), staging, err)
 	}
-	tokens, err := yarnCredentials(ctx, s, kc)
+	tokens, err := yarnCredentials(ctx, s, a.kc)
 	if err != nil {
 		_ = fsys.RemoveAll(staging)
-		return usageErrorf("%s: %v", s.name, err)
+		return nil, usageErrorf("%s: %v", s.name, err)
 	}
-	env, err := appmaster.ContainerEnv(resources)
+	amEnv, err := appmaster.ContainerEnv(resources)
 	if err != nil {
-		return failuref("%s: %v", s.name, err)
+		return nil, failuref("%s: %v", s.name, err)
 	}
-	env[envRole] = "jobmanager"
-	env[appmaster.EnvStaging] = fsys.URI() + staging
-	env["GOMEMLIMIT"] = appmaster.MemoryLimit(s.amResource.MemoryMB)
+	for k, v := range env {
+		amEnv[k] = v
+	}
+	amEnv[appmaster.EnvStaging] = fsys.URI() + staging
+	amEnv["GOMEMLIMIT"] = appmaster.MemoryLimit(s.amResource.MemoryMB)
 	if !s.secure {
-		env["HADOOP_USER_NAME"] = client.User
+		amEnv["HADOOP_USER_NAME"] = a.client.User
 	}
 	sub := &yarn.Submission{
-		ID: id, Name: s.appName, Queue: conf.YarnApplicationQueue.Get(s.cfg), Type: "Spate", Tags: splitTags(conf.YarnTags.Get(s.cfg)),
+		ID: id, Name: s.appName, Queue: conf.YarnApplicationQueue.Get(s.cfg), Type: "Spate", Tags: append(splitTags(conf.YarnTags.Get(s.cfg)), tags...),
 		MaxAttempts:                     int32(conf.YarnApplicationAttempts.Get(s.cfg)),
 		AttemptFailuresValidityInterval: conf.YarnAttemptFailuresValidityInterval.Get(s.cfg),
 		KeepContainersAcrossAttempts:    conf.YarnKeepContainersAcrossAttempts.Get(s.cfg),
 		AMResource:                      s.amResource,
-		AM: yarn.ContainerLaunchContext{LocalResources: resources, Environment: env, Tokens: tokens,
-			Command: appmaster.LaunchCommand(filepath.Base(s.jobPath), s.jobArgs)},
+		AM:                              yarn.ContainerLaunchContext{LocalResources: resources, Environment: amEnv, Tokens: tokens, Command: command},
 	}
 	if p := conf.YarnApplicationPriority.Get(s.cfg); p >= 0 {
 		sub.Priority = int32(p)
 	}
-	if err := client.Submit(callCtx, sub); err != nil {
+	callCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := a.client.Submit(callCtx, sub); err != nil {
 		_ = fsys.RemoveAll(staging)
-		return &exitError{code: ExitRefused, msg: fmt.Sprintf("%s: YARN refused %s: %v", s.name, id, err)}
+		return nil, &exitError{code: ExitRefused, msg: fmt.Sprintf("%s: YARN refused %s: %v", s.name, id, err)}
 	}
-	fmt.Fprintf(errw, "Submitted %s to queue %s.\n", id, sub.Queue)
-	if c.Bool("detached") {
-		fmt.Fprintf(errw, "Application %s submitted (detached); the ApplicationMaster follows the job, %s%s holds its files.\n", id, fsys.URI(), staging)
-		return nil
-	}
-	err = followApplication(ctx, s.name, client, id, errw)
-	// The AM removes it when it can log in to HDFS (a keytab, or an
-	// insecure cluster; package hdfs cannot use delegation tokens); the
-	// attached client makes sure.
-	if rerr := fsys.RemoveAll(staging); rerr != nil {
-		fmt.Fprintf(errw, "%s: remove the staging directory %s: %v\n", s.name, staging, rerr)
-	}
-	return err
+	return sub, nil
 }
 
 // prepareYarnSubmit checks the command line, the configuration and the job
@@ -187,30 +245,11 @@ func prepareYarnSubmit(c *cli.Context) (*yarnSubmission, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &yarnSubmission{name: name, cfg: cfg, jobPath: jp, jobArgs: jobArgs,
-		login: hdfs.KerberosLogin{Principal: conf.KerberosLoginPrincipal.Get(cfg), Keytab: conf.KerberosLoginKeytab.Get(cfg),
-			NoTicketCache: !conf.KerberosLoginUseTicketCache.Get(cfg)}}
-	if s.hconf, err = yarn.LoadConfFromEnv(os.Getenv); err != nil {
-		return nil, usageErrorf("%s: %v", name, err)
-	}
-	if s.secure, err = s.hconf.Secure(); err != nil {
-		return nil, usageErrorf("%s: %v", name, err)
-	}
-	amMem, err := appmaster.ParseMemorySize(conf.JobManagerMemoryProcessSize.Key(), conf.JobManagerMemoryProcessSize.Get(cfg))
+	s, err := newYarnSubmission(name, cfg)
 	if err != nil {
-		return nil, usageErrorf("%s: %v", name, err)
+		return nil, err
 	}
-	tmMem, err := appmaster.ParseMemorySize(conf.TaskManagerMemoryProcessSize.Key(), conf.TaskManagerMemoryProcessSize.Get(cfg))
-	if err != nil {
-		return nil, usageErrorf("%s: %v", name, err)
-	}
-	tmCores := conf.YarnContainerVCores.Get(cfg)
-	if tmCores < 0 {
-		tmCores = conf.NumberOfTaskSlots.Get(cfg)
-	}
-	s.amResource = yarn.Resource{MemoryMB: amMem, VCores: int32(conf.YarnAppMasterVCores.Get(cfg))}
-	s.tmResource = yarn.Resource{MemoryMB: tmMem, VCores: int32(tmCores)}
-
+	s.jobPath, s.jobArgs = jp, jobArgs
 	// The plan: the job builds (else it fails here, not in YARN), and its
 	// name names the application.
 	var plan bytes.Buffer
@@ -237,8 +276,48 @@ func prepareYarnSubmit(c *cli.Context) (*yarnSubmission, error) {
 		s.appName = filepath.Base(jp)
 	}
 
-	// What every container gets in its working directory.
 	s.stagedFiles = map[string]string{filepath.Base(jp): jp}
+	if err := s.stageConfig(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newYarnSubmission reads the Hadoop configuration and the containers'
+// resources from cfg.
+func newYarnSubmission(name string, cfg *conf.Config) (*yarnSubmission, error) {
+	s := &yarnSubmission{name: name, cfg: cfg,
+		login: hdfs.KerberosLogin{Principal: conf.KerberosLoginPrincipal.Get(cfg), Keytab: conf.KerberosLoginKeytab.Get(cfg),
+			NoTicketCache: !conf.KerberosLoginUseTicketCache.Get(cfg)}}
+	var err error
+	if s.hconf, err = yarn.LoadConfFromEnv(os.Getenv); err != nil {
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	if s.secure, err = s.hconf.Secure(); err != nil {
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	amMem, err := appmaster.ParseMemorySize(conf.JobManagerMemoryProcessSize.Key(), conf.JobManagerMemoryProcessSize.Get(cfg))
+	if err != nil {
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	tmMem, err := appmaster.ParseMemorySize(conf.TaskManagerMemoryProcessSize.Key(), conf.TaskManagerMemoryProcessSize.Get(cfg))
+	if err != nil {
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	tmCores := conf.YarnContainerVCores.Get(cfg)
+	if tmCores < 0 {
+		tmCores = conf.NumberOfTaskSlots.Get(cfg)
+	}
+	s.amResource = yarn.Resource{MemoryMB: amMem, VCores: int32(conf.YarnAppMasterVCores.Get(cfg))}
+	s.tmResource = yarn.Resource{MemoryMB: tmMem, VCores: int32(tmCores)}
+	return s, nil
+}
+
+// stageConfig adds what every container gets in its working directory to
+// s.stagedFiles: the Hadoop configuration, the keytab and krb5.conf, and
+// the effective configuration as spate.yaml.
+func (s *yarnSubmission) stageConfig() error {
+	name, cfg := s.name, s.cfg
 	for _, f := range appmaster.HadoopConfFiles {
 		if p := filepath.Join(s.hconf.Dir, f); fileExists(p) {
 			s.stagedFiles[f] = p
@@ -247,7 +326,7 @@ func prepareYarnSubmit(c *cli.Context) (*yarnSubmission, error) {
 	staged := cfg.Clone()
 	if kt := s.login.Keytab; kt != "" {
 		if !fileExists(kt) {
-			return nil, usageErrorf("%s: %s=%s: no such file", name, conf.KerberosLoginKeytab.Key(), kt)
+			return usageErrorf("%s: %s=%s: no such file", name, conf.KerberosLoginKeytab.Key(), kt)
 		}
 		s.stagedFiles[appmaster.Keytab] = kt
 		// Relative to the container's working directory, where it is localized.
@@ -255,7 +334,7 @@ func prepareYarnSubmit(c *cli.Context) (*yarnSubmission, error) {
 	}
 	if k := conf.Krb5ConfPath.Get(cfg); k != "" {
 		if !fileExists(k) {
-			return nil, usageErrorf("%s: %s=%s: no such file", name, conf.Krb5ConfPath.Key(), k)
+			return usageErrorf("%s: %s=%s: no such file", name, conf.Krb5ConfPath.Key(), k)
 		}
 		s.stagedFiles[appmaster.Krb5Conf] = k
 	}
@@ -267,14 +346,14 @@ func prepareYarnSubmit(c *cli.Context) (*yarnSubmission, error) {
 	}
 	tmp, err := os.CreateTemp("", "spate-yarn-*.yaml")
 	if err != nil {
-		return nil, failuref("%s: %v", name, err)
+		return failuref("%s: %v", name, err)
 	}
 	defer tmp.Close()
 	if _, err := tmp.WriteString(stagedYAML(staged)); err != nil {
-		return nil, failuref("%s: %v", name, err)
+		return failuref("%s: %v", name, err)
 	}
 	s.stagedFiles[appmaster.ConfFile] = tmp.Name()
-	return s, nil
+	return nil
 }
 
 // stagedYAML renders the effective configuration as spate.yaml, every value
