@@ -63,11 +63,11 @@ func HasherFor[K comparable]() (func(K) uint64, error) {
 	case reflect.Float32:
 		return func(k K) uint64 { return hashFloat64(float64(*(*float32)(unsafe.Pointer(&k)))) }, nil
 	}
-	h, err := pointerHasher(t, t.String())
+	h, err := compileHash(t, t.String())
 	if err != nil {
 		return nil, err
 	}
-	return func(k K) uint64 { return h(unsafe.Pointer(&k)) }, nil
+	return func(k K) uint64 { return h.hash(unsafe.Pointer(&k)) }, nil
 }
 
 func hashFloat64(f float64) uint64 {
@@ -77,69 +77,112 @@ func hashFloat64(f float64) uint64 {
 	return Mix64(math.Float64bits(f))
 }
 
-type ptrHash func(p unsafe.Pointer) uint64
+// hashKind is how a hashNode reads the value at its offset.
+type hashKind uint8
 
-// pointerHasher builds a hash over the memory of a value of type t, field by field,
-// for composite keys (structs and arrays). Padding is never read.
-func pointerHasher(t reflect.Type, path string) (ptrHash, error) {
+const (
+	hashString hashKind = iota
+	hashUint64
+	hashUint32
+	hashUint16
+	hashUint8
+	hashF64
+	hashF32
+	hashStruct // fields in order, folded and mixed
+	hashArray  // n elements of one type, folded and mixed
+)
+
+// hashNode is the compiled hash of a composite key's part: a tree walked by
+// one method instead of nested closures, so the compiler can see that the
+// pointer to the key does not escape and the key stays on the stack (a closure
+// call would move every key to the heap, one allocation per hash).
+type hashNode struct {
+	kind   hashKind
+	off    uintptr    // offset in the enclosing struct
+	fields []hashNode // hashStruct: its fields; hashArray: the element, once
+	n      int        // hashArray: the length
+	size   uintptr    // hashArray: the element size
+}
+
+// hash returns the hash of the value at p. It must not keep p.
+func (n *hashNode) hash(p unsafe.Pointer) uint64 {
+	switch n.kind {
+	case hashString:
+		return xxhash.Sum64String(*(*string)(p))
+	case hashUint64:
+		return Mix64(*(*uint64)(p))
+	case hashUint32:
+		return Mix64(uint64(*(*uint32)(p)))
+	case hashUint16:
+		return Mix64(uint64(*(*uint16)(p)))
+	case hashUint8:
+		return Mix64(uint64(*(*uint8)(p)))
+	case hashF64:
+		return hashFloat64(*(*float64)(p))
+	case hashF32:
+		return hashFloat64(float64(*(*float32)(p)))
+	case hashStruct:
+		h := uint64(0x9e3779b97f4a7c15)
+		for i := range n.fields {
+			f := &n.fields[i]
+			h = (h ^ f.hash(unsafe.Add(p, f.off))) * 0x100000001b3
+		}
+		return Mix64(h)
+	default: // hashArray
+		h := uint64(0x9e3779b97f4a7c15)
+		elem := &n.fields[0]
+		for i := range n.n {
+			h = (h ^ elem.hash(unsafe.Add(p, uintptr(i)*n.size))) * 0x100000001b3
+		}
+		return Mix64(h)
+	}
+}
+
+// compileHash builds the hash of a value of type t, field by field, for
+// composite keys (structs and arrays). Padding is never read.
+func compileHash(t reflect.Type, path string) (hashNode, error) {
 	switch t.Kind() {
 	case reflect.String:
-		return func(p unsafe.Pointer) uint64 { return xxhash.Sum64String(*(*string)(p)) }, nil
+		return hashNode{kind: hashString}, nil
 	case reflect.Int, reflect.Uint, reflect.Uintptr:
 		if t.Size() == 4 {
-			return func(p unsafe.Pointer) uint64 { return Mix64(uint64(*(*uint32)(p))) }, nil
+			return hashNode{kind: hashUint32}, nil
 		}
-		return func(p unsafe.Pointer) uint64 { return Mix64(*(*uint64)(p)) }, nil
+		return hashNode{kind: hashUint64}, nil
 	case reflect.Int64, reflect.Uint64:
-		return func(p unsafe.Pointer) uint64 { return Mix64(*(*uint64)(p)) }, nil
+		return hashNode{kind: hashUint64}, nil
 	case reflect.Int32, reflect.Uint32:
-		return func(p unsafe.Pointer) uint64 { return Mix64(uint64(*(*uint32)(p))) }, nil
+		return hashNode{kind: hashUint32}, nil
 	case reflect.Int16, reflect.Uint16:
-		return func(p unsafe.Pointer) uint64 { return Mix64(uint64(*(*uint16)(p))) }, nil
+		return hashNode{kind: hashUint16}, nil
 	case reflect.Int8, reflect.Uint8, reflect.Bool:
-		return func(p unsafe.Pointer) uint64 { return Mix64(uint64(*(*uint8)(p))) }, nil
+		return hashNode{kind: hashUint8}, nil
 	case reflect.Float64:
-		return func(p unsafe.Pointer) uint64 { return hashFloat64(*(*float64)(p)) }, nil
+		return hashNode{kind: hashF64}, nil
 	case reflect.Float32:
-		return func(p unsafe.Pointer) uint64 { return hashFloat64(float64(*(*float32)(p))) }, nil
+		return hashNode{kind: hashF32}, nil
 	case reflect.Struct:
-		type field struct {
-			off uintptr
-			h   ptrHash
-		}
-		fields := make([]field, 0, t.NumField())
+		fields := make([]hashNode, 0, t.NumField())
 		for i := range t.NumField() {
 			f := t.Field(i)
 			if f.Name == "_" {
 				continue
 			}
-			h, err := pointerHasher(f.Type, path+"."+f.Name)
+			h, err := compileHash(f.Type, path+"."+f.Name)
 			if err != nil {
-				return nil, err
+				return hashNode{}, err
 			}
-			fields = append(fields, field{f.Offset, h})
+			h.off = f.Offset
+			fields = append(fields, h)
 		}
-		return func(p unsafe.Pointer) uint64 {
-			h := uint64(0x9e3779b97f4a7c15)
-			for _, f := range fields {
-				h = (h ^ f.h(unsafe.Add(p, f.off))) * 0x100000001b3
-			}
-			return Mix64(h)
-		}, nil
+		return hashNode{kind: hashStruct, fields: fields}, nil
 	case reflect.Array:
-		elem, err := pointerHasher(t.Elem(), path+"[]")
+		elem, err := compileHash(t.Elem(), path+"[]")
 		if err != nil {
-			return nil, err
+			return hashNode{}, err
 		}
-		n, size := t.Len(), t.Elem().Size()
-		return func(p unsafe.Pointer) uint64 {
-			h := uint64(0x9e3779b97f4a7c15)
-			for i := range n {
-				h = (h ^ elem(unsafe.Add(p, uintptr(i)*size))) * 0x100000001b3
-			}
-			return Mix64(h)
-		}, nil
+		return hashNode{kind: hashArray, fields: []hashNode{elem}, n: t.Len(), size: t.Elem().Size()}, nil
 	}
-	return nil, fmt.Errorf("%w %s: %s is a %s, whose hash differs between processes; key by strings, numbers, bools, or structs and arrays of those, or implement state.Hasher",
+	return hashNode{}, fmt.Errorf("%w %s: %s is a %s, whose hash differs between processes; key by strings, numbers, bools, or structs and arrays of those, or implement state.Hasher",
 		ErrUnhashableKey, path, t, t.Kind())
 }
