@@ -193,10 +193,10 @@ func Build(env *sdk.Env, c Config, in *Injector, cs *counts) error {
 	if err != nil {
 		return err
 	}
-	snk, err := kafka.NewSinkBuilder[string]().SetBootstrapServers(c.Bootstrap).
+	snk, err := kafka.NewSinkBuilder[string]().SetBootstrapServers(c.Bootstrap).SetTopic(c.Out).
 		SetRecordSerializer(func(line string) (kafka.ProducerRecord, error) {
 			k, _, _ := strings.Cut(line, ",")
-			return kafka.ProducerRecord{Topic: c.Out, Key: []byte(k), Value: []byte(line), Partition: -1}, nil
+			return kafka.ProducerRecord{Key: []byte(k), Value: []byte(line), Partition: -1}, nil
 		}).SetDeliveryGuarantee(kafka.ExactlyOnce).SetTransactionTimeout(max(time.Minute, 10*c.Interval)).Build()
 	if err != nil {
 		return err

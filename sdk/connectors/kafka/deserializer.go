@@ -51,7 +51,7 @@ func JSONValue[T any]() Deserializer[T] {
 }
 
 // AvroValue decodes the record's value as the Avro binary encoding of T, with
-// the schema sdk/codec derives from T (the bytes AvroSerializer writes). It
+// the schema sdk/codec derives from T (the bytes AvroValueTo writes). It
 // fails at once if T has no Avro schema.
 func AvroValue[T any]() (Deserializer[T], error) {
 	c, err := codec.For[T]()

@@ -24,7 +24,8 @@
 // parallelism hands every subtask every partition's offset, and each takes
 // those it owns. So a restore, a rescale from a savepoint and a resume with
 // `spate run --resume latest` read every record once. Offsets committed to
-// the consumer group on checkpoint completion are for monitoring only.
+// the consumer group on checkpoint completion, and by a bounded source when
+// it ends, are for monitoring only.
 //
 // Records carry the Kafka record timestamp as their event time (or
 // SetTimestampAssigner's). With SetWatermarks the source emits watermarks per
@@ -40,11 +41,19 @@
 //
 //	snk, err := kafka.NewSinkBuilder[string]().
 //		SetBootstrapServers("broker:9092").
-//		SetRecordSerializer(kafka.StringValueTo("out")).
+//		SetTopic("out").                              // checked to exist at start
+//		SetRecordSerializer(kafka.StringValueTo("")). // or JSONValueTo, AvroValueTo, a func
+//		SetPartitioner(byRegion).                     // optional: else by the key's hash
 //		SetDeliveryGuarantee(kafka.ExactlyOnce).
 //		SetTransactionTimeout(15 * time.Minute).
 //		Build()
 //	kafka.SinkTo(lines, snk, "Sink: out").UID("out")
+//
+// A record goes to the partition its serializer names, else to the one the
+// Partitioner picks, else by the murmur2 hash of its key as Kafka's Java
+// client does. A missing output topic fails the job for good
+// (ErrMissingTopic): SetTopic's when the sink starts, one only the serializer
+// names at its first record.
 //
 // AtLeastOnce flushes on every checkpoint barrier. ExactlyOnce is a two-phase
 // commit driven by checkpoints:

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -9,12 +10,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/spate-io/spate/conf"
 	"github.com/spate-io/spate/sdk"
+	"github.com/spate-io/spate/sdk/codec"
 	"github.com/spate-io/spate/state"
 	"github.com/spate-io/spate/worker/task"
 )
@@ -48,13 +51,20 @@ func (g DeliveryGuarantee) String() string {
 
 // ProducerRecord is what a Serializer makes of a value.
 type ProducerRecord struct {
-	Topic     string
+	Topic     string // "": the sink's SetTopic
 	Key       []byte // records with equal keys go to the same partition (murmur2, as Kafka's Java client)
 	Value     []byte
-	Partition int32 // -1 (or any negative): chosen by the key (or spread when the key is nil)
+	Partition int32 // -1 (or any negative): chosen by the sink's Partitioner, else by the key (spread when the key is nil)
 	Timestamp int64 // ms; 0: now
 	Headers   []Header
 }
+
+// Partitioner picks the partition of the record made from v (Flink's
+// FlinkKafkaPartitioner): a number in [0, numPartitions), numPartitions being
+// the topic's partitions as the producer knows them now. A result out of
+// that range fails the job naming it. r is the serialized record; it must not
+// be changed.
+type Partitioner[T any] func(v T, r *ProducerRecord, numPartitions int) int
 
 // Serializer turns a T into a record (Flink's KafkaRecordSerializationSchema).
 type Serializer[T any] func(v T) (ProducerRecord, error)
@@ -64,6 +74,28 @@ func StringValueTo(topic string) Serializer[string] {
 	return func(v string) (ProducerRecord, error) {
 		return ProducerRecord{Topic: topic, Value: []byte(v), Partition: -1}, nil
 	}
+}
+
+// JSONValueTo writes each value as the JSON value (encoding/json) of a record
+// to topic, unkeyed: what JSONValue reads.
+func JSONValueTo[T any](topic string) Serializer[T] {
+	return func(v T) (ProducerRecord, error) {
+		b, err := json.Marshal(v)
+		return ProducerRecord{Topic: topic, Value: b, Partition: -1}, err
+	}
+}
+
+// AvroValueTo writes each value as the Avro binary encoding of a record to
+// topic, unkeyed, with the schema sdk/codec derives from T: what AvroValue
+// reads. It fails at once if T has no Avro schema.
+func AvroValueTo[T any](topic string) (Serializer[T], error) {
+	c, err := codec.For[T]()
+	if err != nil {
+		return nil, fmt.Errorf("kafka.AvroValueTo: %w", err)
+	}
+	return func(v T) (ProducerRecord, error) {
+		return ProducerRecord{Topic: topic, Value: c.Append(nil, v), Partition: -1}, nil
+	}, nil
 }
 
 // KafkaSinkBuilder configures a KafkaSink (Flink's KafkaSinkBuilder).
@@ -91,6 +123,22 @@ func (b *KafkaSinkBuilder[T]) SetBootstrapServers(servers string) *KafkaSinkBuil
 // SetRecordSerializer turns values into records (required).
 func (b *KafkaSinkBuilder[T]) SetRecordSerializer(s Serializer[T]) *KafkaSinkBuilder[T] {
 	b.s.ser = s
+	return b
+}
+
+// SetTopic sets the topic of the records whose serializer names none
+// (ProducerRecord.Topic ""). The sink checks that it exists when it starts,
+// so a misspelt topic fails the job before it reads anything; a topic only a
+// serializer names is checked at its first record.
+func (b *KafkaSinkBuilder[T]) SetTopic(topic string) *KafkaSinkBuilder[T] {
+	b.s.topic = topic
+	return b
+}
+
+// SetPartitioner makes p choose the partition of each record that does not
+// name one (Flink's setPartitioner), instead of the hash of its key.
+func (b *KafkaSinkBuilder[T]) SetPartitioner(p Partitioner[T]) *KafkaSinkBuilder[T] {
+	b.s.partitioner = p
 	return b
 }
 
@@ -181,11 +229,13 @@ func (b *KafkaSinkBuilder[T]) Build() (*KafkaSink[T], error) {
 // then aborts every transaction opened after it, by initializing the
 // transactional ids from the restored n upward until one was never used.
 type KafkaSink[T any] struct {
-	conn       connection
-	ser        Serializer[T]
-	guarantee  DeliveryGuarantee
-	prefix     string
-	txnTimeout time.Duration
+	conn        connection
+	ser         Serializer[T]
+	topic       string
+	partitioner Partitioner[T]
+	guarantee   DeliveryGuarantee
+	prefix      string
+	txnTimeout  time.Duration
 	// beforeCommit, if set, runs before a checkpoint's transactions commit
 	// (tests inject failures there).
 	beforeCommit func(checkpointID int64) error
@@ -266,13 +316,15 @@ type sinkWriter[T any] struct {
 	cancel  context.CancelFunc
 
 	closed bool
+	topics map[string]bool // known to exist
+	last   string          // the topic of the last record: most records go where the one before went
 
 	mu   sync.Mutex
 	perr error // first failed produce
 }
 
 func (s *KafkaSink[T]) create(ctx *task.OperatorContext) (task.OneInput[T], error) {
-	w := &sinkWriter[T]{ctx: ctx, sink: s}
+	w := &sinkWriter[T]{ctx: ctx, sink: s, topics: map[string]bool{}}
 	w.run, w.cancel = context.WithCancel(context.Background())
 	w.prefix = s.prefix
 	if w.prefix == "" {
@@ -280,7 +332,7 @@ func (s *KafkaSink[T]) create(ctx *task.OperatorContext) (task.OneInput[T], erro
 	}
 	sf := task.NewSinkFunc(ctx, w.write, w.finish, w.close)
 	if s.guarantee != ExactlyOnce {
-		cl, err := kgo.NewClient(s.conn.opts(kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))...)
+		cl, err := kgo.NewClient(s.conn.opts(kgo.RecordPartitioner(sinkPartitioner{}))...)
 		if err != nil {
 			return nil, fmt.Errorf("kafka sink: %w", err)
 		}
@@ -288,6 +340,10 @@ func (s *KafkaSink[T]) create(ctx *task.OperatorContext) (task.OneInput[T], erro
 		if err := s.conn.ping(w.run, cl); err != nil {
 			w.close()
 			return nil, fmt.Errorf("kafka sink: %w", err)
+		}
+		if err := w.checkTopic(cl, s.topic); err != nil {
+			w.close()
+			return nil, err
 		}
 		if s.guarantee == AtLeastOnce {
 			sf.Snapshot = func(int64) ([]state.Part, error) { return nil, w.flush(w.cl) }
@@ -345,7 +401,8 @@ func (w *sinkWriter[T]) recover() (int64, error) {
 		probe[w.ctx.Subtask] = old{w.prefix, 0}
 	}
 	if len(pending) == 0 && len(probe) == 0 {
-		return 0, nil // a fresh start under the default prefix: its lineage is new
+		// A fresh start under the default prefix: its lineage is new.
+		return 0, w.checkTopicWith(w.sink.topic)
 	}
 	cl, err := kgo.NewClient(w.sink.conn.opts()...)
 	if err != nil {
@@ -354,6 +411,9 @@ func (w *sinkWriter[T]) recover() (int64, error) {
 	defer cl.Close()
 	if err := w.sink.conn.ping(w.run, cl); err != nil {
 		return 0, fmt.Errorf("kafka sink: %w", err)
+	}
+	if err := w.checkTopic(cl, w.sink.topic); err != nil {
+		return 0, err
 	}
 	for _, p := range pending {
 		if err := endTxn(w.run, cl, p, true, w.sink.conn.connectTimeout); err != nil {
@@ -451,7 +511,7 @@ func endTxn(ctx context.Context, cl *kgo.Client, p PendingTxn, commit bool, time
 func (w *sinkWriter[T]) begin(n int64) error {
 	id := w.txnID(w.prefix, w.ctx.Subtask, n)
 	cl, err := kgo.NewClient(w.sink.conn.opts(kgo.TransactionalID(id), kgo.TransactionTimeout(w.sink.txnTimeout),
-		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))...)
+		kgo.RecordPartitioner(sinkPartitioner{}))...)
 	if err != nil {
 		return fmt.Errorf("kafka sink: %w", err)
 	}
@@ -506,21 +566,76 @@ func (w *sinkWriter[T]) write(batch []T) error {
 			return sdk.SuppressRestarts(fmt.Errorf("kafka sink: serialize %.80v: %w", v, err))
 		}
 		if pr.Topic == "" {
-			return sdk.SuppressRestarts(fmt.Errorf("kafka sink: the serializer gave record %.80v no topic", v))
+			pr.Topic = w.sink.topic
 		}
-		r := &kgo.Record{Topic: pr.Topic, Key: pr.Key, Value: pr.Value, Partition: pr.Partition}
+		if pr.Topic == "" {
+			return sdk.SuppressRestarts(fmt.Errorf("kafka sink: the serializer gave record %.80v no topic: set ProducerRecord.Topic, or the sink's SetTopic", v))
+		}
+		if pr.Topic != w.last {
+			if err := w.checkTopic(cl, pr.Topic); err != nil {
+				return err
+			}
+			w.last = pr.Topic
+		}
+		r := &kgo.Record{Topic: pr.Topic, Key: pr.Key, Value: pr.Value}
 		if pr.Timestamp != 0 {
 			r.Timestamp = time.UnixMilli(pr.Timestamp)
 		}
 		for _, h := range pr.Headers {
 			r.Headers = append(r.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 		}
-		if pr.Partition >= 0 {
-			r.Partition = pr.Partition
+		switch {
+		case pr.Partition >= 0:
+			r.Partition, r.Context = pr.Partition, explicitPartition
+		case w.sink.partitioner != nil:
+			r.Context = &userPartition[T]{Context: explicitPartition, v: v, r: pr, p: w.sink.partitioner}
 		}
 		cl.Produce(w.run, r, w.produced)
 	}
 	return nil
+}
+
+// ErrMissingTopic is wrapped by the error of a sink whose output topic does
+// not exist.
+var ErrMissingTopic = errors.New("kafka sink: output topic does not exist")
+
+// checkTopic fails, for good, if topic does not exist. Topics found are
+// remembered, so each is looked up once.
+func (w *sinkWriter[T]) checkTopic(cl *kgo.Client, topic string) error {
+	if topic == "" || w.topics[topic] {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(w.run, w.sink.conn.connectTimeout)
+	defer cancel()
+	det, err := kadm.NewClient(cl).ListTopics(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("kafka sink: look up output topic %q: %w", topic, err)
+	}
+	if d, ok := det[topic]; !ok || d.Err != nil {
+		cause := error(kerr.UnknownTopicOrPartition)
+		if ok {
+			cause = d.Err
+		}
+		return sdk.SuppressRestarts(fmt.Errorf("%w: %q (%v); create it (the brokers do not create topics for the sink), or fix the topic name", ErrMissingTopic, topic, cause))
+	}
+	w.topics[topic] = true
+	return nil
+}
+
+// checkTopicWith is checkTopic on a client of its own.
+func (w *sinkWriter[T]) checkTopicWith(topic string) error {
+	if topic == "" {
+		return nil
+	}
+	cl, err := kgo.NewClient(w.sink.conn.opts()...)
+	if err != nil {
+		return fmt.Errorf("kafka sink: %w", err)
+	}
+	defer cl.Close()
+	if err := w.sink.conn.ping(w.run, cl); err != nil {
+		return fmt.Errorf("kafka sink: %w", err)
+	}
+	return w.checkTopic(cl, topic)
 }
 
 // flush waits until cl has written everything, within the connect timeout.

@@ -640,16 +640,11 @@ func (r *sourceReader[T]) emitWatermark() error {
 // SnapshotState records every owned partition's next offset (and stop).
 func (r *sourceReader[T]) SnapshotState(id int64) ([]state.Part, error) {
 	sts := make([]PartitionState, 0, len(r.parts))
-	offs := kadm.Offsets{}
 	for tp, p := range r.parts {
 		sts = append(sts, PartitionState{Topic: tp.Topic, Partition: tp.Partition, Next: p.next, Stop: p.stop})
-		if offs[tp.Topic] == nil {
-			offs[tp.Topic] = map[int32]kadm.Offset{}
-		}
-		offs[tp.Topic][tp.Partition] = kadm.Offset{Topic: tp.Topic, Partition: tp.Partition, At: p.next, LeaderEpoch: -1}
 	}
 	if r.src.group != "" {
-		r.commits[id] = offs
+		r.commits[id] = r.offsets()
 	}
 	p, err := state.SnapshotList(sourceStateName, state.UnionKind, sts)
 	if err != nil {
@@ -670,6 +665,22 @@ func (r *sourceReader[T]) NotifyCheckpointComplete(id int64) error {
 	if !ok || len(offs) == 0 {
 		return nil
 	}
+	r.commitGroup(offs, id)
+	return nil
+}
+
+// offsets are the owned partitions' next offsets, as the group's.
+func (r *sourceReader[T]) offsets() kadm.Offsets {
+	offs := kadm.Offsets{}
+	for tp, p := range r.parts {
+		offs.Add(kadm.Offset{Topic: tp.Topic, Partition: tp.Partition, At: p.next, LeaderEpoch: -1})
+	}
+	return offs
+}
+
+// commitGroup commits offs to the consumer group; a failure is logged,
+// never fatal: the group's offsets are for monitoring only.
+func (r *sourceReader[T]) commitGroup(offs kadm.Offsets, checkpoint int64) {
 	ctx, cancel := context.WithTimeout(r.run, 5*time.Second)
 	defer cancel()
 	resp, err := r.adm.CommitOffsets(ctx, r.src.group, offs)
@@ -677,13 +688,17 @@ func (r *sourceReader[T]) NotifyCheckpointComplete(id int64) error {
 		err = resp.Error()
 	}
 	if err != nil {
-		r.ctx.Log.Warn().Err(err).Str("group", r.src.group).Int64("checkpoint", id).Msg("kafka source: committing offsets to the consumer group failed (monitoring only; the checkpoint holds the offsets)")
+		r.ctx.Log.Warn().Err(err).Str("group", r.src.group).Int64("checkpoint", checkpoint).Msg("kafka source: committing offsets to the consumer group failed (monitoring only; the checkpoint holds the offsets)")
 	}
-	return nil
 }
 
-// Finish emits the final watermark: a bounded source has ended.
+// Finish commits the final offsets to the consumer group, since no
+// checkpoint may follow the end of a bounded source, and emits the final
+// watermark.
 func (r *sourceReader[T]) Finish() error {
+	if r.src.group != "" && len(r.parts) > 0 {
+		r.commitGroup(r.offsets(), -1)
+	}
 	return r.out.Emit(network.WatermarkEvent(network.MaxWatermark))
 }
 
