@@ -2,6 +2,7 @@
 # build.sh          builds bin/spate and every example into bin/, static (CGO_ENABLED=0)
 # build.sh test     lint (gofmt, go vet, staticcheck) and the whole test suite
 # build.sh bench    the Go benchmarks (not part of the test suite)
+# build.sh bench-flink [flags]  Spate beside Flink on the same workloads (integration/bench; not part of the test suite)
 # build.sh gen      regenerates the committed generated code (Thrift, protocol buffers)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -44,6 +45,10 @@ test)
 bench)
 	build
 	go test -run '^$' -bench "${2:-.}" -benchmem ./...
+	;;
+bench-flink)
+	shift
+	scripts/bench-vs-flink.sh "$@"
 	;;
 gen)
 	# Regenerates the committed generated code; a build never needs the generators.
@@ -90,7 +95,7 @@ gen)
 	(cd yarn/proto && PATH="$tmp/bin:$PATH" protoc -I. --go_out=. --go_opt=paths=source_relative ./*.proto)
 	;;
 *)
-	echo "usage: ./build.sh [build|test|bench [REGEXP]|gen]" >&2
+	echo "usage: ./build.sh [build|test|bench [REGEXP]|bench-flink [FLAGS]|gen]" >&2
 	exit 2
 	;;
 esac
