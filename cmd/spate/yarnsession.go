@@ -625,7 +625,7 @@ func yarnSessionTaskManager(c *cli.Context) error {
 	// The jobs' processes get no container credentials of their own
 	// (worker/taskmanager clears SPATE_*): the secret goes as a file.
 	secretFile := filepath.Join(cwd, "cluster.secret")
-	if err := os.WriteFile(secretFile, secret, 0o600); err != nil {
+	if err := os.WriteFile(secretFile, []byte(hex.EncodeToString(secret)+"\n"), 0o600); err != nil {
 		return failuref("%s: %v", name, err)
 	}
 	sha := os.Getenv(envJobBinary)
