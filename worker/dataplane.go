@@ -70,6 +70,7 @@ type incoming struct {
 	mux      *transport.Mux
 	ready    chan struct{} // closed once mux is set
 	channels map[int64]inChannel
+	credits  *creditAnnouncer
 }
 
 type inChannel struct {
@@ -123,17 +124,92 @@ func (d *DataPlane) accept() {
 			func(err error) { <-in.ready; d.lostIncoming(in, err) })
 		d.mu.Lock()
 		in.mux = mux
+		in.credits = newCreditAnnouncer(mux)
 		d.in[mux] = in
 		d.mu.Unlock()
 		close(in.ready)
 	}
 }
 
+// creditAnnouncer sends the credits of the channels of one incoming
+// connection back to their producers, coalesced as Flink's credit
+// announcements are: a channel with credit not yet announced is queued once,
+// later credits add to its count, and one goroutine writes every queued
+// channel's CREDIT in one system call. So a consumer that recycles a buffer
+// only counts (no system call on the task's goroutine), and the credits of
+// buffers recycled meanwhile, on any channel of the connection, share one
+// write.
+type creditAnnouncer struct {
+	mux  *transport.Mux
+	wake chan struct{} // a token: something is queued
+
+	mu      sync.Mutex
+	order   []int64         // channels queued, in the order they were
+	spare   []int64         // the previous order's memory
+	pending map[int64]int32 // credits not yet announced, by channel
+}
+
+func newCreditAnnouncer(mux *transport.Mux) *creditAnnouncer {
+	a := &creditAnnouncer{mux: mux, wake: make(chan struct{}, 1), pending: map[int64]int32{}}
+	go a.run()
+	return a
+}
+
+// announce queues n more credits of channel id. It never blocks.
+func (a *creditAnnouncer) announce(id int64, n int32) {
+	a.mu.Lock()
+	if _, queued := a.pending[id]; !queued {
+		a.order = append(a.order, id)
+	}
+	a.pending[id] += n
+	a.mu.Unlock()
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run writes what is queued until the connection ends; a failed write ends
+// the connection, which fails its channels.
+func (a *creditAnnouncer) run() {
+	for {
+		select {
+		case <-a.wake:
+		case <-a.mux.Done():
+			return
+		}
+		if a.flush() != nil {
+			return
+		}
+	}
+}
+
+// flush sends every queued channel's credits, in the order they were queued.
+func (a *creditAnnouncer) flush() error {
+	a.mu.Lock()
+	order := a.order
+	a.order = a.spare[:0]
+	all := make([]transport.Envelope, len(order))
+	es := make([]*transport.Envelope, len(order))
+	for i, id := range order {
+		all[i] = transport.Envelope{ChannelId: id, Kind: transport.KindCredit, Credits: a.pending[id]}
+		es[i] = &all[i]
+		delete(a.pending, id)
+	}
+	a.spare = order
+	a.mu.Unlock()
+	if len(es) == 0 {
+		return nil
+	}
+	return a.mux.SendAll(es)
+}
+
 // muxLink sends one logical channel's messages on a Mux.
 type muxLink struct {
-	mux  *transport.Mux
-	id   int64
-	fail func(error) // breaks the connection; nil: close the Mux
+	mux     *transport.Mux
+	id      int64
+	fail    func(error)      // breaks the connection; nil: close the Mux
+	credits *creditAnnouncer // a consumer's: sends its credits; nil: send them at once
 }
 
 func (l muxLink) Fail(err error) {
@@ -152,6 +228,10 @@ func (l muxLink) Send(m network.RemoteMessage) error {
 	case network.MsgEvent:
 		e.Kind = transport.KindEvent
 	case network.MsgCredit:
+		if l.credits != nil {
+			l.credits.announce(l.id, int32(m.Credits))
+			return nil
+		}
 		e.Kind, e.Credits = transport.KindCredit, int32(m.Credits)
 	case network.MsgError:
 		e.Kind = transport.KindError
@@ -206,7 +286,7 @@ func (d *DataPlane) open(in *incoming, e *transport.Envelope) error {
 	}
 	st := task.EdgeType(g, g.Edges[k.Edge])
 	gate := d.shuffle.gate(d.shuffle.inputs(k.Consumer), k.Side, st, k.GateChannels, task.TaskKnobs{Credits: k.Credits, BatchSize: k.BatchSize})
-	link := muxLink{mux: in.mux, id: e.ChannelId, fail: func(err error) { d.breakIncoming(in, err) }}
+	link := muxLink{mux: in.mux, id: e.ChannelId, fail: func(err error) { d.breakIncoming(in, err) }, credits: in.credits}
 	deliver, start, err := st.AttachRemote(gate, k.Channel, link)
 	if err != nil {
 		return fmt.Errorf("data plane: OPEN for %v: %w", k.Consumer, err)

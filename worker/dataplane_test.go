@@ -309,3 +309,67 @@ func (l countLink) Send(m network.RemoteMessage) error {
 	*l.n += int64(len(m.Payload))
 	return nil
 }
+
+// TestCreditAnnouncerCoalesces: the credits queued between two writes go out
+// as one CREDIT per channel, summed, in the order the channels were first
+// queued; later credits go out anew.
+func TestCreditAnnouncerCoalesces(t *testing.T) {
+	auth, err := transport.NewSharedSecret([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := transport.Listen("127.0.0.1:0", auth, transport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	accepted := make(chan *transport.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		accepted <- c
+	}()
+	pc, err := transport.Dial(t.Context(), l.Addr().String(), auth, transport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 16)
+	producer := transport.NewMux(pc, func(e *transport.Envelope) { got <- fmt.Sprintf("%v %d:%d", e.Kind, e.ChannelId, e.Credits) }, nil)
+	t.Cleanup(func() { producer.Close() })
+	consumer := transport.NewMux(<-accepted, func(*transport.Envelope) {}, nil)
+	t.Cleanup(func() { consumer.Close() })
+
+	// No goroutine: the test flushes.
+	a := &creditAnnouncer{mux: consumer, wake: make(chan struct{}, 1), pending: map[int64]int32{}}
+	for _, c := range []struct {
+		ch int64
+		n  int32
+	}{{7, 1}, {3, 2}, {7, 1}, {7, 1}, {3, 1}, {9, 4}} {
+		a.announce(c.ch, c.n)
+	}
+	if err := a.flush(); err != nil {
+		t.Fatal(err)
+	}
+	a.announce(3, 1)
+	if err := a.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.flush(); err != nil { // nothing queued: nothing sent
+		t.Fatal(err)
+	}
+	for _, want := range []string{"CREDIT 7:3", "CREDIT 3:3", "CREDIT 9:4", "CREDIT 3:1"} {
+		select {
+		case e := <-got:
+			if e != want {
+				t.Fatalf("got %s, want %s", e, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %s", want)
+		}
+	}
+	if err := consumer.Send(&transport.Envelope{ChannelId: 1, Kind: transport.KindClose}); err != nil {
+		t.Fatal(err)
+	}
+	if e := <-got; e != "CLOSE 1:0" {
+		t.Fatalf("after the credits: %s, want CLOSE 1:0 (nothing else in between)", e)
+	}
+}

@@ -90,8 +90,23 @@ func (m *Mux) Peer() Peer { return m.conn.Peer() }
 // the peer would refuse (see the IDL) is refused here, and the connection goes
 // on.
 func (m *Mux) Send(e *Envelope) error {
-	if err := checkEnvelope(e); err != nil {
-		return fmt.Errorf("send to %s: %w", m.peer, err)
+	one := [1]*Envelope{e}
+	return m.SendAll(one[:])
+}
+
+// SendAll is Send for each of es in turn, under one turn of the write lock:
+// what is small among them goes out in one system call. It stops at the
+// first envelope refused (above the frame limit, or one the peer would
+// refuse), having sent those before it, and returns why.
+func (m *Mux) SendAll(es []*Envelope) error {
+	for i, e := range es {
+		if err := checkEnvelope(e); err != nil {
+			es = es[:i]
+			if i == 0 {
+				return fmt.Errorf("send to %s: %w", m.peer, err)
+			}
+			return errors.Join(m.SendAll(es), fmt.Errorf("send to %s: %w", m.peer, err))
+		}
 	}
 	m.waiting.Add(1)
 	m.mu.Lock()
@@ -101,17 +116,26 @@ func (m *Mux) Send(e *Envelope) error {
 		return m.closedErr()
 	}
 	var err, refused error
-	n := len(m.wbuf)
-	m.wbuf = appendEnvelopeHeader(m.wbuf, e)
-	if size := len(m.wbuf) - n - frameHeaderSize + len(e.Payload) + 1; size > m.max {
-		m.wbuf = m.wbuf[:n]
-		refused = fmt.Errorf("envelope of %d bytes to %s is above the frame limit of %d bytes: %w", size, m.peer, m.max, ErrFrameTooLarge)
-	} else if len(e.Payload) >= directPayload {
-		err = m.writeDirect(e.Payload)
-	} else {
-		m.wbuf = append(append(m.wbuf, e.Payload...), compactStop)
+	for _, e := range es {
+		n := len(m.wbuf)
+		m.wbuf = appendEnvelopeHeader(m.wbuf, e)
+		if size := len(m.wbuf) - n - frameHeaderSize + len(e.Payload) + 1; size > m.max {
+			m.wbuf = m.wbuf[:n]
+			refused = fmt.Errorf("envelope of %d bytes to %s is above the frame limit of %d bytes: %w", size, m.peer, m.max, ErrFrameTooLarge)
+			break
+		} else if len(e.Payload) >= directPayload {
+			err = m.writeDirect(e.Payload)
+		} else {
+			m.wbuf = append(append(m.wbuf, e.Payload...), compactStop)
+			if len(m.wbuf) >= muxBufferSize {
+				err = m.flush()
+			}
+		}
+		if err != nil {
+			break
+		}
 	}
-	if err == nil && len(m.wbuf) > 0 && (last || len(m.wbuf) >= muxBufferSize) {
+	if err == nil && len(m.wbuf) > 0 && last {
 		err = m.flush() // even when e was refused: senders before us left it to us
 	}
 	m.mu.Unlock()

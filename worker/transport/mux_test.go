@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -305,5 +306,43 @@ func TestMuxSendersMeetClose(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestMuxSendAll: SendAll sends its envelopes in order, stops at the first
+// the peer would refuse (those before it sent, the error says why), and the
+// connection goes on.
+func TestMuxSendAll(t *testing.T) {
+	a, _, _, cb, _, _ := muxPair(t, Options{})
+	if err := a.SendAll([]*Envelope{
+		{ChannelId: 1, Kind: KindCredit, Credits: 3},
+		{ChannelId: 2, Kind: KindBuffer, Payload: make([]byte, 8<<10)},
+		{ChannelId: 1, Kind: KindCredit, Credits: 1},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := a.SendAll([]*Envelope{
+		{ChannelId: 3, Kind: KindCredit, Credits: 2},
+		{ChannelId: 3, Kind: KindBuffer, Credits: 1}, // credits only on CREDIT
+		{ChannelId: 3, Kind: KindCredit, Credits: 5},
+	})
+	if !errors.Is(err, ErrBadEnvelope) {
+		t.Fatalf("SendAll with a bad envelope: %v, want ErrBadEnvelope", err)
+	}
+	if err := a.Send(&Envelope{ChannelId: 3, Kind: KindClose}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "5 envelopes", func() bool { return cb.count.Load() == 5 })
+	cb.mu.Lock()
+	defer cb.mu.Unlock()
+	var got []string
+	for _, ch := range []int64{1, 2, 3} {
+		for _, e := range cb.got[ch] {
+			got = append(got, fmt.Sprintf("%d:%v:%d:%d", e.ChannelId, e.Kind, e.Credits, len(e.Payload)))
+		}
+	}
+	want := []string{"1:CREDIT:3:0", "1:CREDIT:1:0", "2:BUFFER:0:8192", "3:CREDIT:2:0", "3:CLOSE:0:0"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("received %q, want %q", got, want)
 	}
 }
