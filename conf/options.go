@@ -53,6 +53,20 @@ var (
 		"Principal of security.kerberos.login.keytab, as user@REALM or service/_HOST@REALM (_HOST becomes this machine's host name); with the ticket cache, the principal it must hold.")
 	KerberosLoginUseTicketCache = Bool("security.kerberos.login.use-ticket-cache", true,
 		"Whether a process without a keytab may log in to a secure Hadoop cluster from the Kerberos ticket cache that kinit wrote.")
+	TransportAuthentication = Enum("security.transport.authentication", "secret", []string{"secret", "kerberos"},
+		"How JobManager and TaskManagers authenticate each other on every connection: secret (security.cluster.secret-file) or kerberos (GSSAPI with the keytab of security.kerberos.login.keytab, each side learning the other's principal).")
+	TransportKerberosServicePrincipal = String("security.transport.kerberos.service-principal", "",
+		"With security.transport.authentication=kerberos, the principal of the JobManager and TaskManagers, e.g. spate/_HOST@REALM, where _HOST becomes the host a peer is dialed at (jobmanager.rpc.address, taskmanager.host); default security.kerberos.login.principal.")
+	TransportKerberosAllowedPrincipals = String("security.transport.kerberos.allowed-principals", "",
+		"Comma-separated principals a JobManager or TaskManager accepts connections from with kerberos authentication (_HOST matches any host); default the service principal alone.")
+	SSLInternalEnabled = Bool("security.ssl.internal.enabled", false,
+		"Whether every connection between JobManager and TaskManagers runs in mutual TLS (below the authentication), with the PEM files of security.ssl.internal.certificate, .private-key and .truststore; hostnames are not verified, as in Flink: the truststore decides who belongs.")
+	SSLInternalCertificate = String("security.ssl.internal.certificate", "",
+		"PEM file with this process's TLS certificate chain for security.ssl.internal.enabled (all processes may share one).")
+	SSLInternalPrivateKey = String("security.ssl.internal.private-key", "",
+		"PEM file (mode 0600) with the private key of security.ssl.internal.certificate.")
+	SSLInternalTruststore = String("security.ssl.internal.truststore", "",
+		"PEM file with the CA certificates a peer's certificate must chain to under security.ssl.internal.enabled (for one shared self-signed certificate, that certificate).")
 	TaskManagerRegistrationTimeout = Duration("taskmanager.registration.timeout", 5*time.Minute,
 		"How long a TaskManager keeps trying to register with the JobManager before it gives up.")
 	HeartbeatInterval = Duration("heartbeat.interval", 10*time.Second,

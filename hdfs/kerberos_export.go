@@ -4,6 +4,7 @@ import (
 	"os"
 
 	krbclient "github.com/jcmturner/gokrb5/v8/client"
+	"github.com/jcmturner/gokrb5/v8/keytab"
 )
 
 // KerberosClient logs in as login says (keytab, else the ticket cache), with
@@ -22,3 +23,8 @@ func KerberosClient(login KerberosLogin, getenv func(string) string) (*krbclient
 	host, _ := os.Hostname()
 	return kerberosClient(login, cfg, path, host, getenv)
 }
+
+// LoadKeytab reads a keytab file, bounded in size, with malformed bytes an
+// error rather than a panic: for the servers that decrypt tickets with it
+// (worker/transport's GSSAPI).
+func LoadKeytab(path string) (*keytab.Keytab, error) { return loadKeytab(path) }

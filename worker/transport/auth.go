@@ -185,5 +185,11 @@ func describeReadErr(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("peer closed the connection during the handshake: %w", err)
 	}
+	// TLS 1.3 tells a client that the server refused its certificate only
+	// with the first read after the TLS handshake.
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" {
+		return fmt.Errorf("the peer refused our TLS certificate (it must chain to the peer's security.ssl.internal.truststore): %w", err)
+	}
 	return err
 }

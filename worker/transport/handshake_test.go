@@ -47,9 +47,11 @@ func TestHandshakeBothWays(t *testing.T) {
 // otherMechanism stands for a side configured with Kerberos.
 type otherMechanism struct{}
 
-func (otherMechanism) Mechanism() string                     { return "GSSAPI" }
-func (otherMechanism) Client(net.Conn, string) (Peer, error) { return Peer{}, errors.New("not reached") }
-func (otherMechanism) Server(net.Conn) (Peer, error)         { return Peer{}, errors.New("not reached") }
+func (otherMechanism) Mechanism() string { return "GSSAPI" }
+func (otherMechanism) Client(net.Conn, string) (Peer, error) {
+	return Peer{}, errors.New("not reached")
+}
+func (otherMechanism) Server(net.Conn) (Peer, error) { return Peer{}, errors.New("not reached") }
 
 // TestHandshakeRefused: each bad client is dropped with a log line that names
 // its address and why, and a good client is accepted right after it.
