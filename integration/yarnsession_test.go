@@ -46,7 +46,10 @@ func TestYARNSession(t *testing.T) {
 	args = append(args, "-D", "jobmanager.memory.process.size=256m", "-D", "taskmanager.memory.process.size=256m",
 		"-D", "resourcemanager.taskmanager-timeout=2 s", "-D", "heartbeat.interval=500 ms", "-D", "yarn.tags=spate-test",
 		"-D", "log.level=info", "-D", "log.format=json") // the containers' logs say which binary ran which job
+	began := time.Now()
+	step := func(what string) { t.Logf("%v: %s", time.Since(began).Round(100*time.Millisecond), what) }
 	r := runBin(t, o.env, "spate", args...)
+	step("the session serves")
 	first, _, _ := strings.Cut(r.stderr, "\n")
 	if r.code != 0 || !appIDLine.MatchString(first) {
 		t.Fatalf("yarn-session start: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
@@ -96,6 +99,7 @@ func TestYARNSession(t *testing.T) {
 		}
 		id, _, _ := strings.Cut(s.stdout.String(), "\n")
 		jobs[id] = job
+		step(job + " finished")
 	}
 	// Idle containers go after resourcemanager.taskmanager-timeout, well
 	// before the session's idle timeout.
@@ -106,6 +110,7 @@ func TestYARNSession(t *testing.T) {
 		}
 		return sc.get("/overview", &ov) == nil && ov.TaskManagers == 0 && ov.JobsFinished == 2
 	})
+	step("the containers are released")
 	for dir, want := range map[string][]string{"wc-out": wantCounts, "win-out": wantWindows} {
 		parts, hidden := o.partFiles(t, path.Join(o.dir, dir))
 		if len(hidden) > 0 {
@@ -159,11 +164,13 @@ func TestYARNSession(t *testing.T) {
 	}
 	t.Logf("containers by job: %v", ranBy)
 
+	step("outputs and logs checked")
 	// The session itself goes after its idle timeout.
 	cl := yarnClientOf(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), idle+90*time.Second)
 	defer cancel()
 	rep, err := cl.WaitForApplication(ctx, app, 250*time.Millisecond, yarn.Final)
+	step("the session ended")
 	if err != nil {
 		t.Fatal(err)
 	}
