@@ -6,11 +6,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/spate-io/spate/integration/kafkatest"
 	"github.com/spate-io/spate/sdk"
 	"github.com/spate-io/spate/sdk/connectors/kafka"
 )
@@ -240,4 +242,78 @@ func TestAvroAndJSONRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRescaleWithPendingTransactions takes a savepoint of an exactly-once
+// job at parallelism 2 (a savepoint commits nothing: its transactions stay
+// flushed and pending), lets the job write more into the transactions opened
+// after it, cancels it, and restores from the savepoint at parallelism 3:
+// the savepoint's transactions are committed by the subtasks that stand in
+// for their old subtasks, the later ones aborted, and the output holds every
+// record once.
+func TestRescaleWithPendingTransactions(t *testing.T) {
+	in, out := topic(t, 8), topic(t, 4)
+	first := lines(t, in, 16, 50)
+	var passed atomic.Int64
+	waitPassed := func(n int) {
+		for deadline := time.Now().Add(30 * time.Second); passed.Load() < int64(n); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d records reached the sink", passed.Load(), n)
+			}
+		}
+	}
+	// No periodic checkpoint comes to commit the savepoint's transactions.
+	e := env(t, map[string]string{"execution.checkpointing.interval": "10 min"})
+	e.SetParallelism(2)
+	s := kafka.FromSource(e, source(t, in, false), "Source: kafka").UID("src")
+	counted := sdk.Map(s, func(v string) string { passed.Add(1); return v }).UID("count")
+	snk, err := kafka.NewSinkBuilder[string]().SetBootstrapServers(broker.Bootstrap).SetRecordSerializer(kafka.StringValueTo(out)).
+		SetDeliveryGuarantee(kafka.ExactlyOnce).SetTransactionTimeout(15 * time.Minute).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kafka.SinkTo(counted, snk, "Sink: kafka").UID("sink")
+	client, err := e.ExecuteAsync(ctx(t), "pending")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitPassed(len(first))
+	sp, err := client.TriggerSavepoint(ctx(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var later []string
+	var kvs []kafkatest.KV
+	for k := range 16 {
+		v := fmt.Sprintf("%d,%d", k, 51)
+		kvs = append(kvs, kafkatest.KV{Key: strconv.Itoa(k), Value: v})
+		later = append(later, v)
+	}
+	if err := broker.Produce(ctx(t), in, kvs); err != nil {
+		t.Fatal(err)
+	}
+	waitPassed(len(first) + len(later))
+	if got := readCommitted(t, out); len(got) != 0 {
+		t.Fatalf("%d records committed before any checkpoint completed for the tasks", len(got))
+	}
+	client.Cancel()
+	client.Wait()
+	var second []string
+	for k := range 16 {
+		v := fmt.Sprintf("%d,%d", k, 52)
+		second = append(second, v)
+		if err := broker.Produce(ctx(t), in, []kafkatest.KV{{Key: strconv.Itoa(k), Value: v}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e2 := env(t, map[string]string{"execution.checkpointing.interval": "40 ms", "execution.savepoint.path": sp})
+	e2.SetParallelism(3)
+	s2 := kafka.FromSource(e2, source(t, in, true), "Source: kafka").UID("src")
+	kafka.SinkTo(sdk.Map(s2, func(v string) string { return v }).UID("count"), sink(t, out, kafka.ExactlyOnce), "Sink: kafka").UID("sink")
+	if _, err := e2.Execute(ctx(t), "pending"); err != nil {
+		t.Fatal(err)
+	}
+	want := append(append(first, later...), second...)
+	sort.Strings(want)
+	sameLines(t, readCommitted(t, out), want)
 }
