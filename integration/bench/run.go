@@ -41,16 +41,54 @@ type Result struct {
 	Workload     Workload
 	Spate, Flink []Measurement
 	Lines        int   // result lines, the same in both
-	Mismatch     error // the outputs differ: no number is reported
+	Problem      error // a job failed or the outputs differ: no number is reported
 }
 
-// ErrOutputsDiffer is returned by Run when some workload's outputs differed
-// between the systems (or between runs of one system); its Result says how.
+// runPair runs r's workload once in each system, rep deciding which goes
+// first, and returns each system's sorted output lines.
+func (r *Result) runPair(ctx context.Context, o Options, bins Binaries, rep int, progress io.Writer) (map[string][]string, error) {
+	w := r.Workload
+	systems := []string{"spate", "flink"}
+	if rep%2 == 1 {
+		systems = []string{"flink", "spate"}
+	}
+	lines := map[string][]string{}
+	for _, sys := range systems {
+		d, err := freshDirs(o.WorkDir, sys, w.Name)
+		if err != nil {
+			return nil, err
+		}
+		argv := w.Spate(bins, d)
+		if sys == "flink" {
+			argv = append([]string{bins.Java, "-cp", bins.FlinkClassPath, "io.spate.bench.Bench"}, w.Flink(d)...)
+		}
+		m, err := measure(ctx, o.Timeout, argv, d)
+		if err != nil {
+			return nil, fmt.Errorf("%s, %s, run %d: %w", w.Name, sys, rep+1, err)
+		}
+		fmt.Fprintf(progress, "%-34s %-5s run %d: wall %6.2f s, CPU %7.2f s, peak RSS %5d MB\n",
+			w.Name, sys, rep+1, m.Wall.Seconds(), m.CPU.Seconds(), m.PeakRSS>>20)
+		if lines[sys], err = ReadOutput(d.Out); err != nil {
+			return nil, fmt.Errorf("%s, %s: %w", w.Name, sys, err)
+		}
+		if sys == "spate" {
+			r.Spate = append(r.Spate, m)
+		} else {
+			r.Flink = append(r.Flink, m)
+		}
+	}
+	return lines, nil
+}
+
+// ErrOutputsDiffer is wrapped in a Result's Problem (and in Run's error) when
+// the workload's outputs differed between the systems, or between runs.
 var ErrOutputsDiffer = errors.New("the two systems' outputs differ")
 
 // Run builds both systems' jobs, makes the inputs, and runs every workload
 // Reps times in each system, alternating which goes first, checking after each
-// pair that both wrote the same lines. A job that fails ends the comparison.
+// pair that both wrote the same lines. A workload whose job failed or whose
+// outputs differ is run no more; its Result holds the problem, and Run's
+// error joins them all.
 func Run(ctx context.Context, o Options) ([]Result, error) {
 	if o.Parallelism < 1 || o.Reps < 1 {
 		return nil, fmt.Errorf("parallelism and reps must be at least 1, got %d and %d", o.Parallelism, o.Reps)
@@ -83,46 +121,25 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	digests := map[string][sha256.Size]byte{} // workload → its sorted output's digest
 	for rep := range o.Reps {
 		for _, r := range results {
-			if r.Mismatch != nil {
+			if r.Problem != nil {
+				continue
+			}
+			lines, err := r.runPair(ctx, o, bins, rep, progress)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if err != nil {
+				r.Problem = err
 				continue
 			}
 			w := r.Workload
-			systems := []string{"spate", "flink"}
-			if rep%2 == 1 {
-				systems = []string{"flink", "spate"}
-			}
-			lines := map[string][]string{}
-			for _, sys := range systems {
-				d, err := freshDirs(o.WorkDir, sys, w.Name)
-				if err != nil {
-					return nil, err
-				}
-				argv := w.Spate(bins, d)
-				if sys == "flink" {
-					argv = append([]string{bins.Java, "-cp", bins.FlinkClassPath, "io.spate.bench.Bench"}, w.Flink(d)...)
-				}
-				m, err := measure(ctx, o.Timeout, argv, d)
-				if err != nil {
-					return nil, fmt.Errorf("%s, %s, run %d: %w", w.Name, sys, rep+1, err)
-				}
-				fmt.Fprintf(progress, "%-34s %-5s run %d: wall %6.2f s, CPU %7.2f s, peak RSS %5d MB\n",
-					w.Name, sys, rep+1, m.Wall.Seconds(), m.CPU.Seconds(), m.PeakRSS>>20)
-				if lines[sys], err = ReadOutput(d.Out); err != nil {
-					return nil, fmt.Errorf("%s, %s: %w", w.Name, sys, err)
-				}
-				if sys == "spate" {
-					r.Spate = append(r.Spate, m)
-				} else {
-					r.Flink = append(r.Flink, m)
-				}
-			}
 			if diff := DiffLines(lines["spate"], lines["flink"]); diff != "" {
-				r.Mismatch = fmt.Errorf("%s, run %d: %w:\n%s", w.Name, rep+1, ErrOutputsDiffer, diff)
+				r.Problem = fmt.Errorf("%s, run %d: %w:\n%s", w.Name, rep+1, ErrOutputsDiffer, diff)
 				continue
 			}
 			sum := digest(lines["spate"])
 			if first, ok := digests[w.Name]; ok && first != sum {
-				r.Mismatch = fmt.Errorf("%s: run %d's output differs from run 1's in both systems alike: %w", w.Name, rep+1, ErrOutputsDiffer)
+				r.Problem = fmt.Errorf("%s: run %d's output differs from run 1's in both systems alike: %w", w.Name, rep+1, ErrOutputsDiffer)
 				continue
 			}
 			digests[w.Name], r.Lines = sum, len(lines["spate"])
@@ -132,7 +149,7 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	var errs []error
 	for i, r := range results {
 		out[i] = *r
-		errs = append(errs, r.Mismatch)
+		errs = append(errs, r.Problem)
 	}
 	return out, errors.Join(errs...)
 }
@@ -172,7 +189,9 @@ func RunSmoke(ctx context.Context, workDir string, p int, timeout time.Duration,
 	fmt.Fprintf(progress, "smoke: built and made inputs in %.2f s\n", time.Since(t0).Seconds())
 	ws := Workloads(Smoke, in, p)
 	spate := map[string][]string{}
-	flinkArgs := []string{bins.Java, "-cp", bins.FlinkClassPath, "io.spate.bench.Bench"}
+	// Only here, where no number is reported, is the JVM tuned: for a short
+	// start (the client compiler alone, one GC thread).
+	flinkArgs := []string{bins.Java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", bins.FlinkClassPath, "io.spate.bench.Bench"}
 	flinkDirs := map[string]Dirs{}
 	for i, w := range ws {
 		d, err := freshDirs(workDir, "spate", w.Name)

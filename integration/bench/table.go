@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,17 +12,17 @@ import (
 // WriteTable prints the results as a Markdown table: medians over the runs of
 // wall and CPU seconds and of peak RSS, events per CPU-second from the median
 // CPU time, and the ratio Spate/Flink of events per CPU-second as the median
-// (min–max) of the runs paired in order. A workload whose outputs differed
-// shows why instead of numbers.
+// (min–max) of the runs paired in order. A workload whose job failed or
+// whose outputs differed shows why instead of numbers.
 func WriteTable(w io.Writer, results []Result) {
 	fmt.Fprintln(w, "| workload | events | wall s Spate | wall s Flink | CPU s Spate | CPU s Flink | events/CPU-s Spate | events/CPU-s Flink | Spate/Flink events/CPU-s | peak RSS MB Spate | peak RSS MB Flink |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-	var mismatches []string
+	var problems []string
 	for _, r := range results {
 		w0 := r.Workload
-		if r.Mismatch != nil {
-			fmt.Fprintf(w, "| %s | %d | outputs differ: no numbers (see below) |||||||||\n", w0.Name, w0.Events)
-			mismatches = append(mismatches, r.Mismatch.Error())
+		if r.Problem != nil {
+			fmt.Fprintf(w, "| %s | %d | no numbers: %s (see below) |||||||||\n", w0.Name, w0.Events, problem(r.Problem))
+			problems = append(problems, r.Problem.Error())
 			continue
 		}
 		if len(r.Spate) == 0 || len(r.Flink) == 0 {
@@ -52,9 +53,16 @@ func WriteTable(w io.Writer, results []Result) {
 			perCPU(r.Spate), perCPU(r.Flink), ratio,
 			medianRSS(r.Spate)>>20, medianRSS(r.Flink)>>20)
 	}
-	if len(mismatches) > 0 {
-		fmt.Fprintf(w, "\n%s\n", strings.Join(mismatches, "\n"))
+	if len(problems) > 0 {
+		fmt.Fprintf(w, "\n%s\n", strings.Join(problems, "\n"))
 	}
+}
+
+func problem(err error) string {
+	if errors.Is(err, ErrOutputsDiffer) {
+		return "outputs differ"
+	}
+	return "a job failed"
 }
 
 func wall(m Measurement) time.Duration { return m.Wall }
