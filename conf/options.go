@@ -180,6 +180,24 @@ var (
 	RestartExponentialDelayAttempts = Int("restart-strategy.exponential-delay.attempts-before-reset-backoff", 10,
 		"Restarts the exponential-delay strategy allows before the backoff is reset; one more fails the job for good (Flink's default is unbounded; Spate's is 10, about two minutes of restarts, so that a job never restarts forever on the same cause).").Min(1)
 
+	// Kafka client properties of every Kafka source and sink of a job, named
+	// as Flink SQL's Kafka connector options; a builder's SetProperty wins.
+
+	KafkaSecurityProtocol = Enum("properties.security.protocol", "", []string{"plaintext", "sasl_plaintext", "ssl", "sasl_ssl"},
+		"How Kafka clients talk to the brokers: plaintext, sasl_plaintext, ssl or sasl_ssl; unset means plaintext.")
+	KafkaSASLMechanism = Enum("properties.sasl.mechanism", "", []string{"plain", "scram-sha-256", "scram-sha-512"},
+		"SASL mechanism of Kafka clients: plain, scram-sha-256 or scram-sha-512; unset means plain.")
+	KafkaSASLUsername = String("properties.sasl.username", "",
+		"SASL user of Kafka clients.")
+	KafkaSASLPasswordFile = String("properties.sasl.password.file", "",
+		"File whose first line is the SASL password of Kafka clients (never the password itself, which would show on command lines).")
+	KafkaSSLTruststoreLocation = String("properties.ssl.truststore.location", "",
+		"PEM file of the CA certificates Kafka clients trust; unset means the system's.")
+	KafkaSSLKeystoreLocation = String("properties.ssl.keystore.location", "",
+		"PEM file holding the certificate chain and unencrypted private key of Kafka clients, for brokers that require client certificates.")
+	KafkaSSLEndpointIdentificationAlgorithm = String("properties.ssl.endpoint.identification.algorithm", "https",
+		`Whether Kafka clients check that the broker's certificate names the host dialed: https, or "" to check only its chain.`)
+
 	// Logging.
 
 	LogLevel = Enum("log.level", "warn", []string{"trace", "debug", "info", "warn", "error"},
