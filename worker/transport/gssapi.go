@@ -71,6 +71,8 @@ type GSSAPI struct {
 	ktName  string
 	service string // the server principal; _HOST is the host dialed
 	allowed []principalPattern
+	// lookupAddr finds the host name of an IP address, for _HOST.
+	lookupAddr func(string) ([]string, error)
 }
 
 // authClock keeps the authenticator times of this process unique: gokrb5's
@@ -143,7 +145,7 @@ func newGSSAPI(tickets ticketSource, cfg GSSAPIConfig) (*GSSAPI, error) {
 	if len(allowed) == 0 {
 		allowed = []string{cfg.ServicePrincipal}
 	}
-	g := &GSSAPI{tickets: tickets, keytab: cfg.Keytab, ktName: cfg.KeytabPath, service: cfg.ServicePrincipal}
+	g := &GSSAPI{tickets: tickets, keytab: cfg.Keytab, ktName: cfg.KeytabPath, service: cfg.ServicePrincipal, lookupAddr: net.LookupAddr}
 	for _, a := range allowed {
 		p, err := parsePrincipalPattern(a, realm)
 		if err != nil {
@@ -203,19 +205,33 @@ func (p principalPattern) matches(name types.PrincipalName, realm string) bool {
 }
 
 // servicePrincipal returns the server principal for host: its name (the
-// SPN gokrb5 asks the KDC for) and realm ("" for the client's).
-func (g *GSSAPI) servicePrincipal(host string) (string, string) {
+// SPN gokrb5 asks the KDC for) and realm ("" for the client's). Workers
+// announce themselves by IP address; _HOST then becomes the address's host
+// name, the first that reverse lookup gives, as Hadoop's SecurityUtil takes
+// the canonical host name.
+func (g *GSSAPI) servicePrincipal(host string) (string, string, error) {
 	name, realm, _ := strings.Cut(g.service, "@")
 	comps := strings.Split(name, "/")
 	if len(comps) == 2 && comps[1] == "_HOST" {
+		if net.ParseIP(host) != nil {
+			names, err := g.lookupAddr(host)
+			if err != nil || len(names) == 0 {
+				return "", "", fmt.Errorf("the service principal %s needs the host name of %s, which has none (%v): give it one in DNS or /etc/hosts, or name the host in security.transport.kerberos.service-principal: %w",
+					g.service, host, err, ErrAuthFailed)
+			}
+			host = strings.TrimSuffix(names[0], ".")
+		}
 		comps[1] = strings.ToLower(host)
 	}
-	return strings.Join(comps, "/"), realm
+	return strings.Join(comps, "/"), realm, nil
 }
 
 // Client implements Authenticator.
 func (g *GSSAPI) Client(conn net.Conn, host string) (Peer, error) {
-	spn, realm := g.servicePrincipal(host)
+	spn, realm, err := g.servicePrincipal(host)
+	if err != nil {
+		return Peer{}, err
+	}
 	cname, crealm := g.tickets.Principal()
 	if realm == "" {
 		realm = crealm
@@ -400,7 +416,8 @@ func serviceTicketError(err error, server, client, host string) error {
 		return fmt.Errorf("the KDC does not know the server principal %s (KDC_ERR_S_PRINCIPAL_UNKNOWN): set security.transport.kerberos.service-principal to the principal of the JobManager and TaskManagers "+
 			"(_HOST is the host dialed, %s: address them by the host name in their principal): %w", server, host, ErrAuthFailed)
 	case strings.Contains(s, "Networking_Error"):
-		return fmt.Errorf("no KDC answered the request of %s for a ticket to %s: check that the KDC runs and krb5.conf (KRB5_CONFIG): %w", client, server, ErrAuthFailed)
+		// Not ErrAuthFailed: the KDC may come back, and a caller may retry.
+		return fmt.Errorf("no KDC answered the request of %s for a ticket to %s: check that the KDC runs and krb5.conf (KRB5_CONFIG)", client, server)
 	}
 	return fmt.Errorf("no ticket for %s as %s: %s: %w", server, client, oneLine(err), ErrAuthFailed)
 }

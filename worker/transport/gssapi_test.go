@@ -394,3 +394,33 @@ func mechTokenWithOID(t *testing.T, oid asn1.ObjectIdentifier) []byte {
 	b = append(b, 1, 0, 1, 2, 3)
 	return append([]byte{0x60, byte(len(b))}, b...)
 }
+
+// TestGSSAPIHostOfIP: workers announce IP addresses; _HOST becomes the
+// address's host name, or the error says how to give it one.
+func TestGSSAPIHostOfIP(t *testing.T) {
+	kdc := &fakeKDC{keys: kdcKeys(t), client: "spate/localhost", life: time.Hour}
+	g := testGSSAPI(t, kdc, testKeytab(t, map[string]string{"spate/localhost": "spate's key"}), "spate/_HOST")
+	g.lookupAddr = func(ip string) ([]string, error) {
+		if ip == "127.0.0.1" {
+			return []string{"LocalHost.", "vm"}, nil
+		}
+		return nil, errors.New("no such host")
+	}
+	l, _ := listen(t, g, Options{})
+	accepted := acceptAsync(l)
+	c, err := Dial(testCtx(t), l.Addr().String(), g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if r := <-accepted; r.err == nil {
+		r.c.Close()
+	}
+	if got, want := c.Peer().Principal, "spate/localhost@EXAMPLE.COM"; got != want {
+		t.Errorf("peer principal = %q, want %q", got, want)
+	}
+	if _, _, err := g.servicePrincipal("10.1.2.3"); err == nil || !strings.Contains(err.Error(),
+		"the service principal spate/_HOST needs the host name of 10.1.2.3, which has none (no such host): give it one in DNS or /etc/hosts") {
+		t.Errorf("servicePrincipal(10.1.2.3) = %v", err)
+	}
+}
