@@ -34,8 +34,14 @@ import (
 // (default: host and pid).
 const EnvTaskManagerName = "SPATE_TASKMANAGER_NAME"
 
-// clusterAuth loads the cluster secret.
+// clusterAuth returns the authenticator of security.transport.authentication:
+// the cluster secret, or Kerberos; in TLS with security.ssl.internal.enabled.
 func (e *Env) clusterAuth() (transport.Authenticator, error) {
+	return transport.ClusterAuthenticator(e.cfg, e.clusterSecret)
+}
+
+// clusterSecret loads the cluster secret.
+func (e *Env) clusterSecret() (transport.Authenticator, error) {
 	path := conf.ClusterSecretFile.Get(e.cfg)
 	if path == "" && appmaster.InYARN() {
 		secret, err := appmaster.ClusterSecret()

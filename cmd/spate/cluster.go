@@ -60,10 +60,10 @@ func taskManagerCommand() *cli.Command {
 
 // clusterConfig loads the configuration and the cluster secret of a
 // jobmanager or taskmanager command.
-func clusterConfig(c *cli.Context) (*conf.Config, transport.Authenticator, string, error) {
+func clusterConfig(c *cli.Context) (*conf.Config, transport.Authenticator, []string, error) {
 	name := c.Command.HelpName
 	if c.NArg() > 0 {
-		return nil, nil, "", usageErrorf("%s: unexpected argument %q", name, c.Args().First())
+		return nil, nil, nil, usageErrorf("%s: unexpected argument %q", name, c.Args().First())
 	}
 	var dynamic []string
 	if c.IsSet("log-level") {
@@ -71,24 +71,63 @@ func clusterConfig(c *cli.Context) (*conf.Config, transport.Authenticator, strin
 	}
 	cfg, err := conf.Load(append(dynamic, c.StringSlice("D")...))
 	if err != nil {
-		return nil, nil, "", usageErrorf("%s: %v", name, err)
+		return nil, nil, nil, usageErrorf("%s: %v", name, err)
 	}
-	path := conf.ClusterSecretFile.Get(cfg)
-	if path == "" {
-		return nil, nil, "", usageErrorf("%s: %s is required: point it at a file of mode 0600 that the JobManager and every TaskManager share (scripts/start-cluster.sh creates one)", name, conf.ClusterSecretFile.Key())
-	}
-	if path, err = filepath.Abs(path); err != nil {
-		return nil, nil, "", usageErrorf("%s: %s: %v", name, conf.ClusterSecretFile.Key(), err)
-	}
-	secret, err := transport.LoadSecret(path)
+	var path string
+	auth, err := transport.ClusterAuthenticator(cfg, func() (transport.Authenticator, error) {
+		path = conf.ClusterSecretFile.Get(cfg)
+		if path == "" {
+			return nil, usageErrorf("%s: %s is required: point it at a file of mode 0600 that the JobManager and every TaskManager share (scripts/start-cluster.sh creates one)", name, conf.ClusterSecretFile.Key())
+		}
+		var err error
+		if path, err = filepath.Abs(path); err != nil {
+			return nil, usageErrorf("%s: %s: %v", name, conf.ClusterSecretFile.Key(), err)
+		}
+		secret, err := transport.LoadSecret(path)
+		if err != nil {
+			return nil, usageErrorf("%s: %s: %v", name, conf.ClusterSecretFile.Key(), err)
+		}
+		auth, err := transport.NewSharedSecret(secret)
+		if err != nil {
+			return nil, usageErrorf("%s: %s: %v", name, conf.ClusterSecretFile.Key(), err)
+		}
+		return auth, nil
+	})
 	if err != nil {
-		return nil, nil, "", usageErrorf("%s: %s: %v", name, conf.ClusterSecretFile.Key(), err)
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return nil, nil, nil, err
+		}
+		return nil, nil, nil, failuref("%s: %v", name, err)
 	}
-	auth, err := transport.NewSharedSecret(secret)
-	if err != nil {
-		return nil, nil, "", usageErrorf("%s: %s: %v", name, conf.ClusterSecretFile.Key(), err)
+	return cfg, auth, securityOverrides(cfg, path), nil
+}
+
+// securityOverrides are the settings a session TaskManager hands its job
+// processes so that they authenticate as it does: the secret file, or the
+// Kerberos and TLS settings, with file names made absolute.
+func securityOverrides(cfg *conf.Config, secretPath string) []string {
+	var out []string
+	if secretPath != "" {
+		out = append(out, conf.ClusterSecretFile.Key()+"="+secretPath)
 	}
-	return cfg, auth, path, nil
+	files := map[string]bool{conf.KerberosLoginKeytab.Key(): true, conf.SSLInternalCertificate.Key(): true,
+		conf.SSLInternalPrivateKey.Key(): true, conf.SSLInternalTruststore.Key(): true}
+	for _, key := range []string{conf.TransportAuthentication.Key(), conf.TransportKerberosServicePrincipal.Key(),
+		conf.TransportKerberosAllowedPrincipals.Key(), conf.KerberosLoginPrincipal.Key(), conf.KerberosLoginKeytab.Key(),
+		conf.SSLInternalEnabled.Key(), conf.SSLInternalCertificate.Key(), conf.SSLInternalPrivateKey.Key(), conf.SSLInternalTruststore.Key()} {
+		v, ok := cfg.Get(key)
+		if !ok {
+			continue
+		}
+		if files[key] && v != "" {
+			if abs, err := filepath.Abs(v); err == nil {
+				v = abs
+			}
+		}
+		out = append(out, key+"="+v)
+	}
+	return out
 }
 
 // workDir is dir, or a new directory of this process under the temp dir,
@@ -149,7 +188,7 @@ func runJobManager(c *cli.Context) error {
 
 func runTaskManager(c *cli.Context) error {
 	name := c.Command.HelpName
-	cfg, auth, secretPath, err := clusterConfig(c)
+	cfg, auth, overrides, err := clusterConfig(c)
 	if err != nil {
 		return err
 	}
@@ -185,7 +224,7 @@ func runTaskManager(c *cli.Context) error {
 	err = taskmanager.RunSession(ctx, taskmanager.SessionConfig{Name: tmName, JobManager: jmAddr, Host: host,
 		Slots: conf.NumberOfTaskSlots.Get(cfg), Auth: auth, HeartbeatInterval: conf.HeartbeatInterval.Get(cfg),
 		RegistrationTimeout: conf.TaskManagerRegistrationTimeout.Get(cfg),
-		Overrides:           []string{conf.ClusterSecretFile.Key() + "=" + secretPath, conf.TaskManagerHost.Key() + "=" + host},
+		Overrides:           append(overrides, conf.TaskManagerHost.Key()+"="+host),
 		WorkDir:             dir, Stdout: c.App.Writer, Stderr: stderr, Log: log,
 		Report: func() []byte {
 			return metrics.EncodeReport(metrics.Report{Process: metrics.ReadProcess(), Log: ring.Lines()})
