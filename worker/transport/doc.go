@@ -11,9 +11,10 @@
 //	Listen ──────────────────────────────────────► Accept ─┘─► Mux                     data plane
 //
 // Every connection authenticates before anything on it is parsed: Listen and
-// Dial run an Authenticator (today a per-cluster shared secret, NewSharedSecret;
-// later Kerberos GSSAPI behind the same interface) and hand out only
-// connections that passed. After the handshake everything travels in frames: a
+// Dial run an Authenticator (a per-cluster shared secret, NewSharedSecret, or
+// Kerberos, NewGSSAPI; optionally inside mutual TLS, WithTLS; chosen from the
+// configuration by ClusterAuthenticator) and hand out only connections that
+// passed. After the handshake everything travels in frames: a
 // 4-byte big-endian length, then that many bytes (the bytes Thrift's
 // TFramedTransport puts on the wire).
 //
@@ -38,8 +39,9 @@
 // # Invariants
 //
 //   - No frame is read, and no Thrift or envelope decoder sees a byte, before
-//     the peer has authenticated. The handshake reads fixed-size messages (at
-//     most 96 bytes from an unauthenticated client) under a timeout, in a
+//     the peer has authenticated. The handshake reads bounded messages (at
+//     most 96 bytes from an unauthenticated client with the shared secret, one
+//     token of at most 64 KiB with Kerberos) under a timeout, in a
 //     goroutine per connection, so a silent or hostile peer holds one goroutine
 //     for at most Options.HandshakeTimeout and never delays the others.
 //   - A frame's declared length is checked against the limit before any of its
@@ -73,7 +75,7 @@
 //   - Log or return a secret or a proof.
 //   - Trust a length from the wire before checking it against a limit.
 //
-// Authentication is not privacy: after the handshake the stream is plain, and
-// an attacker on the path could read it or take a connection over. Optional TLS
-// (DESIGN.md, Security) is for that, and is not here yet.
+// Authentication is not privacy: without TLS the stream is plain after the
+// handshake, and an attacker on the path could read it or take a connection
+// over. security.ssl.internal.enabled (WithTLS) is for that.
 package transport
