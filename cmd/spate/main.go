@@ -182,4 +182,5 @@ func splitAttachedD(args []string) []string {
 // valueFlags are the flags of run, info and submit that take a separate
 // value, which splitAttachedD passes over.
 var valueFlags = map[string]bool{"s": true, "fromSavepoint": true, "resume": true, "t": true, "target": true,
-	"m": true, "jobmanager": true, "p": true, "parallelism": true, "on-interrupt": true, "session": true}
+	"m": true, "jobmanager": true, "p": true, "parallelism": true, "on-interrupt": true, "session": true,
+	"tag": true, "output": true, "o": true, "stop-on-signal": true}

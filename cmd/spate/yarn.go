@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -55,6 +56,10 @@ func yarnSubmitCommand() *cli.Command {
 		Flags: append([]cli.Flag{dynamicFlag,
 			&cli.BoolFlag{Name: "detached", Aliases: []string{"d"}, Usage: "return once YARN accepted the application"},
 			&cli.IntFlag{Name: "parallelism", Aliases: []string{"p"}, Usage: "parallelism.default of the job"},
+			&cli.StringSliceFlag{Name: "tag", Usage: "a YARN application `TAG` besides yarn.tags (repeatable; YARN lowercases tags)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "`text`, or json: one JSON object on stdout once the application ended"},
+			&cli.StringFlag{Name: "stop-on-signal", Value: "kill", Usage: "what SIGINT or SIGTERM does: `kill` the application, or savepoint: stop the job with a savepoint (state.savepoints.dir) and print its path"},
+			&cli.BoolFlag{Name: "unique-tag", Usage: "refuse to start (exit 3) while a Spate application with one of the --tag tags is not finished"},
 		}, restoreFlags...),
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
@@ -64,17 +69,21 @@ func yarnSubmitCommand() *cli.Command {
 
 // yarnSubmission is what yarnSubmit prepares before it talks to YARN.
 type yarnSubmission struct {
-	name        string
-	cfg         *conf.Config
-	jobPath     string
-	jobArgs     []string
-	hconf       *yarn.Conf
-	secure      bool
-	login       hdfs.KerberosLogin
-	amResource  yarn.Resource
-	tmResource  yarn.Resource
-	appName     string
-	stagedFiles map[string]string // name in the container → local file
+	name         string
+	cfg          *conf.Config
+	jobPath      string
+	jobArgs      []string
+	hconf        *yarn.Conf
+	secure       bool
+	login        hdfs.KerberosLogin
+	amResource   yarn.Resource
+	tmResource   yarn.Resource
+	appName      string
+	stagedFiles  map[string]string // name in the container → local file
+	tags         []string          // --tag, lowercased
+	uniqueTags   bool
+	output       string // --output: text or json
+	stopOnSignal string // --stop-on-signal: kill or savepoint
 }
 
 func yarnSubmit(c *cli.Context) error {
@@ -90,7 +99,7 @@ func yarnSubmit(c *cli.Context) error {
 		return err
 	}
 	defer app.Close()
-	sub, err := app.submit(ctx, s, errw, appmaster.LaunchCommand(filepath.Base(s.jobPath), s.jobArgs), map[string]string{envRole: "jobmanager"}, nil)
+	sub, err := app.submit(ctx, s, errw, appmaster.LaunchCommand(filepath.Base(s.jobPath), s.jobArgs), map[string]string{envRole: "jobmanager"}, s.tags)
 	if err != nil {
 		return err
 	}
@@ -100,7 +109,14 @@ func yarnSubmit(c *cli.Context) error {
 		fmt.Fprintf(errw, "Application %s submitted (detached); the ApplicationMaster follows the job, %s%s holds its files.\n", id, fsys.URI(), staging)
 		return nil
 	}
-	err = followApplication(ctx, s.name, app.client, id, errw)
+	opts := followOptions{savepointOnSignal: s.stopOnSignal == "savepoint", stdout: c.App.Writer,
+		findSavepoint: func(job string, since time.Time) (string, error) {
+			return savepointIn(fsys, conf.SavepointDirectory.Get(s.cfg), job, since)
+		}}
+	if s.output == "json" {
+		opts.json = c.App.Writer
+	}
+	err = followApplication(ctx, s.name, app.client, id, errw, opts)
 	// The AM removes it when it can log in to HDFS (a keytab, or an
 	// insecure cluster; package hdfs cannot use delegation tokens); the
 	// attached client makes sure.
@@ -131,6 +147,12 @@ func newYarnApp(ctx context.Context, s *yarnSubmission, errw io.Writer) (*yarnAp
 	}
 	callCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	if s.uniqueTags {
+		if err := refuseTagged(callCtx, s, a.client); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
 	id, maxRes, err := a.client.GetNewApplication(callCtx)
 	if err != nil {
 		a.Close()
@@ -156,6 +178,30 @@ func newYarnApp(ctx context.Context, s *yarnSubmission, errw io.Writer) (*yarnAp
 	}
 	a.staging = path.Join("/user", a.fsys.User(), ".spate", id.String())
 	return a, nil
+}
+
+// refuseTagged is --unique-tag: a Spate application with one of s.tags that
+// has not finished refuses this one. Two submissions racing each other may
+// both pass: YARN has no atomic check.
+func refuseTagged(ctx context.Context, s *yarnSubmission, client *yarn.Client) error {
+	apps, err := client.GetApplications(ctx, &yarnpb.GetApplicationsRequestProto{ApplicationTypes: []string{"Spate"},
+		ApplicationStates: []yarnpb.YarnApplicationStateProto{yarnpb.YarnApplicationStateProto_NEW, yarnpb.YarnApplicationStateProto_NEW_SAVING,
+			yarnpb.YarnApplicationStateProto_SUBMITTED, yarnpb.YarnApplicationStateProto_ACCEPTED, yarnpb.YarnApplicationStateProto_RUNNING},
+		ApplicationTags: s.tags})
+	if err != nil {
+		return &exitError{code: ExitLost, msg: fmt.Sprintf("%s: --unique-tag: list the Spate applications: %v", s.name, err)}
+	}
+	for _, a := range apps {
+		for _, t := range a.GetApplicationTags() {
+			for _, want := range s.tags {
+				if t == want {
+					return &exitError{code: ExitRefused, msg: fmt.Sprintf("%s: %s (%s, %s) has the tag %s and is not finished (--unique-tag): wait for it, or kill it",
+						s.name, yarn.ApplicationIDFromProto(a.GetApplicationId()), a.GetName(), a.GetYarnApplicationState(), t)}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // yarnClient logs in (on a secure cluster) and connects to the RM.
@@ -250,6 +296,20 @@ func prepareYarnSubmit(c *cli.Context) (*yarnSubmission, error) {
 		return nil, err
 	}
 	s.jobPath, s.jobArgs = jp, jobArgs
+	for _, t := range c.StringSlice("tag") {
+		for _, t := range splitTags(t) {
+			s.tags = append(s.tags, strings.ToLower(t))
+		}
+	}
+	if s.output = c.String("output"); s.output != "text" && s.output != "json" {
+		return nil, usageErrorf("%s: --output %q: want text or json", name, s.output)
+	}
+	if s.stopOnSignal = c.String("stop-on-signal"); s.stopOnSignal != "kill" && s.stopOnSignal != "savepoint" {
+		return nil, usageErrorf("%s: --stop-on-signal %q: want kill or savepoint", name, s.stopOnSignal)
+	}
+	if s.uniqueTags = c.Bool("unique-tag"); s.uniqueTags && len(s.tags) == 0 {
+		return nil, usageErrorf("%s: --unique-tag needs a --tag to be unique", name)
+	}
 	// The plan: the job builds (else it fails here, not in YARN), and its
 	// name names the application.
 	var plan bytes.Buffer
@@ -510,12 +570,50 @@ func yarnCredentials(ctx context.Context, s *yarnSubmission, kc *yarnKerberos) (
 	return creds.Marshal(security.CredentialsWritable)
 }
 
+// followOptions are yarn-submit's --stop-on-signal and --output.
+type followOptions struct {
+	savepointOnSignal bool
+	stdout            io.Writer // the savepoint's path goes here
+	json              io.Writer // --output json: the summary goes here
+	// findSavepoint finds the savepoint of job triggered at since, when
+	// the JobManager ended before it said where.
+	findSavepoint func(job string, since time.Time) (string, error)
+}
+
+// yarnSummary is --output json: one object, for schedulers.
+type yarnSummary struct {
+	ApplicationID string `json:"applicationId"`
+	JobID         string `json:"jobId"`
+	JobName       string `json:"jobName"`
+	State         string `json:"state"`       // YARN's final state
+	FinalStatus   string `json:"finalStatus"` // YARN's final status
+	ExitCode      int    `json:"exitCode"`
+	StartTime     int64  `json:"startTime"` // ms since the epoch, YARN's
+	EndTime       int64  `json:"endTime"`
+	// RecordsIn and RecordsOut are the job's sources' output and its sinks'
+	// input as the JobManager last reported them while it served.
+	RecordsIn   int64  `json:"recordsIn"`
+	RecordsOut  int64  `json:"recordsOut"`
+	Savepoint   string `json:"savepoint,omitempty"`
+	Diagnostics string `json:"diagnostics"`
+}
+
 // followApplication prints the application's state changes and tracking URL
 // until it ends, and turns its final status into the exit code.
-func followApplication(ctx context.Context, name string, client *yarn.Client, id yarn.ApplicationID, errw io.Writer) error {
+func followApplication(ctx context.Context, name string, client *yarn.Client, id yarn.ApplicationID, errw io.Writer, opts followOptions) error {
 	var lastState yarnpb.YarnApplicationStateProto
 	tracking, rest := "", ""
 	killed := false
+	sum := yarnSummary{ApplicationID: id.String()}
+	var job *restJob // the job the JobManager serves, once seen
+	var nextJobPoll time.Time
+	stopped, stoppedAt := "", time.Time{} // a stop-with-savepoint without an answer
+	savepointFound := func(loc string) {
+		fmt.Fprintf(errw, "Savepoint: %s\n", loc)
+		if sum.Savepoint = loc; opts.json == nil && opts.stdout != nil {
+			fmt.Fprintln(opts.stdout, loc)
+		}
+	}
 	for {
 		rctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		r, err := client.GetApplicationReport(rctx, id)
@@ -527,34 +625,236 @@ func followApplication(ctx context.Context, name string, client *yarn.Client, id
 			lastState = st
 			fmt.Fprintf(errw, "%s %s\n", id, st)
 		}
+		running := r.GetYarnApplicationState() == yarnpb.YarnApplicationStateProto_RUNNING
 		// The RM's proxy URL, then the JobManager's own REST address once
 		// the AM set it.
-		if u := r.GetTrackingUrl(); u != "" && u != tracking && r.GetYarnApplicationState() == yarnpb.YarnApplicationStateProto_RUNNING {
+		if u := r.GetTrackingUrl(); u != "" && u != tracking && running {
 			tracking = u
 			fmt.Fprintf(errw, "Tracking URL: %s\n", u)
 		}
-		if u := r.GetOriginalTrackingUrl(); strings.HasPrefix(u, "http") && u != rest && r.GetYarnApplicationState() == yarnpb.YarnApplicationStateProto_RUNNING {
+		if u := r.GetOriginalTrackingUrl(); strings.HasPrefix(u, "http") && u != rest && running {
 			rest = u
 			fmt.Fprintf(errw, "JobManager REST API: %s\n", u)
 		}
+		if rest != "" && running && (opts.json != nil || opts.savepointOnSignal) && time.Now().After(nextJobPoll) {
+			// Best effort: the REST API ends with the job.
+			if j, err := pollJob(rest, opts.json != nil); err == nil {
+				job = j
+			}
+			nextJobPoll = time.Now().Add(time.Second)
+		}
 		if yarn.Final(r) {
-			return finalStatus(name, id, r, killed)
+			err := finalStatus(name, id, r, killed)
+			if stopped != "" && err == nil {
+				loc, ferr := opts.findSavepoint(stopped, stoppedAt)
+				if ferr != nil {
+					err = failuref("%s: job %s stopped, but its savepoint: %v", name, stopped, ferr)
+				} else {
+					savepointFound(loc)
+				}
+			}
+			if opts.json != nil {
+				if job != nil {
+					sum.JobID, sum.JobName, sum.RecordsIn, sum.RecordsOut = job.id, job.name, job.in, job.out
+				}
+				sum.State, sum.FinalStatus = r.GetYarnApplicationState().String(), r.GetFinalApplicationStatus().String()
+				sum.StartTime, sum.EndTime = int64(r.GetStartTime()), int64(r.GetFinishTime())
+				sum.Diagnostics = strings.TrimSpace(r.GetDiagnostics())
+				var ee *exitError
+				if errors.As(err, &ee) {
+					sum.ExitCode = ee.code
+				}
+				b, _ := json.Marshal(sum)
+				fmt.Fprintf(opts.json, "%s\n", b)
+			}
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			if !killed {
-				killed = true
-				fmt.Fprintf(errw, "Killing %s (interrupted).\n", id)
-				kctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				err := client.Kill(kctx, id, "killed by spate yarn-submit on a signal", 200*time.Millisecond)
-				cancel()
-				if err != nil {
-					return &exitError{code: ExitLost, msg: fmt.Sprintf("%s: kill %s: %v", name, id, err)}
+			if killed {
+				break
+			}
+			killed = true
+			if opts.savepointOnSignal && job != nil {
+				fmt.Fprintf(errw, "Stopping job %s of %s with a savepoint (interrupted).\n", job.id, id)
+				triggered := time.Now()
+				loc, accepted, err := stopWithSavepoint(rest, job.id)
+				if err != nil && accepted && opts.findSavepoint != nil {
+					// The JobManager ends with its job, before it could
+					// answer: the savepoint is looked for once YARN says
+					// how the application ended.
+					fmt.Fprintf(errw, "The JobManager stopped answering (%v): the savepoint is looked for in state.savepoints.dir once %s ended.\n", err, id)
+					stopped, stoppedAt = job.id, triggered
+					killed = false
+					ctx = context.Background()
+					break
 				}
+				if err == nil {
+					savepointFound(loc)
+					killed = false // the job ends by itself: its final status is the application's
+					ctx = context.Background()
+					break
+				}
+				fmt.Fprintf(errw, "%s: stop job %s with a savepoint: %v; killing %s instead\n", name, job.id, err, id)
+			}
+			fmt.Fprintf(errw, "Killing %s (interrupted).\n", id)
+			kctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			err := client.Kill(kctx, id, "killed by spate yarn-submit on a signal", 200*time.Millisecond)
+			cancel()
+			if err != nil {
+				return &exitError{code: ExitLost, msg: fmt.Sprintf("%s: kill %s: %v", name, id, err)}
 			}
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// restJob is the application's job as its JobManager's REST API reports it.
+type restJob struct {
+	id, name string
+	in, out  int64
+}
+
+// pollJob reads the one job of an application's JobManager, and with
+// records its sources' output and its sinks' input.
+func pollJob(base string, records bool) (*restJob, error) {
+	rc := &restClient{name: "", base: strings.TrimSuffix(base, "/"), http: &http.Client{Timeout: 5 * time.Second}}
+	var ov struct {
+		Jobs []struct {
+			ID   string `json:"jid"`
+			Name string `json:"name"`
+		} `json:"jobs"`
+	}
+	if err := rc.call(http.MethodGet, "/jobs/overview", nil, &ov); err != nil {
+		return nil, err
+	}
+	if len(ov.Jobs) != 1 {
+		return nil, fmt.Errorf("%d jobs", len(ov.Jobs))
+	}
+	j := &restJob{id: ov.Jobs[0].ID, name: ov.Jobs[0].Name}
+	if !records {
+		return j, nil
+	}
+	var d struct {
+		Vertices []struct {
+			ID      string `json:"id"`
+			Metrics struct {
+				Read  int64 `json:"read-records"`
+				Write int64 `json:"write-records"`
+			} `json:"metrics"`
+		} `json:"vertices"`
+		Plan struct {
+			Operators []struct {
+				ID     string `json:"id"`
+				Task   int    `json:"task"`
+				Inputs []struct {
+					Operator string `json:"operator"`
+				} `json:"inputs"`
+			} `json:"operators"`
+		} `json:"plan"`
+	}
+	if err := rc.call(http.MethodGet, "/jobs/"+j.id, nil, &d); err != nil {
+		return nil, err
+	}
+	// A vertex is a chain, named by its head. Its records in are the
+	// sources' output when its head has no inputs; its records out the
+	// sinks' input when no other chain reads from it.
+	task, head := map[string]int{}, map[int]string{}
+	for _, op := range d.Plan.Operators {
+		task[op.ID] = op.Task
+		if _, ok := head[op.Task]; !ok {
+			head[op.Task] = op.ID
+		}
+	}
+	source, read := map[string]bool{}, map[int]bool{}
+	for _, op := range d.Plan.Operators {
+		if len(op.Inputs) == 0 && head[op.Task] == op.ID {
+			source[op.ID] = true
+		}
+		for _, in := range op.Inputs {
+			if t := task[in.Operator]; t != op.Task {
+				read[t] = true
+			}
+		}
+	}
+	for _, v := range d.Vertices {
+		if source[v.ID] {
+			j.in += v.Metrics.Write
+		}
+		if t, ok := task[v.ID]; ok && !read[t] {
+			j.out += v.Metrics.Read
+		}
+	}
+	return j, nil
+}
+
+// stopWithSavepoint stops job with a savepoint into its
+// state.savepoints.dir and returns the savepoint's path; accepted says the
+// JobManager took the request (then an error may only mean that it ended
+// with the job before it answered).
+func stopWithSavepoint(base, job string) (loc string, accepted bool, err error) {
+	rc := &restClient{name: "stop", base: strings.TrimSuffix(base, "/"), http: &http.Client{Timeout: time.Minute}}
+	var trig struct {
+		RequestID string `json:"request-id"`
+	}
+	if err := rc.call(http.MethodPost, "/jobs/"+job+"/stop", map[string]any{"drain": false}, &trig); err != nil {
+		return "", false, err
+	}
+	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		var st struct {
+			Status struct {
+				ID string `json:"id"`
+			} `json:"status"`
+			Operation struct {
+				Location     string `json:"location"`
+				FailureCause *struct {
+					StackTrace string `json:"stack-trace"`
+				} `json:"failure-cause"`
+			} `json:"operation"`
+		}
+		if err := rc.call(http.MethodGet, "/jobs/"+job+"/savepoints/"+trig.RequestID, nil, &st); err != nil {
+			return "", true, err
+		}
+		if st.Status.ID == "COMPLETED" {
+			if f := st.Operation.FailureCause; f != nil {
+				return "", false, errors.New(strings.TrimSpace(f.StackTrace))
+			}
+			return st.Operation.Location, true, nil
+		}
+	}
+	return "", true, errors.New("the savepoint did not complete within 10 minutes")
+}
+
+// savepointIn finds the one complete savepoint of job in dir (on fsys, the
+// staging directory's HDFS) written since since: savepoint-<job[:6]>-*
+// with its _metadata (master/checkpoint's layout).
+func savepointIn(fsys *hdfs.HDFS, dir, job string, since time.Time) (string, error) {
+	if dir == "" {
+		return "", fmt.Errorf("%s is not set", conf.SavepointDirectory.Key())
+	}
+	u, err := url.Parse(dir)
+	fu, _ := url.Parse(fsys.URI())
+	if err != nil || u.Scheme != "hdfs" || (u.Host != "" && u.Host != fu.Host) {
+		return "", fmt.Errorf("%s=%s is not on %s: look for savepoint-%s-* there", conf.SavepointDirectory.Key(), dir, fsys.URI(), job[:6])
+	}
+	p := u.Path
+	entries, err := fsys.ReadDir(p)
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for _, e := range entries {
+		if !e.IsDir || !strings.HasPrefix(e.Name, "savepoint-"+job[:6]+"-") || e.ModTime.Before(since.Add(-time.Minute)) {
+			continue
+		}
+		if _, err := fsys.Stat(path.Join(p, e.Name, "_metadata")); err == nil {
+			found = append(found, strings.TrimSuffix(dir, "/")+"/"+e.Name)
+		}
+	}
+	if len(found) != 1 {
+		return "", fmt.Errorf("%d complete savepoints of job %s in %s since %s: %v", len(found), job, dir, since.UTC().Format(time.RFC3339), found)
+	}
+	return found[0], nil
 }
 
 // finalStatus: 0 only for FINISHED/SUCCEEDED.
