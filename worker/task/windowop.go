@@ -63,8 +63,28 @@ type WindowOperator[K comparable, T, ACC, OUT any] struct {
 	LateDropped int64
 }
 
-// NewWindowOperator builds the operator for one subtask.
-func NewWindowOperator[K comparable, T, ACC, OUT any](ctx *OperatorContext, spec WindowSpec[K, T, ACC, OUT], out Output[OUT]) (*WindowOperator[K, T, ACC, OUT], error) {
+// NewWindowOperator builds the operator for one subtask: for tumbling and
+// sliding windows with their default trigger and no evictor, one that keeps
+// each window's contents for all keys together (timeWindowOperator); for the
+// others a WindowOperator. Both emit the same and snapshot the same state.
+func NewWindowOperator[K comparable, T, ACC, OUT any](ctx *OperatorContext, spec WindowSpec[K, T, ACC, OUT], out Output[OUT]) (OneInput[T], error) {
+	if isTimeWindowSpec(spec) {
+		o, err := newTimeWindowOperator(ctx, spec, out)
+		if err != nil {
+			return nil, err
+		}
+		return o, nil
+	}
+	o, err := newWindowOperator(ctx, spec, out)
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// newWindowOperator builds a WindowOperator, which handles every assigner,
+// trigger and evictor.
+func newWindowOperator[K comparable, T, ACC, OUT any](ctx *OperatorContext, spec WindowSpec[K, T, ACC, OUT], out Output[OUT]) (*WindowOperator[K, T, ACC, OUT], error) {
 	b := state.NewHeapKeyedBackend[K](ctx.KeyGroups, ctx.MaxParallelism, spec.Hash, ctx.Timers.Now)
 	o := &WindowOperator[K, T, ACC, OUT]{emitter: newEmitter(ctx, out),
 		spec: spec, trigger: spec.Trigger, backend: b,

@@ -265,3 +265,15 @@ func (globalWindows) EventTime() bool         { return false }
 func (globalWindows) Merging() bool           { return false }
 func (globalWindows) DefaultTrigger() Trigger { return NeverTrigger() }
 func (globalWindows) String() string          { return "GlobalWindows()" }
+
+// FixedSize reports whether a is a tumbling or sliding assigner: its windows
+// all have one size, so a window's end identifies it and windows fire in the
+// order of their ends. The window operator keeps such windows in one bucket
+// per window instead of one entry per key and window.
+func FixedSize(a Assigner) bool {
+	switch a.(type) {
+	case *tumbling, *sliding:
+		return true
+	}
+	return false
+}
