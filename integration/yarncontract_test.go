@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -18,8 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spate-io/spate/hdfs"
 	"github.com/spate-io/spate/yarn"
+	"github.com/spate-io/spate/yarn/ipc"
 	yarnpb "github.com/spate-io/spate/yarn/proto"
+	"github.com/spate-io/spate/yarn/security"
 )
 
 // yarnSubmitArgs is yarn-submit with the test cluster's keytab and small
@@ -191,4 +195,60 @@ func TestYARNSubmitStopOnSignal(t *testing.T) {
 	if st, fs := rep.GetYarnApplicationState(), rep.GetFinalApplicationStatus(); st != yarnpb.YarnApplicationStateProto_FINISHED || fs != yarnpb.FinalApplicationStatusProto_APP_SUCCEEDED {
 		t.Errorf("%s ended %s / %s (%s), want FINISHED / APP_SUCCEEDED", app, st, fs, rep.GetDiagnostics())
 	}
+}
+
+// TestYARNSubmitTokenFile: the tokens of HADOOP_TOKEN_FILE_LOCATION
+// (delegated submission, as from Oozie) go to the application, and its HDFS
+// delegation token replaces the one the client would get: one cancelled
+// before the submission makes YARN refuse the application (exit 3), as it
+// cannot renew it.
+func TestYARNSubmitTokenFile(t *testing.T) {
+	o := newOnHDFS(t)
+	c := o.c
+	yc, err := yarn.LoadConf(c.ConfDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, kv := range c.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	kc, err := hdfs.KerberosClient(hdfs.KerberosLogin{Principal: c.ClientPrincipal, Keytab: c.ClientKeytab}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Destroy()
+	nn, err := yarn.NewNameNodeTokens(yc, kc, ipc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nn.Close()
+	rm, err := yc.ResourceManagerAddress()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _, _ := net.SplitHostPort(rm)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tok, err := nn.Get(ctx, security.ReplaceHost(yc.Get("yarn.resourcemanager.principal"), host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nn.Cancel(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "tokens")
+	creds := &security.Credentials{Tokens: map[string]*security.Token{tok.Service: tok}, Secrets: map[string][]byte{}}
+	if err := creds.WriteCredentialsFile(file, security.CredentialsWritable); err != nil {
+		t.Fatal(err)
+	}
+	r := runBin(t, append(o.env, "HADOOP_TOKEN_FILE_LOCATION="+file), "spate", yarnSubmitArgs(o, nil, "wordcount", "--input", o.uri("in"), "--output", o.uri("out"))...)
+	first, _, _ := strings.Cut(r.stderr, "\n")
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	last := lines[len(lines)-1]
+	if r.code != 3 || !appIDLine.MatchString(first) || !strings.HasPrefix(last, "spate yarn-submit: YARN refused "+first+": ") || !strings.Contains(last, "HDFS_DELEGATION_TOKEN") {
+		t.Fatalf("exit %d, want 3 with YARN's refusal of the cancelled token\nstderr: %s", r.code, r.stderr)
+	}
+	t.Log(last)
 }

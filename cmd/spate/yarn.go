@@ -82,8 +82,9 @@ type yarnSubmission struct {
 	stagedFiles  map[string]string // name in the container → local file
 	tags         []string          // --tag, lowercased
 	uniqueTags   bool
-	output       string // --output: text or json
-	stopOnSignal string // --stop-on-signal: kill or savepoint
+	delegated    *security.Credentials // HADOOP_TOKEN_FILE_LOCATION's, or nil
+	output       string                // --output: text or json
+	stopOnSignal string                // --stop-on-signal: kill or savepoint
 }
 
 func yarnSubmit(c *cli.Context) error {
@@ -217,6 +218,11 @@ func yarnClient(s *yarnSubmission) (*yarnKerberos, *yarn.Client, error) {
 	if kc != nil {
 		opts.Kerberos = kc.cl
 	}
+	if s.delegated != nil && s.secure {
+		if t := s.delegated.TokenOfKind(rmDelegationTokenKind); t != nil {
+			opts.Mechanisms = append(opts.Mechanisms, security.NewDigestMD5(t))
+		}
+	}
 	client, err := yarn.NewClient(opts)
 	if err != nil {
 		if kc != nil {
@@ -246,7 +252,7 @@ func (a *yarnApp) submit(ctx context.Context, s *yarnSubmission, errw io.Writer,
 		_ = fsys.RemoveAll(staging)
 		return nil, failuref("%s: stage the job in %s%s: %v", s.name, fsys.URI(), staging, err)
 	}
-	tokens, err := yarnCredentials(ctx, s, a.kc)
+	tokens, err := yarnCredentials(ctx, s, a.kc, fsys.URI())
 	if err != nil {
 		_ = fsys.RemoveAll(staging)
 		return nil, usageErrorf("%s: %v", s.name, err)
@@ -355,6 +361,13 @@ func newYarnSubmission(name string, cfg *conf.Config) (*yarnSubmission, error) {
 	}
 	if s.secure, err = s.hconf.Secure(); err != nil {
 		return nil, usageErrorf("%s: %v", name, err)
+	}
+	// Delegated submission (Oozie, Airflow's launchers): the scheduler's
+	// tokens go to the application, as Hadoop's UserGroupInformation does.
+	if p := os.Getenv("HADOOP_TOKEN_FILE_LOCATION"); p != "" {
+		if s.delegated, err = security.ReadCredentialsFile(p); err != nil {
+			return nil, usageErrorf("%s: HADOOP_TOKEN_FILE_LOCATION=%s: %v", name, p, err)
+		}
 	}
 	amMem, err := appmaster.ParseMemorySize(conf.JobManagerMemoryProcessSize.Key(), conf.JobManagerMemoryProcessSize.Get(cfg))
 	if err != nil {
@@ -538,16 +551,43 @@ func sortedNames(m map[string]string) []string {
 	return out
 }
 
-// yarnCredentials are the AM's credentials: the cluster secret, and on a
-// secure cluster an HDFS delegation token the RM renews (with it the
-// NodeManagers localize the staged files).
-func yarnCredentials(ctx context.Context, s *yarnSubmission, kc *yarnKerberos) ([]byte, error) {
+// Token kinds of HADOOP_TOKEN_FILE_LOCATION that the client uses itself.
+const (
+	rmDelegationTokenKind   = "RM_DELEGATION_TOKEN"
+	hdfsDelegationTokenKind = "HDFS_DELEGATION_TOKEN"
+)
+
+// yarnCredentials are the AM's credentials: the cluster secret, the tokens
+// of HADOOP_TOKEN_FILE_LOCATION, and on a secure cluster an HDFS delegation
+// token the RM renews (with it the NodeManagers localize the staged files):
+// the file's, when it holds one for the default NameNode, else a new one.
+func yarnCredentials(ctx context.Context, s *yarnSubmission, kc *yarnKerberos, defaultFS string) ([]byte, error) {
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
-	creds := &security.Credentials{Tokens: map[string]*security.Token{}, Secrets: map[string][]byte{appmaster.SecretAlias: secret}}
+	creds := &security.Credentials{Tokens: map[string]*security.Token{}, Secrets: map[string][]byte{}}
+	if d := s.delegated; d != nil {
+		for alias, t := range d.Tokens {
+			creds.Tokens[alias] = t
+		}
+		for alias, v := range d.Secrets {
+			creds.Secrets[alias] = v
+		}
+	}
+	creds.Secrets[appmaster.SecretAlias] = secret
 	if s.secure {
+		if u, err := url.Parse(defaultFS); err == nil {
+			service := security.TokenService(u.Host)
+			for _, t := range creds.Tokens {
+				if t.Kind == hdfsDelegationTokenKind && t.Service == service {
+					return creds.Marshal(security.CredentialsWritable)
+				}
+			}
+		}
+		if kc == nil {
+			return nil, fmt.Errorf("an HDFS delegation token for %s: HADOOP_TOKEN_FILE_LOCATION holds none, and there is no Kerberos login to get one (%s)", defaultFS, conf.KerberosLoginKeytab.Key())
+		}
 		nn, err := yarn.NewNameNodeTokens(s.hconf, kc.cl, ipc.Options{})
 		if err != nil {
 			return nil, err
