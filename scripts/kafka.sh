@@ -25,7 +25,13 @@
 # timeout leaves no broker behind), SPATE_KAFKA_SASL_USER
 # (USER:PASSWORD: also listen with SASL_PLAINTEXT on a third port, for
 # mechanisms PLAIN and SCRAM-SHA-256/512 with that user; start and env then
-# also print KAFKA_SASL_BOOTSTRAP_SERVERS=127.0.0.1:PORT).
+# also print KAFKA_SASL_BOOTSTRAP_SERVERS=127.0.0.1:PORT), SPATE_KAFKA_TLS=1
+# (also listen with SSL, client certificates required, and, with
+# SPATE_KAFKA_SASL_USER, SASL_SSL; the certificates are made at start by
+# openssl under DIR/tls: ca.pem, the CA to trust, and client.pem, a client's
+# certificate and key; start and env then also print
+# KAFKA_SSL_BOOTSTRAP_SERVERS=, KAFKA_SASL_SSL_BOOTSTRAP_SERVERS= and
+# KAFKA_TLS_DIR=).
 set -euo pipefail
 
 version=${SPATE_KAFKA_VERSION:-4.1.1}
@@ -67,13 +73,37 @@ EOF
 	cat "$cache/cp.txt"
 }
 
+# certificates makes a CA, the broker's certificate (for 127.0.0.1 and
+# localhost) and a client's, each PEM file holding a certificate and its
+# unencrypted PKCS#8 key, valid for two days.
+certificates() {
+	local tls=$1
+	command -v openssl >/dev/null || die "SPATE_KAFKA_TLS needs openssl on PATH (e.g. apt-get install openssl)"
+	rm -rf "$tls"
+	mkdir -p "$tls"
+	(
+		cd "$tls"
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=spate-kafka-test-ca
+		local who
+		for who in broker client; do
+			openssl req -newkey rsa:2048 -nodes -keyout "$who.key" -out "$who.csr" -subj "/CN=spate-kafka-$who"
+			printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' >"$who.ext"
+			openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile "$who.ext" -out "$who.crt"
+			cat "$who.crt" "$who.key" >"$who.pem"
+			rm -f "$who.csr" "$who.ext" "$who.crt" "$who.key"
+		done
+		rm -f ca.key ca.srl
+		chmod 600 ./*.pem
+	) >"$tls/openssl.log" 2>&1 || { cat "$tls/openssl.log" >&2; die "openssl could not make the test certificates"; }
+}
+
 running() { [[ -s $1/broker.pid ]] && kill -0 "$(cat "$1/broker.pid")" 2>/dev/null; }
 
-# freeports prints three distinct free loopback ports.
+# freeports prints five distinct free loopback ports.
 freeports() {
 	python3 - <<'EOF'
 import socket
-ss = [socket.socket() for _ in range(3)]
+ss = [socket.socket() for _ in range(5)]
 for s in ss:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))
@@ -123,12 +153,12 @@ start() {
 	if running "$dir"; then
 		die "already running (pid $(cat "$dir/broker.pid")) in $dir: stop it first"
 	fi
-	local cp bport cport sport
+	local cp bport cport sport tport tsport
 	cp=$(classpath)
-	read -r bport cport sport < <(freeports)
-	rm -rf "$dir/logs" "$dir/bootstrap" "$dir/sasl-bootstrap"
+	read -r bport cport sport tport tsport < <(freeports)
+	rm -rf "$dir/logs" "$dir/bootstrap" "$dir/sasl-bootstrap" "$dir/ssl-bootstrap" "$dir/sasl-ssl-bootstrap"
 	mkdir -p "$dir/logs"
-	local listeners="PLAINTEXT://127.0.0.1:$bport" sasl="" scram=()
+	local listeners="PLAINTEXT://127.0.0.1:$bport" sasl="" scram=() tls=""
 	if [[ -n ${SPATE_KAFKA_SASL_USER:-} ]]; then
 		[[ $SPATE_KAFKA_SASL_USER == ?*:?* && $SPATE_KAFKA_SASL_USER != *[\"\ =,\]]* ]] ||
 			die "SPATE_KAFKA_SASL_USER must be USER:PASSWORD without quotes, spaces, '=', ',' or ']'"
@@ -140,6 +170,22 @@ listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.com
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
 		scram=(--add-scram "SCRAM-SHA-256=[name=$user,password=$pass]" --add-scram "SCRAM-SHA-512=[name=$user,password=$pass]")
 	fi
+	if [[ ${SPATE_KAFKA_TLS:-} == 1 ]]; then
+		certificates "$dir/tls"
+		listeners="$listeners,SSL://127.0.0.1:$tport"
+		tls="ssl.keystore.type=PEM
+ssl.keystore.location=$dir/tls/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$dir/tls/ca.pem
+listener.name.ssl.ssl.client.auth=required"
+		if [[ -n $sasl ]]; then
+			listeners="$listeners,SASL_SSL://127.0.0.1:$tsport"
+			tls="$tls
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$user=\"$pass\";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+		fi
+	fi
 	cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
@@ -147,8 +193,9 @@ controller.quorum.bootstrap.servers=127.0.0.1:$cport
 listeners=$listeners,CONTROLLER://127.0.0.1:$cport
 advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL
 $sasl
+$tls
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/logs
 num.partitions=1
@@ -191,8 +238,12 @@ EOF
 	echo "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$bport"
 	if [[ -n $sasl ]]; then
 		echo "127.0.0.1:$sport" >"$dir/sasl-bootstrap"
-		echo "KAFKA_SASL_BOOTSTRAP_SERVERS=127.0.0.1:$sport"
 	fi
+	if [[ -n $tls ]]; then
+		echo "127.0.0.1:$tport" >"$dir/ssl-bootstrap"
+		[[ -z $sasl ]] || echo "127.0.0.1:$tsport" >"$dir/sasl-ssl-bootstrap"
+	fi
+	env_ "$dir" | grep -v '^KAFKA_BOOTSTRAP_SERVERS='
 	echo "kafka: running (pid $(cat "$dir/broker.pid")) in $dir; $0 stop${1:+ $dir} stops it" >&2
 }
 
@@ -215,7 +266,7 @@ stop() {
 		kill -KILL "$pid" 2>/dev/null || true
 		echo "kafka: pid $pid did not stop within 30 s: killed it" >&2
 	fi
-	rm -f "$dir/broker.pid" "$dir/bootstrap" "$dir/sasl-bootstrap"
+	rm -f "$dir/broker.pid" "$dir/bootstrap" "$dir/sasl-bootstrap" "$dir/ssl-bootstrap" "$dir/sasl-ssl-bootstrap"
 }
 
 # restart stops the broker and starts it again on its log directory, ports
@@ -224,12 +275,16 @@ restart() {
 	(($# <= 1)) || usage
 	local dir=${1:-${TMPDIR:-/tmp}/spate-kafka}
 	[[ -s $dir/server.properties && -s $dir/bootstrap ]] || die "no broker started in $dir: run $0 start${1:+ $1} first"
-	local keep sasl=""
+	local keep f saved=()
 	keep=$(cat "$dir/bootstrap")
-	[[ -s $dir/sasl-bootstrap ]] && sasl=$(cat "$dir/sasl-bootstrap")
+	for f in sasl-bootstrap ssl-bootstrap sasl-ssl-bootstrap; do
+		[[ ! -s $dir/$f ]] || saved+=("$f=$(cat "$dir/$f")")
+	done
 	stop "$dir"
 	echo "$keep" >"$dir/bootstrap"
-	[[ -z $sasl ]] || echo "$sasl" >"$dir/sasl-bootstrap"
+	for f in "${saved[@]}"; do
+		echo "${f#*=}" >"$dir/${f%%=*}"
+	done
 	local opts=${SPATE_KAFKA_JAVA_OPTS:--Xmx256m -Xms64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxDirectMemorySize=128m}
 	opts="$opts -Dlog4j2.configurationFile=$dir/log4j2.properties"
 	launch "$dir" "$opts" "$(classpath)"
@@ -241,9 +296,11 @@ env_() {
 	local dir=${1:-${TMPDIR:-/tmp}/spate-kafka}
 	[[ -s $dir/bootstrap ]] && running "$dir" || die "not running in $dir: run $0 start${1:+ $1} first"
 	echo "KAFKA_BOOTSTRAP_SERVERS=$(cat "$dir/bootstrap")"
-	if [[ -s $dir/sasl-bootstrap ]]; then
-		echo "KAFKA_SASL_BOOTSTRAP_SERVERS=$(cat "$dir/sasl-bootstrap")"
-	fi
+	[[ ! -s $dir/sasl-bootstrap ]] || echo "KAFKA_SASL_BOOTSTRAP_SERVERS=$(cat "$dir/sasl-bootstrap")"
+	[[ ! -s $dir/ssl-bootstrap ]] || echo "KAFKA_SSL_BOOTSTRAP_SERVERS=$(cat "$dir/ssl-bootstrap")"
+	[[ ! -s $dir/sasl-ssl-bootstrap ]] || echo "KAFKA_SASL_SSL_BOOTSTRAP_SERVERS=$(cat "$dir/sasl-ssl-bootstrap")"
+	[[ ! -s $dir/ssl-bootstrap ]] || echo "KAFKA_TLS_DIR=$dir/tls"
+	return 0
 }
 
 cmd=${1:-}

@@ -25,8 +25,15 @@ type Broker struct {
 	// SASLBootstrap is the SASL_PLAINTEXT listener, for user SASLUser with
 	// password SASLPassword, by PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512.
 	SASLBootstrap string
-	dir           string
-	script        string
+	// SSLBootstrap is the SSL listener, which requires a client certificate
+	// (ClientPEM); SASLSSLBootstrap is SASL over TLS, for SASLUser. The
+	// broker's certificate, for 127.0.0.1, is signed by the CA of CAPEM.
+	SSLBootstrap, SASLSSLBootstrap string
+	// CAPEM is the CA certificate to trust; ClientPEM a client's certificate
+	// and unencrypted key, both PEM files.
+	CAPEM, ClientPEM string
+	dir              string
+	script           string
 }
 
 // The SASL user of every test broker.
@@ -50,7 +57,7 @@ func Start() (*Broker, error) {
 	}
 	b := &Broker{dir: dir, script: script()}
 	cmd := exec.Command("bash", b.script, "start", dir)
-	cmd.Env = append(os.Environ(), "SPATE_KAFKA_SASL_USER="+SASLUser+":"+SASLPassword,
+	cmd.Env = append(os.Environ(), "SPATE_KAFKA_SASL_USER="+SASLUser+":"+SASLPassword, "SPATE_KAFKA_TLS=1",
 		// A test binary killed by its -timeout runs no Stop: the broker
 		// follows it.
 		"SPATE_KAFKA_LIFELINE_PID="+strconv.Itoa(os.Getpid()))
@@ -67,6 +74,15 @@ func Start() (*Broker, error) {
 		}
 		if v, ok := strings.CutPrefix(line, "KAFKA_SASL_BOOTSTRAP_SERVERS="); ok {
 			b.SASLBootstrap = v
+		}
+		if v, ok := strings.CutPrefix(line, "KAFKA_SSL_BOOTSTRAP_SERVERS="); ok {
+			b.SSLBootstrap = v
+		}
+		if v, ok := strings.CutPrefix(line, "KAFKA_SASL_SSL_BOOTSTRAP_SERVERS="); ok {
+			b.SASLSSLBootstrap = v
+		}
+		if v, ok := strings.CutPrefix(line, "KAFKA_TLS_DIR="); ok {
+			b.CAPEM, b.ClientPEM = filepath.Join(v, "ca.pem"), filepath.Join(v, "client.pem")
 		}
 	}
 	if b.Bootstrap == "" {
@@ -159,15 +175,57 @@ func (b *Broker) ProduceTo(ctx context.Context, topic string, partition int32, v
 	return cl.ProduceSync(ctx, rs...).FirstErr()
 }
 
-// ReadCommitted returns the values of every committed record of topic, up
-// to the end of its committed transactions now, sorted.
+// ReadCommitted returns the values of every committed record of topic,
+// sorted, once no transaction is open on it: a commit (or abort) returns
+// before the broker has written its markers, and until it has, a
+// read_committed consumer does not see the transaction's records. A
+// transaction that stays open until ctx is done is an error.
 func (b *Broker) ReadCommitted(ctx context.Context, topic string) ([]string, error) {
+	return b.readCommitted(ctx, topic, true)
+}
+
+// ReadCommittedNow returns the values of the committed records of topic that
+// a read_committed consumer sees now (up to the first open transaction),
+// sorted.
+func (b *Broker) ReadCommittedNow(ctx context.Context, topic string) ([]string, error) {
+	return b.readCommitted(ctx, topic, false)
+}
+
+func (b *Broker) readCommitted(ctx context.Context, topic string, settled bool) ([]string, error) {
 	cl, err := b.Client()
 	if err != nil {
 		return nil, err
 	}
 	adm := kadm.NewClient(cl)
-	ends, err := adm.ListCommittedOffsets(ctx, topic)
+	var ends kadm.ListedOffsets
+	for {
+		if ends, err = adm.ListCommittedOffsets(ctx, topic); err != nil {
+			break
+		}
+		if !settled {
+			break
+		}
+		var hw kadm.ListedOffsets
+		if hw, err = adm.ListEndOffsets(ctx, topic); err != nil {
+			break
+		}
+		open := ""
+		ends.Each(func(o kadm.ListedOffset) {
+			if h, ok := hw.Lookup(topic, o.Partition); ok && h.Offset != o.Offset {
+				open = fmt.Sprintf("partition %d: stable up to %d of %d", o.Partition, o.Offset, h.Offset)
+			}
+		})
+		if open == "" {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			err = fmt.Errorf("read %s: a transaction is still open (%s): %w", topic, open, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+			continue
+		}
+		break
+	}
 	cl.Close()
 	if err != nil {
 		return nil, err

@@ -524,7 +524,7 @@ func TestSASL(t *testing.T) {
 	}
 	_, err = kafka.NewSourceBuilder[string]().SetBootstrapServers(broker.SASLBootstrap).SetTopics(in).
 		SetDeserializer(kafka.StringValue()).SetProperty("sasl.password", "x").Build()
-	if err == nil || !strings.Contains(err.Error(), "property sasl.password would put the password in the job's configuration: write it to a file readable only by the job's user and set sasl.password.file") {
+	if err == nil || !strings.Contains(err.Error(), "property sasl.password would put a secret in the job's configuration: write the password to a file readable only by the job's user and set sasl.password.file") {
 		t.Fatalf("inline password: %v", err)
 	}
 }

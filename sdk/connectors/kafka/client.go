@@ -2,8 +2,10 @@ package kafka
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -15,6 +17,11 @@ import (
 // ErrUnreachable is wrapped by the error of a source or sink that could not
 // reach a broker within its connect timeout.
 var ErrUnreachable = errors.New("kafka: no broker reachable")
+
+// ErrTLS is wrapped by the error of a source or sink whose TLS handshake
+// with a broker failed: a certificate not trusted, or one the broker wanted
+// and did not get.
+var ErrTLS = errors.New("kafka: TLS handshake failed")
 
 // ErrAuthentication is wrapped by the error of a source or sink whose SASL
 // credentials the broker refused.
@@ -31,11 +38,12 @@ type connection struct {
 }
 
 func (c *connection) check(what string) error {
-	sec, err := securityOpts(c.properties)
-	if err != nil {
+	// The properties are checked together with the job's configuration,
+	// which may set the rest of them, before the job starts (configure); a
+	// name that can never be right fails here.
+	if err := checkNames(c.properties); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	c.security = sec
 	if len(c.bootstrap) == 0 {
 		return fmt.Errorf("%s: no bootstrap servers: call SetBootstrapServers(\"host:port,...\")", what)
 	}
@@ -69,10 +77,41 @@ func (c connection) ping(ctx context.Context, cl *kgo.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, c.connectTimeout)
 	defer cancel()
 	if err := cl.Ping(ctx); err != nil {
-		if errors.Is(err, kerr.SaslAuthenticationFailed) || errors.Is(err, kerr.IllegalSaslState) || errors.Is(err, kerr.UnsupportedSaslMechanism) {
-			return fmt.Errorf("%w at %s: %v; check sasl.mechanism, sasl.username and sasl.password.file", ErrAuthentication, strings.Join(c.bootstrap, ","), err)
+		if cerr := c.credentialsError(err); cerr != nil {
+			return cerr
 		}
 		return fmt.Errorf("%w at %s within %s (%v): check the bootstrap servers and that the brokers run", ErrUnreachable, strings.Join(c.bootstrap, ","), c.connectTimeout, err)
+	}
+	return nil
+}
+
+// credentialsError says what to check when err is a failed TLS handshake or
+// refused SASL credentials, and is nil for any other error.
+func (c connection) credentialsError(err error) error {
+	if tlsErr := handshakeError(err); tlsErr != nil {
+		return fmt.Errorf("%w with %s: %v; check ssl.truststore.location, ssl.keystore.location and that security.protocol matches the listener", ErrTLS, strings.Join(c.bootstrap, ","), tlsErr)
+	}
+	if errors.Is(err, kerr.SaslAuthenticationFailed) || errors.Is(err, kerr.IllegalSaslState) || errors.Is(err, kerr.UnsupportedSaslMechanism) {
+		return fmt.Errorf("%w at %s: %v; check sasl.mechanism, sasl.username and sasl.password.file", ErrAuthentication, strings.Join(c.bootstrap, ","), err)
+	}
+	return nil
+}
+
+// handshakeError returns the TLS failure within err, if any: a broker
+// certificate that does not verify, or an alert the broker sent (it wanted a
+// client certificate, or refused ours).
+func handshakeError(err error) error {
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &verify) {
+		return verify
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" {
+		return op
+	}
+	var rec tls.RecordHeaderError
+	if errors.As(err, &rec) {
+		return rec
 	}
 	return nil
 }

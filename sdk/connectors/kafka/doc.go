@@ -79,18 +79,29 @@
 //
 // # Security
 //
-// SetProperty takes the Java client's names, as Flink's builders and the
-// "properties.*" options of Flink SQL do:
+// SetProperty takes the Java client's names, as Flink's builders do:
 //
 //	b.SetProperty("security.protocol", "SASL_SSL").   // PLAINTEXT, SASL_PLAINTEXT, SSL, SASL_SSL
 //		SetProperty("sasl.mechanism", "SCRAM-SHA-512"). // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
 //		SetProperty("sasl.username", "etl").
 //		SetProperty("sasl.password.file", "/etc/spate/kafka.password").
-//		SetProperty("ssl.ca.location", "/etc/spate/ca.pem")
+//		SetProperty("ssl.truststore.location", "/etc/spate/ca.pem")
 //
-// The password is read from a file, never given inline (sasl.password and
-// sasl.jaas.config are refused), so it stays off command lines and out of
-// plans. Refused credentials fail with an error wrapping ErrAuthentication.
+// and the job's configuration sets them for every source and sink as Flink
+// SQL's "properties.*" options do (spate.yaml, SPATE_PROPERTIES or -D):
+//
+//	properties.security.protocol: SASL_SSL
+//	properties.sasl.mechanism: SCRAM-SHA-512
+//	properties.sasl.username: etl
+//	properties.sasl.password.file: /etc/spate/kafka.password
+//	properties.ssl.truststore.location: /etc/spate/ca.pem
+//	properties.ssl.keystore.location: /etc/spate/client.pem  # brokers requiring client certificates
+//
+// SetProperty wins over the configuration. Certificates and keys are PEM
+// files (ssl.truststore.type and ssl.keystore.type PEM). Secrets come from
+// files, never inline: sasl.password, sasl.jaas.config and the ssl.*
+// passwords are refused, so secrets stay off command lines and out of plans.
+// Refused credentials fail with an error wrapping ErrAuthentication.
 //
 // # Failures
 //

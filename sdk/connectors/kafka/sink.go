@@ -182,9 +182,9 @@ func (b *KafkaSinkBuilder[T]) SetConnectTimeout(d time.Duration) *KafkaSinkBuild
 }
 
 // SetProperty sets a Kafka client property by its Java client name
-// (security.protocol, sasl.mechanism, sasl.username, sasl.password.file,
-// ssl.ca.location; see "Security" in the package documentation). Build
-// rejects unknown ones.
+// (security.protocol, sasl.*, ssl.*; see "Security" in the package
+// documentation). It wins over the job's properties.* configuration keys.
+// Build rejects unknown ones.
 func (b *KafkaSinkBuilder[T]) SetProperty(key, value string) *KafkaSinkBuilder[T] {
 	if b.s.conn.properties == nil {
 		b.s.conn.properties = map[string]string{}
@@ -246,7 +246,12 @@ func SinkTo[T any](s sdk.Stream[T], sink *KafkaSink[T], name string) sdk.Sink {
 	interval := conf.CheckpointingInterval.Get(s.Env().Config())
 	f := preparedFactory{Factory: task.NewSinkFactory(func(ctx *task.OperatorContext) (task.OneInput[T], error) {
 		return sink.create(ctx)
-	}), prepare: func(int) error { return sink.checkTimeout(interval) }}
+	}), prepare: func(int) error {
+		if err := sink.conn.configure(s.Env().Config(), "kafka sink"); err != nil {
+			return err
+		}
+		return sink.checkTimeout(interval)
+	}}
 	return sdk.ToSink[T](s, name, f)
 }
 
@@ -521,6 +526,9 @@ func (w *sinkWriter[T]) begin(n int64) error {
 		cl.Close()
 		if errors.Is(err, kerr.InvalidTransactionTimeout) {
 			return sdk.SuppressRestarts(fmt.Errorf("kafka sink: the broker refuses transaction timeout %s: it must not exceed the broker's transaction.max.timeout.ms; lower SetTransactionTimeout or raise that setting", w.sink.txnTimeout))
+		}
+		if cerr := w.sink.conn.credentialsError(err); cerr != nil {
+			return fmt.Errorf("kafka sink: %w", cerr)
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("kafka sink: %w at %v within %s: initializing transactional id %s: check the bootstrap servers and that the brokers run", ErrUnreachable, w.sink.conn.bootstrap, w.sink.conn.connectTimeout, id)

@@ -293,8 +293,8 @@ func TestRescaleWithPendingTransactions(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitPassed(len(first) + len(later))
-	if got := readCommitted(t, out); len(got) != 0 {
-		t.Fatalf("%d records committed before any checkpoint completed for the tasks", len(got))
+	if got, err := broker.ReadCommittedNow(ctx(t), out); err != nil || len(got) != 0 {
+		t.Fatalf("%d records committed before any checkpoint completed for the tasks (%v)", len(got), err)
 	}
 	client.Cancel()
 	client.Wait()

@@ -161,9 +161,9 @@ func (b *KafkaSourceBuilder[T]) SetConnectTimeout(d time.Duration) *KafkaSourceB
 }
 
 // SetProperty sets a Kafka client property by its Java client name
-// (security.protocol, sasl.mechanism, sasl.username, sasl.password.file,
-// ssl.ca.location; see "Security" in the package documentation). Build
-// rejects unknown ones.
+// (security.protocol, sasl.*, ssl.*; see "Security" in the package
+// documentation). It wins over the job's properties.* configuration keys.
+// Build rejects unknown ones.
 func (b *KafkaSourceBuilder[T]) SetProperty(key, value string) *KafkaSourceBuilder[T] {
 	if b.s.conn.properties == nil {
 		b.s.conn.properties = map[string]string{}
@@ -237,7 +237,8 @@ func (s *KafkaSource[T]) Bounded() bool { return s.stop != nil }
 
 // FromSource adds src to env as a source named name.
 func FromSource[T any](env *sdk.Env, src *KafkaSource[T], name string) sdk.Stream[T] {
-	f := task.NewSourceFactory(task.SourceSpec[T]{Bounded: src.Bounded(), Create: src.create})
+	f := task.NewSourceFactory(task.SourceSpec[T]{Bounded: src.Bounded(), Create: src.create,
+		Prepare: func(int) error { return src.conn.configure(env.Config(), "kafka source") }})
 	return sdk.FromSource[T](env, name, src.Bounded(), f)
 }
 
