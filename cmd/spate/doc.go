@@ -12,7 +12,10 @@
 //	spate list | cancel JOBID | savepoint JOBID [DIR] | stop [--savepoint-path DIR] [--drain] JOBID
 //	spate jobmanager                                a session cluster's JobManager (REST, RPC)
 //	spate taskmanager [--jobmanager HOST:PORT]      a session cluster's TaskManager
-//	spate yarn-submit [--detached] [-p N] [-s PATH] JOB [-- ARGS...]   application mode on YARN
+//	spate yarn-submit [--detached] [-p N] [-s PATH] [--tag T [--unique-tag]] [--output json]
+//	                  [--stop-on-signal kill|savepoint] JOB [-- ARGS...]   application mode on YARN
+//	spate yarn-session start [--name NAME] [--idle-timeout D] [--detached] | list | status NAME|APPID | stop NAME|APPID
+//	spate submit --session NAME|APPID JOB [-- ARGS...]   a job on a YARN session
 //
 // # On YARN
 //
@@ -25,7 +28,22 @@
 // AM's credentials. Attached, it prints state changes and the tracking URL
 // and exits 0 for FINISHED/SUCCEEDED, 1 failed (with YARN's diagnostics, the
 // job's error), 3 refused by YARN, 4 killed, 5 lost contact; SIGINT and
-// SIGTERM kill the application.
+// SIGTERM kill the application, or with --stop-on-signal savepoint stop the
+// job with a savepoint, whose path goes to stdout. --output json prints one
+// summary object on stdout at the end. --unique-tag refuses (3) while a
+// Spate application with one of the --tag tags is unfinished. The tokens of
+// HADOOP_TOKEN_FILE_LOCATION go to the application; its HDFS delegation
+// token replaces a new one, its RM delegation token authenticates.
+//
+// yarn-session (cmd/spate/yarnsession.go, yarn/appmaster.Session) stages this
+// generic binary instead of a job's and starts it in the AM as `yarn-session
+// jobmanager`: one session JobManager per submitted job binary behind one
+// REST API (the tracking URL). submit --session finds the session by name or
+// id, stages the job binary in the session's jobs/SHA256 and submits it
+// there; that binary's TaskManagers are containers running `yarn-session
+// taskmanager` with the binary localized beside it, released after
+// resourcemanager.taskmanager-timeout without a job of theirs. A session
+// without jobs for --idle-timeout unregisters SUCCEEDED; stop kills it.
 //
 // # On a cluster
 //

@@ -41,6 +41,18 @@
 // main() exited non-zero, and not at all (the attempt fails, YARN may retry)
 // when the job process ended without a status.
 //
+// # Sessions
+//
+// A session's AM is the generic spate binary, which runs no user code: its
+// Session holds one session JobManager (master/jobmanager) per job binary,
+// each driving a Group of containers of its own (NewGroup; the groups' asks
+// differ by priority, which is how an allocated container finds its group).
+// Those containers run the generic binary as a session TaskManager with the
+// job's binary localized from HDFS, which it runs for each job of that
+// binary. Session.Tick releases the containers of a binary without a
+// running job for resourcemanager.taskmanager-timeout and says when the
+// whole session has been idle for its idle timeout.
+//
 // # What the caller must do
 //
 // Call Register first thing in the jobmanager role (an AM that never
