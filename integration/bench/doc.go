@@ -6,13 +6,14 @@
 //
 //	W1  stateless chain   generator → map → filter → map → count-and-sum sink   spatejobs chain
 //	W2  wordcount         ~100 MB of text in p files, one count per word        examples/wordcount
-//	W3  windows           one CSV; tumbling, sliding and session windows        examples/windowcount
+//	W3  windows           one CSV; tumbling, sliding and session windows        spatejobs windowcount
 //	W4  nexmark q5        hot items over generated bids (same function of i)   examples/nexmark
 //	W5  keyed count       1 M keys in keyed state, 1 s exactly-once checkpoints spatejobs keyedcount
 //	    start-up          W1 with no events: each system's fixed cost
 //
 // Spate's side is the examples where they fit and the spatejobs binary
-// (integration/bench/spatejobs) for the rest, built static as build.sh builds
+// (integration/bench/spatejobs) for the rest (its windowcount is
+// examples/windowcount with the file read by one subtask, as Flink reads it), built static as build.sh builds
 // them, run embedded (one process). Flink's side is the Maven module in
 // integration/bench/flink: one class per workload, written to print the same
 // lines, run in a plain JVM on the local MiniCluster that
@@ -38,10 +39,12 @@
 // # Where the systems differ on purpose
 //
 //   - Flink's text source does not split a file (TextLineInputFormat), so W2's
-//     input is p files, and W3's single CSV is read by one Flink reader
-//     (parallelism 1; a second, idle reader would hold the watermark back
-//     until the end), while Spate splits it by bytes over p readers. Windows
-//     run at p in both.
+//     input is p files, and W3's single CSV is read, parsed and watermarked
+//     by one subtask in both systems (a second, idle Flink reader would hold
+//     the watermark back until the end); the windows run at p. Spate's
+//     examples/windowcount splits a file by bytes over p readers instead,
+//     which leaves the second half's windows open until the first half is
+//     read: a backfill, where Spate's session windows are slow (issue 14).
 //   - The inputs are ASCII: Go's and Java's tables of letters and of lower
 //     case differ elsewhere, and WordCount would then count differently.
 //   - Flink logs nowhere (no SLF4J binding on the class path); Spate logs at

@@ -398,12 +398,11 @@ func Build(dir string) (Binaries, error) {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	b := Binaries{Java: java, FlinkClassPath: cp,
-		SpateJobs:   filepath.Join(dir, "spatejobs"),
-		WordCount:   filepath.Join(dir, "wordcount"),
-		WindowCount: filepath.Join(dir, "windowcount"),
-		Nexmark:     filepath.Join(dir, "nexmark")}
+		SpateJobs: filepath.Join(dir, "spatejobs"),
+		WordCount: filepath.Join(dir, "wordcount"),
+		Nexmark:   filepath.Join(dir, "nexmark")}
 	args := []string{"build", "-o", dir + string(os.PathSeparator),
-		"./integration/bench/spatejobs", "./examples/wordcount", "./examples/windowcount", "./examples/nexmark"}
+		"./integration/bench/spatejobs", "./examples/wordcount", "./examples/nexmark"}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Binaries{}, err
 	}

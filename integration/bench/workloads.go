@@ -26,8 +26,8 @@ var (
 
 // Binaries are the built programs both systems run.
 type Binaries struct {
-	SpateJobs, WordCount, WindowCount, Nexmark string // Spate's job binaries
-	Java, FlinkClassPath                       string
+	SpateJobs, WordCount, Nexmark string // Spate's job binaries
+	Java, FlinkClassPath          string
 }
 
 // Inputs are the generated input files.
@@ -76,7 +76,7 @@ func Workloads(s Sizes, in Inputs, p int) []Workload {
 		ooo := strconv.Itoa(EventsOutOfOrderness)
 		return Workload{Name: name, Events: s.WindowEvents,
 			Spate: func(b Binaries, d Dirs) []string {
-				return []string{b.WindowCount, "--input", in.Events, "--window", spec, "--out-of-orderness", ooo,
+				return []string{b.SpateJobs, "windowcount", "--input", in.Events, "--window", spec, "--out-of-orderness", ooo,
 					"--output", d.Out, "--parallelism", ps}
 			},
 			Flink: func(d Dirs) []string {

@@ -1,7 +1,8 @@
 // Command spatejobs holds Spate's side of the benchmark workloads that no
-// example covers: W1, a stateless chain, and W5, a keyed count with
-// exactly-once checkpoints. Their Flink twins are in ../flink; both must print
-// the same lines for the same flags.
+// example covers: W1, a stateless chain, W3, examples/windowcount read by one
+// subtask as Flink reads it, and W5, a keyed count with exactly-once
+// checkpoints. Their Flink twins are in ../flink; both must print the same
+// lines for the same flags.
 package main
 
 import (
@@ -14,14 +15,17 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/spate-io/spate/sdk"
 	"github.com/spate-io/spate/state"
 )
 
 const usage = `usage: spatejobs chain --events N [--parallelism P]
+       spatejobs windowcount --input PATH --window tumbling:SIZE|sliding:SIZE:SLIDE|session:GAP --out-of-orderness MS --output DIR [--parallelism P]
        spatejobs keyedcount --events N --keys K --checkpoint-interval MS --checkpoint-dir DIR [--parallelism P]`
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -87,6 +91,85 @@ func BuildKeyedCount(env *sdk.Env, events, keys int64) {
 	sdk.Print(counts).Name("Sink: print").UID("sink")
 }
 
+// Event is one "timestamp_ms,key,value" line of W3's input.
+type Event struct {
+	TS    int64
+	Key   string
+	Value int64
+}
+
+// parseEvent reads what examples/windowcount's ParseLine reads; a bad line is
+// an error here (the benchmark's input has none).
+func parseEvent(line string) (Event, error) {
+	f := strings.Split(strings.TrimSpace(line), ",")
+	if len(f) != 3 {
+		return Event{}, fmt.Errorf("line %q: want timestamp_ms,key,value", line)
+	}
+	ts, err1 := strconv.ParseInt(strings.TrimSpace(f[0]), 10, 64)
+	v, err2 := strconv.ParseInt(strings.TrimSpace(f[2]), 10, 64)
+	if err1 != nil || err2 != nil || strings.TrimSpace(f[1]) == "" {
+		return Event{}, fmt.Errorf("line %q: want timestamp_ms,key,value with integer timestamp and value", line)
+	}
+	return Event{TS: ts, Key: strings.TrimSpace(f[1]), Value: v}, nil
+}
+
+// window parses examples/windowcount's --window.
+func window(spec string) (sdk.WindowAssigner, error) {
+	parts := strings.Split(spec, ":")
+	var ms []time.Duration
+	for _, p := range parts[1:] {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || n <= 0 {
+			return sdk.WindowAssigner{}, fmt.Errorf("--window %q: %q is not a positive number of milliseconds", spec, p)
+		}
+		ms = append(ms, time.Duration(n)*time.Millisecond)
+	}
+	switch {
+	case parts[0] == "tumbling" && len(ms) == 1:
+		return sdk.TumblingEventTimeWindows(ms[0]), nil
+	case parts[0] == "sliding" && len(ms) == 2:
+		return sdk.SlidingEventTimeWindows(ms[0], ms[1]), nil
+	case parts[0] == "session" && len(ms) == 1:
+		return sdk.EventTimeSessionWindows(ms[0]), nil
+	}
+	return sdk.WindowAssigner{}, fmt.Errorf("--window %q: want tumbling:SIZE, sliding:SIZE:SLIDE or session:GAP", spec)
+}
+
+type countSum struct{ count, sum int64 }
+
+type aggregate struct{}
+
+func (aggregate) CreateAccumulator() countSum      { return countSum{} }
+func (aggregate) Add(e Event, a countSum) countSum { return countSum{a.count + 1, a.sum + e.Value} }
+func (aggregate) GetResult(a countSum) countSum    { return a }
+func (aggregate) Merge(a, b countSum) countSum     { return countSum{a.count + b.count, a.sum + b.sum} }
+
+// BuildWindowCount adds W3 to env: examples/windowcount's dataflow, but with
+// the file read, parsed and watermarked by one subtask, as Flink's one reader
+// of a text file does, so that both systems' windows see the same watermarks.
+// (At parallelism p the example splits the file by bytes, and the subtask
+// that starts in its middle holds windows open until the first catches up.)
+func BuildWindowCount(env *sdk.Env, input, output string, assigner sdk.WindowAssigner, outOfOrderness time.Duration) {
+	lines := sdk.ReadTextFile(env, input).SetParallelism(1)
+	events := sdk.FlatMap(lines, func(line string, out *sdk.Collector[Event]) {
+		if strings.TrimSpace(line) == "" {
+			return
+		}
+		e, err := parseEvent(line)
+		if err != nil {
+			panic(err) // fails the job, naming the line
+		}
+		out.Collect(e)
+	}).Name("FlatMap: parse").SetParallelism(1).AssignTimestampsAndWatermarks(
+		sdk.ForBoundedOutOfOrderness[Event](outOfOrderness).WithTimestampAssigner(func(e Event) int64 { return e.TS }))
+	windowed := sdk.KeyBy(events, func(e Event) string { return e.Key }).Window(assigner)
+	results := sdk.AggregateProcess(windowed, aggregate{}, func(ctx *sdk.WindowContext[string], r []countSum, out *sdk.Collector[string]) error {
+		out.Collect(fmt.Sprintf("%s,%d,%d,%d,%d", ctx.Key, ctx.Window.Start, ctx.Window.End, r[0].count, r[0].sum))
+		return nil
+	}).Name("Window: count,sum")
+	sdk.WriteText(results, output).Name("Sink: text")
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
@@ -98,6 +181,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	keys := fl.Int64("keys", 0, "")
 	interval := fl.Int64("checkpoint-interval", 0, "")
 	dir := fl.String("checkpoint-dir", "", "")
+	input := fl.String("input", "", "")
+	spec := fl.String("window", "", "")
+	ooo := fl.Int64("out-of-orderness", -1, "")
+	output := fl.String("output", "", "")
 	parallelism := fl.Int("parallelism", 0, "")
 	if err := fl.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -112,7 +199,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch {
-	case *events < 0:
+	case *events < 0 && args[0] != "windowcount":
 		return bad("--events is required (0 or more)")
 	case *parallelism < 0:
 		return bad("--parallelism must be at least 1, got %d", *parallelism)
@@ -127,6 +214,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "chain":
 		BuildChain(env, *events, &count, &sum)
+	case "windowcount":
+		assigner, err := window(*spec)
+		switch {
+		case *input == "" || *output == "" || *ooo < 0:
+			return bad("--input, --window, --out-of-orderness (0 or more) and --output are required")
+		case err != nil:
+			return bad("%v", err)
+		}
+		BuildWindowCount(env, *input, *output, assigner, time.Duration(*ooo)*time.Millisecond)
 	case "keyedcount":
 		switch {
 		case *keys < 1:
@@ -141,7 +237,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		env.Configure("state.checkpoints.dir", *dir)
 		BuildKeyedCount(env, *events, *keys)
 	default:
-		return bad("unknown workload; want chain or keyedcount")
+		return bad("unknown workload; want chain, windowcount or keyedcount")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
