@@ -180,3 +180,45 @@ func kafkaTail(s string, n int) string {
 	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
+
+// TestKafkaTaskManagerKilledOnSession submits kafkaexactlyonce --bounded to
+// a standalone session cluster (a JobManager and three one-slot
+// TaskManagers: two for the job, one spare) and kills a TaskManager that
+// runs a part of it with kill -9 after two checkpoints: the job fails over
+// onto the spare from its latest checkpoint, whose transactions the new
+// attempt commits while it aborts the ones the dead attempt left open; it
+// ends by itself, and a read_committed consumer of --out sees every key,seq
+// exactly once.
+func TestKafkaTaskManagerKilledOnSession(t *testing.T) {
+	b := kafkaStart(t)
+	const keys, perKey = 16, 250
+	in, out, want := kafkaTopics(t, b, keys, perKey)
+	c := startSession(t, 3, 1)
+	ckpt := filepath.Join(t.TempDir(), "ckpt")
+	s := c.submit(t, []string{"-D", "state.checkpoints.dir=" + ckpt}, "kafkaexactlyonce", "--bootstrap", b.Bootstrap,
+		"--in", in, "--out", out, "--checkpoint-interval", "100", "--parallelism", "2", "--bounded", "--throttle", "500")
+	id := jobID(t, s)
+	poll(t, "two checkpoints", func() bool { ids := completedCheckpoints(ckpt); return len(ids) > 0 && ids[len(ids)-1] >= 2 })
+	victim := -1
+	for i, tm := range c.tms {
+		if len(children(tm.cmd.Process.Pid)) == 1 {
+			victim = i
+			break
+		}
+	}
+	if victim < 0 {
+		t.Fatal("no TaskManager runs a job process")
+	}
+	if err := c.tms[victim].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// spate submit waits for the job's end: its stdout is the job id, the
+	// job's own summary line stays on the cluster.
+	if code := s.wait(t); code != 0 || !strings.Contains(s.stderr.String(), "Job "+id+" finished.") {
+		t.Fatalf("spate submit: exit %d, stdout %q\n%s", code, s.stdout.String(), kafkaTail(s.stderr.String(), 20))
+	}
+	if n := c.restarts(t, id); n != 1 {
+		t.Fatalf("%d restarts, want 1\n%s", n, kafkaTail(c.jm.stderr.String(), 20))
+	}
+	checkKafkaExact(t, b, out, want)
+}
