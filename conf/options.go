@@ -53,6 +53,8 @@ var (
 		"Principal of security.kerberos.login.keytab, as user@REALM or service/_HOST@REALM (_HOST becomes this machine's host name); with the ticket cache, the principal it must hold.")
 	KerberosLoginUseTicketCache = Bool("security.kerberos.login.use-ticket-cache", true,
 		"Whether a process without a keytab may log in to a secure Hadoop cluster from the Kerberos ticket cache that kinit wrote.")
+	FSDefaultScheme = String("fs.default-scheme", "",
+		"Filesystem of paths without a scheme: empty or file:/// is the local one; hdfs:/// resolves them against fs.defaultFS of HADOOP_CONF_DIR (relative ones under /user/NAME), hdfs://namenode:port/ against that NameNode.")
 	TransportAuthentication = Enum("security.transport.authentication", "secret", []string{"secret", "kerberos"},
 		"How JobManager and TaskManagers authenticate each other on every connection: secret (security.cluster.secret-file) or kerberos (GSSAPI with the keytab of security.kerberos.login.keytab, each side learning the other's principal).")
 	TransportKerberosServicePrincipal = String("security.transport.kerberos.service-principal", "",

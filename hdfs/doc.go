@@ -21,10 +21,14 @@
 //
 // Any other scheme is an error wrapping ErrUnsupportedScheme. As with Hadoop's
 // Path, a URI is taken literally: no percent-decoding, and '?' and '#' are
-// part of the file name. A path without a scheme is always local, even when
-// fs.defaultFS is hdfs://: resolving those against fs.defaultFS, as Hadoop
-// does, would change what every existing local path means, and waits until
-// the commands that take paths can say which they want.
+// part of the file name. A path without a scheme is local unless
+// fs.default-scheme (SetDefaultScheme, Flink's key) says otherwise:
+// hdfs:/// resolves it against fs.defaultFS, as Hadoop does, an absolute path
+// as it is and a relative one under the user's home, /user/NAME. Local is the
+// default, as in Flink: taking fs.defaultFS whenever HADOOP_CONF_DIR is set
+// would silently move every local path (and the default checkpoint
+// directory, and paths handed between processes as bare local paths) to
+// HDFS.
 //
 // # HDFS
 //

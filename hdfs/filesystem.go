@@ -77,7 +77,7 @@ func Resolve(uri string) (FileSystem, string, error) {
 	}
 	scheme, rest, ok := splitScheme(uri)
 	if !ok {
-		return Local{}, filepath.Clean(uri), nil
+		return resolveSchemeless(uri)
 	}
 	switch strings.ToLower(scheme) {
 	case "file":

@@ -165,6 +165,9 @@ func (e *Env) finalize(name string) error {
 	// Before any hdfs:// path is resolved: the job's own Kerberos login.
 	hdfs.SetKerberosLogin(hdfs.KerberosLogin{Principal: conf.KerberosLoginPrincipal.Get(e.cfg),
 		Keytab: conf.KerberosLoginKeytab.Get(e.cfg), NoTicketCache: !conf.KerberosLoginUseTicketCache.Get(e.cfg)})
+	if err := hdfs.SetDefaultScheme(conf.FSDefaultScheme.Get(e.cfg)); err != nil {
+		return err
+	}
 	// Checked on every call, not only the first: Plan finalizes the graph, and a
 	// later Execute must not skip this check.
 	if conf.RuntimeMode.Get(e.cfg) == string(Batch) && !e.graph.Bounded() {

@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/spate-io/spate/conf"
+	"github.com/spate-io/spate/hdfs"
 	"github.com/spate-io/spate/master/dispatcher"
 	"github.com/spate-io/spate/master/jobmanager"
 	"github.com/spate-io/spate/worker/metrics"
@@ -71,6 +72,11 @@ func clusterConfig(c *cli.Context) (*conf.Config, transport.Authenticator, []str
 	}
 	cfg, err := conf.Load(append(dynamic, c.StringSlice("D")...))
 	if err != nil {
+		return nil, nil, nil, usageErrorf("%s: %v", name, err)
+	}
+	// The session JobManager resolves the jobs' checkpoint and savepoint
+	// directories as the jobs do.
+	if err := hdfs.SetDefaultScheme(conf.FSDefaultScheme.Get(cfg)); err != nil {
 		return nil, nil, nil, usageErrorf("%s: %v", name, err)
 	}
 	var path string
