@@ -100,3 +100,35 @@ func BenchmarkWriter(b *testing.B) {
 		})
 	}
 }
+
+// record100 is the record of the exchange benchmarks (sdk's
+// BenchmarkExchange100B): exactly 100 bytes encoded.
+type record100 struct {
+	Key     int64
+	Payload string
+}
+
+var benchRecord100 = record100{Key: 1<<48 + 12345, Payload: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}
+
+func BenchmarkAppendRecord100(b *testing.B) {
+	c := mustFor[record100](b)
+	buf := make([]byte, 0, 128)
+	for b.Loop() {
+		buf = c.Append(buf[:0], benchRecord100)
+	}
+	if len(buf) != 100 {
+		b.Fatalf("%d bytes, want 100", len(buf))
+	}
+	b.SetBytes(100)
+}
+
+func BenchmarkDecodeRecord100(b *testing.B) {
+	c := mustFor[record100](b)
+	buf := c.Append(nil, benchRecord100)
+	for b.Loop() {
+		if _, _, err := c.Decode(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(100)
+}

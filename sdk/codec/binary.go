@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"reflect"
 	"time"
 	"unsafe"
@@ -488,6 +489,19 @@ func readBytes(b []byte) (s, rest []byte, err error) {
 // base-128 varint. Avro ints use the same encoding.
 func appendLong(b []byte, v int64) []byte {
 	u := uint64(v<<1) ^ uint64(v>>63)
+	if u < 0x80 {
+		return append(b, byte(u))
+	}
+	if u < 1<<56 {
+		// Up to 8 bytes at once, as readLongSlow reads them: the 7-bit groups
+		// spread to one byte each, the continuation bit on all but the last.
+		n := (bits.Len64(u) + 6) / 7
+		x := u&0x7f | u<<1&(0x7f<<8) | u<<2&(0x7f<<16) | u<<3&(0x7f<<24) |
+			u<<4&(0x7f<<32) | u<<5&(0x7f<<40) | u<<6&(0x7f<<48) | u<<7&(0x7f<<56)
+		x |= 0x8080808080808080 & (1<<(8*(n-1)) - 1)
+		i := len(b)
+		return binary.LittleEndian.AppendUint64(b, x)[:i+n]
+	}
 	for u >= 0x80 {
 		b = append(b, byte(u)|0x80)
 		u >>= 7
@@ -507,6 +521,19 @@ func readLong(b []byte) (int64, int) {
 }
 
 func readLongSlow(b []byte) (int64, int) {
+	if len(b) >= 8 {
+		// Up to 8 bytes at once: the first byte without the continuation
+		// bit ends the varint, and the 7-bit groups before it are gathered
+		// with shifts, without a branch per byte.
+		x := binary.LittleEndian.Uint64(b)
+		if stop := ^x & 0x8080808080808080; stop != 0 {
+			n := bits.TrailingZeros64(stop)>>3 + 1
+			x &= math.MaxUint64 >> (64 - 8*n)
+			u := x&0x7f | x>>1&(0x7f<<7) | x>>2&(0x7f<<14) | x>>3&(0x7f<<21) |
+				x>>4&(0x7f<<28) | x>>5&(0x7f<<35) | x>>6&(0x7f<<42) | x>>7&(0x7f<<49)
+			return int64(u>>1) ^ -int64(u&1), n
+		}
+	}
 	var u uint64
 	for i := 0; i < len(b); i++ {
 		c := b[i]

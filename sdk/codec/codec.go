@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -86,6 +87,24 @@ func (c *Codec[T]) Decode(b []byte) (v T, rest []byte, err error) {
 		return zero, nil, fmt.Errorf("codec: decode %s at byte %d: %w", c.typ, len(b)-len(rest), err)
 	}
 	return v, rest, nil
+}
+
+// DecodeAppend decodes n values from the front of b, appends them to dst and
+// returns it with the bytes after them: Decode n times, without copying each
+// value out. On error, dst holds the values decoded before the bad one.
+func (c *Codec[T]) DecodeAppend(dst []T, b []byte, n int) ([]T, []byte, error) {
+	dst = slices.Grow(dst, n)
+	in := b
+	var zero T
+	for range n {
+		dst = append(dst, zero) // decode writes into zeroed memory
+		rest, err := decode(b, unsafe.Pointer(&dst[len(dst)-1]), c.ops)
+		if err != nil {
+			return dst[:len(dst)-1], nil, fmt.Errorf("codec: decode %s at byte %d: %w", c.typ, len(in)-len(rest), err)
+		}
+		b = rest
+	}
+	return dst, b, nil
 }
 
 // decode is Decode with the bare error and, on error, the input from where

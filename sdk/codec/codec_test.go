@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -570,5 +571,58 @@ func TestAppendAllocs(t *testing.T) {
 	b = e.Append(b[:0], s)
 	if n := testing.AllocsPerRun(100, func() { _, _, _ = e.Decode(b) }); n != 1 {
 		t.Errorf("Decode of {string, int64} allocates %v times, want 1 (the string)", n)
+	}
+}
+
+// TestReadLongEveryLength: every long of every encoded length is written as
+// the Avro specification says (zig-zag, then a base-128 varint) and reads back
+// with its length, at the end of the input and followed by other bytes;
+// every truncation of it reads as truncated.
+func TestReadLongEveryLength(t *testing.T) {
+	var vs []int64
+	for shift := range 64 {
+		u := uint64(1) << shift
+		for _, x := range []uint64{u - 1, u, u + 1, u | u>>1 | 0x5555} {
+			vs = append(vs, int64(x), -int64(x))
+		}
+	}
+	vs = append(vs, math.MaxInt64, math.MinInt64)
+	for _, v := range vs {
+		enc := appendLong(nil, v)
+		if want := binary.AppendUvarint(nil, uint64(v<<1)^uint64(v>>63)); !bytes.Equal(enc, want) {
+			t.Fatalf("appendLong(%d) = % x, want % x", v, enc, want)
+		}
+		for _, tail := range [][]byte{nil, {0}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}} {
+			got, n := readLong(append(append([]byte{}, enc...), tail...))
+			if got != v || n != len(enc) {
+				t.Fatalf("readLong(% x + % x) = %d, %d; want %d, %d", enc, tail, got, n, v, len(enc))
+			}
+		}
+		for cut := range len(enc) {
+			if _, n := readLong(enc[:cut]); n != 0 {
+				t.Fatalf("readLong(% x), truncated from % x: n = %d, want 0", enc[:cut], enc, n)
+			}
+		}
+	}
+}
+
+// TestDecodeAppend: DecodeAppend decodes what Append wrote, after what dst
+// held; a bad value keeps those before it and says at which byte it is.
+func TestDecodeAppend(t *testing.T) {
+	c := mustFor[stringEntry](t)
+	want := []stringEntry{{"a", 1}, {"", -2}, {strings.Repeat("k", 300), 1 << 50}}
+	var b []byte
+	for _, v := range want {
+		b = c.Append(b, v)
+	}
+	b = append(b, 7)
+	got, rest, err := c.DecodeAppend([]stringEntry{{"before", 0}}, b, len(want))
+	if err != nil || !reflect.DeepEqual(got, append([]stringEntry{{"before", 0}}, want...)) || !bytes.Equal(rest, []byte{7}) {
+		t.Fatalf("DecodeAppend = %v, % x, %v", got, rest, err)
+	}
+	bad := append(c.Append(nil, want[0]), 0x80) // the second value's length is truncated
+	got, _, err = c.DecodeAppend(nil, bad, 2)
+	if !errors.Is(err, ErrCorrupt) || !reflect.DeepEqual(got, want[:1]) || !strings.Contains(err.Error(), "at byte 3") {
+		t.Fatalf("DecodeAppend of a truncated second value = %v, %v", got, err)
 	}
 }

@@ -7,6 +7,13 @@
 //	c, err := codec.For[entry]()
 //	b = c.Append(b, e)             // Avro binary, no allocation
 //	e, rest, err := c.Decode(b)    // errors wrap ErrCorrupt
+//	es, rest, err = c.DecodeAppend(es, b, n) // n values, decoded in place
+//
+// Decoding allocates what the value holds: each string, byte slice, slice,
+// map and pointer target of its own, so that a value outlives the bytes it
+// came from and pins nothing else. Strings sharing one allocation per batch
+// would be cheaper to decode, but one string kept (a state key) would keep
+// its whole batch alive.
 //
 // Writer and Reader frame values as an Avro Object Container File (OCF): a
 // header with the schema, then blocks of values separated by a sync marker,
