@@ -19,8 +19,10 @@ import (
 // flow control, as Flink's: the receiver announces one credit per free buffer
 // of the channel, the writer sends a data buffer only against a credit, and
 // the receiver announces a credit again each time the consumer recycles a
-// buffer. Events (barriers, watermarks, end of partition) travel in order
-// with the data and take no credit. So a receiver always has room for what
+// buffer (the link may coalesce announcements: worker's DataPlane sends the
+// credits of all channels of a connection recycled meanwhile in one write).
+// Events (barriers, watermarks, end of partition) travel in order with the
+// data and take no credit. So a receiver always has room for what
 // arrives: the connection's reader never blocks on one channel, and one slow
 // channel never holds back the others of a multiplexed connection.
 //
@@ -381,18 +383,24 @@ func decodeBuffer[T any](b Buffer[T], c *codec.Codec[T], p []byte, max int) (Buf
 			p = p[k:]
 		}
 	}
-	for range n {
-		v, rest, err := c.Decode(p)
-		if err != nil {
-			return b, fmt.Errorf("%w: %w", ErrBadMessage, err)
-		}
-		b.Records = append(b.Records, v)
-		p = rest
+	if p, err = decodeRecords(&b, c, p, n); err != nil {
+		return b, err
 	}
 	if len(p) != 0 {
 		return b, fmt.Errorf("%w: %d bytes after the last record", ErrBadMessage, len(p))
 	}
 	return b, nil
+}
+
+// decodeRecords decodes n records into b.Records, in place; n is at most
+// the batch size, within the buffer's capacity.
+func decodeRecords[T any](b *Buffer[T], c *codec.Codec[T], p []byte, n uint64) ([]byte, error) {
+	recs, rest, err := c.DecodeAppend(b.Records, p, int(n))
+	b.Records = recs
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadMessage, err)
+	}
+	return rest, nil
 }
 
 const (

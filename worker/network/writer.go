@@ -50,13 +50,17 @@ type RecordWriter[T any] struct {
 	mode           Partitioning
 	keyHash        func(T) uint64
 	maxParallelism int
-	next           int // round-robin position
-	batchSize      int
-	timeout        time.Duration
-	lastFlush      time.Time
-	pending        int // records buffered and not yet sent
-	records        int64
-	lastWatermark  int64
+	// keyGroupChannel maps each key group to its channel: the two divisions
+	// of state.KeyGroupForHash and SubtaskForKeyGroup, per record, become a
+	// lookup (and a mask, for a power-of-two number of key groups).
+	keyGroupChannel []int32
+	next            int // round-robin position
+	batchSize       int
+	timeout         time.Duration
+	lastFlush       time.Time
+	pending         int // records buffered and not yet sent
+	records         int64
+	lastWatermark   int64
 }
 
 // NewRecordWriter returns a writer over channels (in consumer subtask order).
@@ -78,9 +82,16 @@ func NewRecordWriter[T any](channels []ChannelWriter[T], mode Partitioning, keyH
 	if mode == PartitionForward && len(channels) != 1 {
 		return nil, fmt.Errorf("forward partitioning needs exactly one channel, got %d", len(channels))
 	}
-	return &RecordWriter[T]{channels: channels, bufs: make([]Buffer[T], len(channels)), mode: mode, keyHash: keyHash,
+	w := &RecordWriter[T]{channels: channels, bufs: make([]Buffer[T], len(channels)), mode: mode, keyHash: keyHash,
 		maxParallelism: maxParallelism, batchSize: batchSize, timeout: timeout, lastFlush: time.Now(),
-		next: startAt % len(channels), lastWatermark: NoTimestamp}, nil
+		next: startAt % len(channels), lastWatermark: NoTimestamp}
+	if mode == PartitionKeyGroup {
+		w.keyGroupChannel = make([]int32, maxParallelism)
+		for kg := range w.keyGroupChannel {
+			w.keyGroupChannel[kg] = int32(state.SubtaskForKeyGroup(kg, maxParallelism, len(channels)))
+		}
+	}
+	return w, nil
 }
 
 // Push routes every record of batch; ts holds their timestamps, or is nil. It
@@ -110,10 +121,17 @@ func (w *RecordWriter[T]) Push(batch []T, ts []int64) error {
 		}
 		return nil
 	case PartitionKeyGroup:
-		n, maxP := len(w.channels), w.maxParallelism
+		table := w.keyGroupChannel
+		if maxP := uint64(len(table)); maxP&(maxP-1) == 0 {
+			for i, r := range batch {
+				if err := w.add(int(table[w.keyHash(r)&(maxP-1)]), r, ts, i); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		for i, r := range batch {
-			kg := state.KeyGroupForHash(w.keyHash(r), maxP)
-			if err := w.add(state.SubtaskForKeyGroup(kg, maxP, n), r, ts, i); err != nil {
+			if err := w.add(int(table[state.KeyGroupForHash(w.keyHash(r), len(table))]), r, ts, i); err != nil {
 				return err
 			}
 		}

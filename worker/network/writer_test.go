@@ -185,8 +185,18 @@ func TestRecordWriterKeyGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []int{1, 3, 4, 7} {
-		w, g := newTestWriter(t, n, PartitionKeyGroup, hash, 16, time.Hour, 0)
+	// 128 key groups take the mask, 100 the division.
+	for _, c := range []struct{ n, maxP int }{{1, 128}, {3, 128}, {4, 128}, {7, 128}, {3, 100}, {7, 100}} {
+		n, maxP := c.n, c.maxP
+		g := NewInputGate[int64](n, 64, 16, make(chan struct{}, 1))
+		chans := make([]ChannelWriter[int64], n)
+		for i := range chans {
+			chans[i] = g.Channel(i)
+		}
+		w, err := NewRecordWriter(chans, PartitionKeyGroup, hash, maxP, 16, time.Hour, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
 		got := make([][]int64, n)
 		for i := range int64(10) {
 			if err := w.Push(seq(i*100, i*100+100), nil); err != nil {
@@ -208,12 +218,12 @@ func TestRecordWriterKeyGroup(t *testing.T) {
 		// Reference: route each record on its own.
 		want := make([][]int64, n)
 		for _, r := range seq(0, 1000) {
-			ch := state.SubtaskForKeyGroup(state.KeyGroupForHash(hash(r), 128), 128, n)
+			ch := state.SubtaskForKeyGroup(state.KeyGroupForHash(hash(r), maxP), maxP, n)
 			want[ch] = append(want[ch], r)
 		}
 		for ch := range n {
 			if !slices.Equal(got[ch], want[ch]) {
-				t.Errorf("n=%d: channel %d got %d records %v, want %d records %v", n, ch, len(got[ch]), got[ch], len(want[ch]), want[ch])
+				t.Errorf("n=%d, %d key groups: channel %d got %d records %v, want %d records %v", n, maxP, ch, len(got[ch]), got[ch], len(want[ch]), want[ch])
 			}
 		}
 	}
