@@ -252,3 +252,67 @@ func TestYARNSubmitTokenFile(t *testing.T) {
 	}
 	t.Log(last)
 }
+
+// TestYARNAppCommands: list --yarn lists the running application (state,
+// queue, user, name, tracking URL); savepoint APPID takes a savepoint of its
+// job and prints the path; stop APPID stops the job with a savepoint
+// (printing its path, found on HDFS once the JobManager ended with the
+// job): the application FINISHED/SUCCEEDED. A second application cancelled
+// with cancel APPID ends KILLED.
+func TestYARNAppCommands(t *testing.T) {
+	o := newOnHDFS(t)
+	login := []string{"-D", "security.kerberos.login.keytab=" + o.c.ClientKeytab, "-D", "security.kerberos.login.principal=" + o.c.ClientPrincipal,
+		"-D", "security.kerberos.krb5-conf.path=" + o.c.Krb5Conf}
+	longJob := func(out string) []string {
+		return []string{"--keys", "5", "--per-key", "1000000", "--failures", "0", "--checkpoint-interval", "200", "--output", o.uri(out), "--parallelism", "2"}
+	}
+	flags := []string{"--detached", "-D", "state.checkpoints.dir=" + o.uri("ckpt"), "-D", "state.savepoints.dir=" + o.uri("savepoints")}
+	a := start(t, o.env, "spate", yarnSubmitArgs(o, flags, "exactlyonce", longJob("out-a")...)...)
+	app, _ := waitRunning(t, o, a)
+	cl := yarnClientOf(t, o.c)
+	t.Cleanup(func() { _ = cl.Kill(context.Background(), app, "end of TestYARNAppCommands", 100*time.Millisecond) })
+
+	list := runBin(t, o.env, "spate", append([]string{"list", "--yarn"}, login...)...)
+	line := regexp.MustCompile(`(?m)^` + app.String() + ` RUNNING +APP_UNDEFINED +default ` + o.c.User + ` exactlyonce http://\S+$`)
+	if list.code != 0 || !line.MatchString(list.stdout) {
+		t.Errorf("list --yarn: exit %d, no line for %s RUNNING:\n%s%s", list.code, app, list.stdout, list.stderr)
+	}
+
+	prefix := o.uri("savepoints") + "/savepoint-"
+	sp := runBin(t, o.env, "spate", append(append([]string{"savepoint"}, login...), app.String())...)
+	if path := strings.TrimSpace(sp.stdout); sp.code != 0 || !strings.HasPrefix(path, prefix) {
+		t.Fatalf("savepoint %s: exit %d, stdout %q\n%s", app, sp.code, sp.stdout, sp.stderr)
+	}
+	stop := runBin(t, o.env, "spate", append(append([]string{"stop"}, login...), app.String())...)
+	stopped := strings.TrimSpace(stop.stdout)
+	if stop.code != 0 || !strings.HasPrefix(stopped, prefix) || stopped == strings.TrimSpace(sp.stdout) {
+		t.Fatalf("stop %s: exit %d, stdout %q, want a second savepoint\n%s", app, stop.code, stop.stdout, stop.stderr)
+	}
+	for _, p := range []string{strings.TrimSpace(sp.stdout), stopped} {
+		if _, err := o.fs.Stat(path.Join(strings.TrimPrefix(p, o.c.DefaultFS), "_metadata")); err != nil {
+			t.Errorf("savepoint %s: %v", p, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := cl.WaitForApplication(ctx, app, 250*time.Millisecond, yarn.Final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, fs := rep.GetYarnApplicationState(), rep.GetFinalApplicationStatus(); st != yarnpb.YarnApplicationStateProto_FINISHED || fs != yarnpb.FinalApplicationStatusProto_APP_SUCCEEDED {
+		t.Errorf("%s ended %s / %s (%s) after stop, want FINISHED / APP_SUCCEEDED", app, st, fs, rep.GetDiagnostics())
+	}
+
+	b := start(t, o.env, "spate", yarnSubmitArgs(o, flags, "exactlyonce", longJob("out-b")...)...)
+	app2, _ := waitRunning(t, o, b)
+	t.Cleanup(func() { _ = cl.Kill(context.Background(), app2, "end of TestYARNAppCommands", 100*time.Millisecond) })
+	if r := runBin(t, o.env, "spate", append(append([]string{"cancel"}, login...), app2.String())...); r.code != 0 {
+		t.Fatalf("cancel %s: exit %d\n%s", app2, r.code, r.stderr)
+	}
+	if rep, err = cl.WaitForApplication(ctx, app2, 250*time.Millisecond, yarn.Final); err != nil {
+		t.Fatal(err)
+	}
+	if fs := rep.GetFinalApplicationStatus(); fs != yarnpb.FinalApplicationStatusProto_APP_KILLED {
+		t.Errorf("%s ended %s / %s (%s) after cancel, want APP_KILLED", app2, rep.GetYarnApplicationState(), fs, rep.GetDiagnostics())
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/spate-io/spate/conf"
+	"github.com/spate-io/spate/yarn"
 )
 
 // The client side of the REST API: submit, list, cancel, savepoint, stop.
@@ -60,10 +61,13 @@ func listCommand() *cli.Command {
 	return &cli.Command{
 		Name:            "list",
 		Usage:           "list the cluster's jobs: id, state, name",
-		Flags:           []cli.Flag{dynamicFlag, jobManagerFlag},
+		Flags:           []cli.Flag{dynamicFlag, jobManagerFlag, yarnFlag},
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
 		Action: func(c *cli.Context) error {
+			if c.Bool("yarn") {
+				return listYARN(c) // yarnapp.go
+			}
 			rc, err := newRESTClient(c, 0)
 			if err != nil {
 				return err
@@ -90,17 +94,16 @@ func listCommand() *cli.Command {
 func cancelCommand() *cli.Command {
 	return &cli.Command{
 		Name:            "cancel",
-		Usage:           "cancel a job",
-		ArgsUsage:       "JOBID",
+		Usage:           "cancel a job (by its id, or its YARN application's)",
+		ArgsUsage:       "JOBID|APPID",
 		Flags:           []cli.Flag{dynamicFlag, jobManagerFlag},
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
 		Action: func(c *cli.Context) error {
-			rc, err := newRESTClient(c, 1)
+			rc, id, err := jobREST(c, 1) // JOBID or APPID: yarnapp.go
 			if err != nil {
 				return err
 			}
-			id := c.Args().First()
 			if err := rc.call(http.MethodPatch, "/jobs/"+id+"?mode=cancel", nil, nil); err != nil {
 				return err
 			}
@@ -114,18 +117,17 @@ func savepointCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "savepoint",
 		Usage:     "take a savepoint of a running job and print its path",
-		ArgsUsage: "JOBID [DIR]",
+		ArgsUsage: "JOBID|APPID [DIR]",
 		Description: "Triggers a savepoint into DIR (default: the job's state.savepoints.dir), waits for it, and\n" +
 			"prints its path on stdout.",
 		Flags:           []cli.Flag{dynamicFlag, jobManagerFlag},
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
 		Action: func(c *cli.Context) error {
-			rc, err := newRESTClient(c, -1)
+			rc, id, err := jobREST(c, -1)
 			if err != nil {
 				return err
 			}
-			id := c.Args().First()
 			body := map[string]any{"cancel-job": false}
 			if dir := c.Args().Get(1); dir != "" {
 				body["target-directory"] = dir
@@ -139,18 +141,20 @@ func stopCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "stop",
 		Usage:     "stop a job with a savepoint and print its path",
-		ArgsUsage: "JOBID",
+		ArgsUsage: "JOBID|APPID",
 		Flags: []cli.Flag{dynamicFlag, jobManagerFlag,
 			&cli.StringFlag{Name: "savepoint-path", Aliases: []string{"p"}, Usage: "`DIR` of the savepoint (default: the job's state.savepoints.dir)"},
 			&cli.BoolFlag{Name: "drain", Aliases: []string{"d"}, Usage: "end the sources' input first, so every window and timer fires"}},
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
 		Action: func(c *cli.Context) error {
-			rc, err := newRESTClient(c, 1)
+			if _, err := yarn.ParseApplicationID(c.Args().First()); err == nil {
+				return stopYARN(c) // yarnapp.go
+			}
+			rc, id, err := jobREST(c, 1)
 			if err != nil {
 				return err
 			}
-			id := c.Args().First()
 			body := map[string]any{"drain": c.Bool("drain")}
 			if dir := c.String("savepoint-path"); dir != "" {
 				body["targetDirectory"] = dir

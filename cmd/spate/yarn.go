@@ -718,7 +718,7 @@ func followApplication(ctx context.Context, name string, client *yarn.Client, id
 			if opts.savepointOnSignal && job != nil {
 				fmt.Fprintf(errw, "Stopping job %s of %s with a savepoint (interrupted).\n", job.id, id)
 				triggered := time.Now()
-				loc, accepted, err := stopWithSavepoint(rest, job.id)
+				loc, accepted, err := stopWithSavepoint(rest, job.id, map[string]any{"drain": false})
 				if err != nil && accepted && opts.findSavepoint != nil {
 					// The JobManager ends with its job, before it could
 					// answer: the savepoint is looked for once YARN says
@@ -832,12 +832,12 @@ func pollJob(base string, records bool) (*restJob, error) {
 // state.savepoints.dir and returns the savepoint's path; accepted says the
 // JobManager took the request (then an error may only mean that it ended
 // with the job before it answered).
-func stopWithSavepoint(base, job string) (loc string, accepted bool, err error) {
+func stopWithSavepoint(base, job string, body map[string]any) (loc string, accepted bool, err error) {
 	rc := &restClient{name: "stop", base: strings.TrimSuffix(base, "/"), http: &http.Client{Timeout: time.Minute}}
 	var trig struct {
 		RequestID string `json:"request-id"`
 	}
-	if err := rc.call(http.MethodPost, "/jobs/"+job+"/stop", map[string]any{"drain": false}, &trig); err != nil {
+	if err := rc.call(http.MethodPost, "/jobs/"+job+"/stop", body, &trig); err != nil {
 		return "", false, err
 	}
 	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {

@@ -226,7 +226,7 @@ func yarnSessionStart(c *cli.Context) error {
 		fmt.Fprintf(errw, "Session %s (%s) serves at %s (detached); 'spate yarn-session stop %s' ends it.\n", s.appName, app.id, rest, s.appName)
 		return nil
 	}
-	err = followApplication(ctx, s.name, app.client, app.id, errw)
+	err = followApplication(ctx, s.name, app.client, app.id, errw, followOptions{})
 	if rerr := app.fsys.RemoveAll(app.staging); rerr != nil {
 		fmt.Fprintf(errw, "%s: remove the staging directory %s: %v\n", s.name, app.staging, rerr)
 	}
