@@ -55,7 +55,7 @@ type WindowOperator[K comparable, T, ACC, OUT any] struct {
 	timers   *state.TimerService[K, window.Window]
 	contents *state.KeyedMap[winKey[K], ACC]
 	counts   *state.KeyedMap[trigKey[K], int64]
-	merging  *state.KeyedMap[K, map[window.Window]window.Window]
+	merging  *state.KeyedMap[K, *window.MergingWindowSet] // live, per key
 	late     *SideOutput[T]
 	windows  []window.Window
 	tctx     triggerCtx[K, T, ACC, OUT]
@@ -91,7 +91,7 @@ func newWindowOperator[K comparable, T, ACC, OUT any](ctx *OperatorContext, spec
 		timers:   state.NewTimerService[K, window.Window](b),
 		contents: state.NewKeyedMap[winKey[K], ACC](ctx.KeyGroups),
 		counts:   state.NewKeyedMap[trigKey[K], int64](ctx.KeyGroups),
-		merging:  state.NewKeyedMap[K, map[window.Window]window.Window](ctx.KeyGroups)}
+		merging:  state.NewKeyedMap[K, *window.MergingWindowSet](ctx.KeyGroups)}
 	if o.trigger == nil {
 		o.trigger = spec.Assigner.DefaultTrigger()
 	}
@@ -143,8 +143,10 @@ func (o *WindowOperator[K, T, ACC, OUT]) processElement(v T, ts int64) error {
 	o.windows = o.spec.Assigner.AssignTo(o.windows[:0], ts, o.ctx.Timers.Now())
 	skipped := true
 	if o.spec.Assigner.Merging() {
-		existing, _ := o.merging.Get(kg, key)
-		set := window.NewMergingWindowSet(existing)
+		set, ok := o.merging.Get(kg, key)
+		if !ok {
+			set = window.NewMergingWindowSet(nil)
+		}
 		for _, w := range o.windows {
 			actual, err := set.AddWindow(w, func(result window.Window, merged []window.Window, stateResult window.Window, mergedState []window.Window) error {
 				o.tctx.mergedWindows = merged
@@ -183,7 +185,12 @@ func (o *WindowOperator[K, T, ACC, OUT]) processElement(v T, ts int64) error {
 				return err
 			}
 		}
-		o.merging.Put(kg, key, set.Windows())
+		switch {
+		case !ok && set.Len() > 0:
+			o.merging.Put(kg, key, set)
+		case ok && set.Len() == 0:
+			o.merging.Delete(kg, key)
+		}
 	} else {
 		for _, w := range o.windows {
 			if window.IsLate(w, lateness, wm, o.eventTime()) {
@@ -279,8 +286,10 @@ func (o *WindowOperator[K, T, ACC, OUT]) onTimer(key K, w window.Window, ts int6
 	stateWindow := w
 	var set *window.MergingWindowSet
 	if o.spec.Assigner.Merging() {
-		existing, _ := o.merging.Get(kg, key)
-		set = window.NewMergingWindowSet(existing)
+		var ok bool
+		if set, ok = o.merging.Get(kg, key); !ok {
+			return nil // the key has no windows in flight
+		}
 		sw, ok := set.StateWindow(w)
 		if !ok {
 			return nil // the window was merged away or cleaned up
@@ -301,9 +310,7 @@ func (o *WindowOperator[K, T, ACC, OUT]) onTimer(key K, w window.Window, ts int6
 		o.trigger.Clear(w, o.tctx.at(key, w))
 		if set != nil {
 			set.Retire(w)
-			if ws := set.Windows(); len(ws) > 0 {
-				o.merging.Put(kg, key, ws)
-			} else {
+			if set.Len() == 0 {
 				o.merging.Delete(kg, key)
 			}
 		}
@@ -435,7 +442,7 @@ func (o *WindowOperator[K, T, ACC, OUT]) restore(r *state.Restored) error {
 		for _, p := range ps {
 			m[p.Window] = p.StateWindow
 		}
-		o.merging.Put(kg, key, m)
+		o.merging.Put(kg, key, window.NewMergingWindowSet(m))
 		return true
 	})
 	return nil
@@ -464,11 +471,12 @@ func (o *WindowOperator[K, T, ACC, OUT]) SnapshotState(int64) ([]state.Part, err
 		return nil, err
 	}
 	pairs := state.NewKeyedMap[K, []mergedWindow](o.merging.Range())
-	o.merging.All(func(kg int, key K, m map[window.Window]window.Window) bool {
-		ps := make([]mergedWindow, 0, len(m))
-		for w, sw := range m {
+	o.merging.All(func(kg int, key K, set *window.MergingWindowSet) bool {
+		ps := make([]mergedWindow, 0, set.Len())
+		set.All(func(w, sw window.Window) bool {
 			ps = append(ps, mergedWindow{Window: w, StateWindow: sw})
-		}
+			return true
+		})
 		pairs.Put(kg, key, ps)
 		return true
 	})

@@ -3,7 +3,6 @@ package window
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"slices"
 )
 
@@ -12,7 +11,7 @@ import (
 // window being added, which has no state yet), stateResult is the state window
 // that keeps the merged contents and mergedState (possibly empty) are the state
 // windows whose contents must move into stateResult. merged and mergedState
-// are sorted by start and belong to the callee.
+// are sorted by start and valid only during the call: the set reuses them.
 //
 // The operator uses it as Flink's WindowOperator does: it rejects a result
 // that is already late, calls Trigger.OnMerge for result (merging the trigger
@@ -28,52 +27,96 @@ type MergeFunc func(result Window, merged []Window, stateResult Window, mergedSt
 // of one of them, so merging needs no copy of the surviving state; only the
 // mapping changes.
 //
-// Invariant: the in-flight windows of a set never intersect one another.
+// Invariant: the in-flight windows of a set never intersect one another, so
+// sorted by start they are sorted by end too, and the windows a new window
+// intersects are one run of neighbours, found by binary search: adding a
+// window costs O(log n) in the windows in flight, however far the watermark
+// lags behind.
 //
 // A MergingWindowSet is not safe for concurrent use; the operator keeps one per
-// key and persists Windows() with the key's state.
+// key, live, and copies it only for a snapshot.
 type MergingWindowSet struct {
-	mapping map[Window]Window
-	scratch []Window
+	windows []mergingEntry // in flight, by start
+	// merged and mergedState are handed to MergeFunc, reused across calls.
+	merged, mergedState []Window
+}
+
+type mergingEntry struct {
+	w, state Window
 }
 
 // NewMergingWindowSet returns a set holding existing (in-flight window to state
 // window), as restored from a snapshot; nil starts empty. The map is copied.
 func NewMergingWindowSet(existing map[Window]Window) *MergingWindowSet {
-	m := make(map[Window]Window, len(existing))
-	maps.Copy(m, existing)
-	return &MergingWindowSet{mapping: m}
+	s := &MergingWindowSet{windows: make([]mergingEntry, 0, len(existing))}
+	for w, sw := range existing {
+		s.windows = append(s.windows, mergingEntry{w, sw})
+	}
+	slices.SortFunc(s.windows, func(a, b mergingEntry) int { return compareWindows(a.w, b.w) })
+	return s
+}
+
+func compareWindows(a, b Window) int {
+	return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End))
+}
+
+// find returns the index of the in-flight window w, or where it would go.
+func (s *MergingWindowSet) find(w Window) (int, bool) {
+	return slices.BinarySearchFunc(s.windows, w, func(e mergingEntry, w Window) int { return compareWindows(e.w, w) })
 }
 
 // StateWindow returns the state window of the in-flight window w, and false if
 // w is not in flight.
 func (s *MergingWindowSet) StateWindow(w Window) (Window, bool) {
-	sw, ok := s.mapping[w]
-	return sw, ok
+	if i, ok := s.find(w); ok {
+		return s.windows[i].state, true
+	}
+	return Window{}, false
 }
 
 // Retire removes w from the set, once it has fired and been purged, or was late
 // on arrival. Retiring a window that is not in flight does nothing.
 func (s *MergingWindowSet) Retire(w Window) {
-	delete(s.mapping, w)
+	if i, ok := s.find(w); ok {
+		s.windows = slices.Delete(s.windows, i, i+1)
+	}
 }
 
-// Windows returns a copy of the mapping from in-flight window to state window,
-// for persistence.
+// Windows returns a copy of the mapping from in-flight window to state window.
 func (s *MergingWindowSet) Windows() map[Window]Window {
-	return maps.Clone(s.mapping)
+	m := make(map[Window]Window, len(s.windows))
+	for _, e := range s.windows {
+		m[e.w] = e.state
+	}
+	return m
+}
+
+// All yields each in-flight window and its state window, by start, for
+// persistence. The set must not change during the iteration.
+func (s *MergingWindowSet) All(yield func(w, stateWindow Window) bool) {
+	for _, e := range s.windows {
+		if !yield(e.w, e.state) {
+			return
+		}
+	}
 }
 
 // Len returns the number of in-flight windows.
-func (s *MergingWindowSet) Len() int { return len(s.mapping) }
+func (s *MergingWindowSet) Len() int { return len(s.windows) }
 
 // AddWindow adds newWindow, the window of a new element, and merges it with
 // every in-flight window it overlaps or touches (Window.Intersects), as Flink's
-// TimeWindow.mergeWindows: windows sorted by start are swept left to right,
-// growing a cover while the next window intersects it. It returns the window
-// the element belongs to: newWindow itself, or the merged window that holds it.
+// TimeWindow.mergeWindows. It returns the window the element belongs to:
+// newWindow itself, or the merged window that holds it.
 //
-// merge is called once per merge that changes something; it is not called when
+// Flink sweeps all windows sorted by start, growing a cover while the next
+// window intersects it. In-flight windows never intersect one another, so the
+// only cover with more than one window is newWindow's, and a window
+// intersects that cover only if it intersects newWindow itself (two touching
+// windows leave no gap for a third to fall into): the windows merged are the
+// run of in-flight windows that intersect newWindow.
+//
+// merge is called once if the merge changes something; it is not called when
 // newWindow is added on its own or lies within an in-flight window. The state
 // window of the merged window is the state window of the earliest in-flight
 // window merged (Flink picks an arbitrary one; Spate is deterministic).
@@ -82,79 +125,53 @@ func (s *MergingWindowSet) Len() int { return len(s.mapping) }
 // applied; the element must then not be added to any window. The operator
 // normally fails the task, since it may have merged part of the state already.
 func (s *MergingWindowSet) AddWindow(newWindow Window, merge MergeFunc) (Window, error) {
-	if _, ok := s.mapping[newWindow]; ok {
+	at, ok := s.find(newWindow)
+	if ok {
 		// Already in flight: it intersects no other in-flight window, so there
 		// is nothing to merge. (Flink would remap it to itself here, losing
 		// the link to its state window if it was the result of a merge.)
 		return newWindow, nil
 	}
-	sorted := s.scratch[:0]
-	for w := range s.mapping {
-		sorted = append(sorted, w)
-	}
-	sorted = append(sorted, newWindow)
-	slices.SortFunc(sorted, func(a, b Window) int {
-		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End))
+	// Ends grow with starts: the first window that ends at or after
+	// newWindow's start begins the run, which goes on while windows start at
+	// or before newWindow's end.
+	lo, _ := slices.BinarySearchFunc(s.windows, newWindow.Start, func(e mergingEntry, start int64) int {
+		return cmp.Compare(e.w.End, start)
 	})
-	defer func() { s.scratch = sorted[:0] }()
-
-	result, mergedNew := newWindow, false
-	for i := 0; i < len(sorted); {
-		cover, j := sorted[i], i+1
-		for j < len(sorted) && cover.Intersects(sorted[j]) {
-			cover = cover.Cover(sorted[j])
-			j++
-		}
-		if j-i > 1 {
-			containsNew, err := s.merge(cover, sorted[i:j], newWindow, merge)
-			if err != nil {
-				return Window{}, err
-			}
-			if containsNew {
-				result, mergedNew = cover, true
-			}
-		}
-		i = j
+	hi := lo
+	for hi < len(s.windows) && s.windows[hi].w.Start <= newWindow.End {
+		hi++
 	}
-	if !mergedNew {
-		s.mapping[newWindow] = newWindow
+	if lo == hi {
+		s.windows = slices.Insert(s.windows, at, mergingEntry{newWindow, newWindow})
+		return newWindow, nil
 	}
-	return result, nil
-}
-
-// merge merges group, windows sorted by start whose cover is cover, one of
-// which may be newWindow, and reports whether newWindow was among them.
-func (s *MergingWindowSet) merge(cover Window, group []Window, newWindow Window, fn MergeFunc) (bool, error) {
-	containsNew := false
-	merged := make([]Window, 0, len(group))
-	for _, w := range group {
-		if w == newWindow {
-			containsNew = true
-			continue
-		}
-		merged = append(merged, w)
+	run := s.windows[lo:hi]
+	cover := newWindow
+	merged := s.merged[:0]
+	for _, e := range run {
+		cover = cover.Cover(e.w)
+		merged = append(merged, e.w)
 	}
-	stateResult := s.mapping[merged[0]]
-	var mergedState []Window
-	for _, w := range merged {
-		if sw := s.mapping[w]; sw != stateResult {
-			mergedState = append(mergedState, sw)
-		}
-	}
-	slices.SortFunc(mergedState, func(a, b Window) int {
-		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End))
-	})
+	s.merged = merged
 	// newWindow within one in-flight window: the element joins it, nothing
 	// changes.
-	if len(merged) == 1 && merged[0] == cover {
-		return containsNew, nil
+	if len(run) == 1 && run[0].w == cover {
+		return cover, nil
 	}
-	if err := fn(cover, merged, stateResult, mergedState); err != nil {
-		return false, fmt.Errorf("merge %v into %v: %w", merged, cover, err)
+	stateResult := run[0].state
+	mergedState := s.mergedState[:0]
+	for _, e := range run[1:] {
+		if e.state != stateResult {
+			mergedState = append(mergedState, e.state)
+		}
 	}
-	for _, w := range merged {
-		delete(s.mapping, w)
+	slices.SortFunc(mergedState, compareWindows)
+	s.mergedState = mergedState
+	if err := merge(cover, merged, stateResult, mergedState); err != nil {
+		return Window{}, fmt.Errorf("merge %v into %v: %w", merged, cover, err)
 	}
-	s.mapping[cover] = stateResult
-	return containsNew, nil
+	s.windows[lo] = mergingEntry{cover, stateResult}
+	s.windows = slices.Delete(s.windows, lo+1, hi)
+	return cover, nil
 }
