@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/spate-io/spate/integration/maven"
 )
 
 // Measurement is one run of one job, from the child's rusage (wait4).
@@ -264,7 +266,7 @@ func measure(ctx context.Context, timeout time.Duration, argv []string, d Dirs) 
 		if ctx.Err() != nil {
 			runErr = fmt.Errorf("%w after %v (raise -timeout)", ctx.Err(), wall.Round(time.Second))
 		}
-		return Measurement{}, fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), runErr, lastLines(string(tail), 20))
+		return Measurement{}, fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), runErr, maven.LastLines(string(tail), 20))
 	}
 	cpu, rss, err := usage(cmd.ProcessState)
 	if err != nil {
@@ -377,11 +379,6 @@ func slug(name string) string {
 		}
 		return '-'
 	}, name)
-}
-
-func touch(path string) error {
-	now := time.Now()
-	return os.Chtimes(path, now, now)
 }
 
 // Build compiles Spate's job binaries into dir (static, as build.sh does) and

@@ -1,6 +1,6 @@
 //go:build unix
 
-package hadooptest
+package maven
 
 import (
 	"fmt"

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package hadooptest
+package maven
 
 // lockFile does nothing where flock does not exist: run one test binary at a
 // time there.
