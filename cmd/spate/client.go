@@ -267,7 +267,25 @@ func (rc *restClient) awaitSavepoint(c *cli.Context, id, path string, body any) 
 		return err
 	}
 	fmt.Fprintf(c.App.ErrWriter, "Triggering savepoint %s of job %s.\n", trig.RequestID, id)
-	for {
+	loc, failed, err := rc.savepointResult(id, trig.RequestID, time.Time{})
+	if err != nil {
+		return err
+	}
+	if failed != "" {
+		return failuref("%s: the savepoint failed: %s", rc.name, failed)
+	}
+	fmt.Fprintln(c.App.Writer, loc)
+	return nil
+}
+
+// errSavepointTimeout: the savepoint did not complete before the deadline.
+var errSavepointTimeout = errors.New("the savepoint did not complete in time")
+
+// savepointResult polls the savepoint (or stop) requestID of job until it
+// completes, or until deadline when that is set. It returns the savepoint's
+// location, or the failure's stack trace as failed.
+func (rc *restClient) savepointResult(job, requestID string, deadline time.Time) (loc, failed string, err error) {
+	for deadline.IsZero() || time.Now().Before(deadline) {
 		var st struct {
 			Status struct {
 				ID string `json:"id"`
@@ -279,18 +297,18 @@ func (rc *restClient) awaitSavepoint(c *cli.Context, id, path string, body any) 
 				} `json:"failure-cause"`
 			} `json:"operation"`
 		}
-		if err := rc.call(http.MethodGet, "/jobs/"+id+"/savepoints/"+trig.RequestID, nil, &st); err != nil {
-			return err
+		if err := rc.call(http.MethodGet, "/jobs/"+job+"/savepoints/"+requestID, nil, &st); err != nil {
+			return "", "", err
 		}
 		if st.Status.ID == "COMPLETED" {
 			if f := st.Operation.FailureCause; f != nil {
-				return failuref("%s: the savepoint failed: %s", rc.name, strings.TrimSpace(f.StackTrace))
+				return "", strings.TrimSpace(f.StackTrace), nil
 			}
-			fmt.Fprintln(c.App.Writer, st.Operation.Location)
-			return nil
+			return st.Operation.Location, "", nil
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	return "", "", errSavepointTimeout
 }
 
 // submitJob is spate submit.

@@ -840,29 +840,16 @@ func stopWithSavepoint(base, job string, body map[string]any) (loc string, accep
 	if err := rc.call(http.MethodPost, "/jobs/"+job+"/stop", body, &trig); err != nil {
 		return "", false, err
 	}
-	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		var st struct {
-			Status struct {
-				ID string `json:"id"`
-			} `json:"status"`
-			Operation struct {
-				Location     string `json:"location"`
-				FailureCause *struct {
-					StackTrace string `json:"stack-trace"`
-				} `json:"failure-cause"`
-			} `json:"operation"`
-		}
-		if err := rc.call(http.MethodGet, "/jobs/"+job+"/savepoints/"+trig.RequestID, nil, &st); err != nil {
-			return "", true, err
-		}
-		if st.Status.ID == "COMPLETED" {
-			if f := st.Operation.FailureCause; f != nil {
-				return "", false, errors.New(strings.TrimSpace(f.StackTrace))
-			}
-			return st.Operation.Location, true, nil
-		}
+	loc, failed, err := rc.savepointResult(job, trig.RequestID, time.Now().Add(10*time.Minute))
+	switch {
+	case errors.Is(err, errSavepointTimeout):
+		return "", true, errors.New("the savepoint did not complete within 10 minutes")
+	case err != nil:
+		return "", true, err
+	case failed != "":
+		return "", false, errors.New(failed)
 	}
-	return "", true, errors.New("the savepoint did not complete within 10 minutes")
+	return loc, true, nil
 }
 
 // savepointIn finds the one complete savepoint of job in dir (on fsys, the
