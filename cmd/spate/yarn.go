@@ -233,6 +233,21 @@ func yarnClient(s *yarnSubmission) (*yarnKerberos, *yarn.Client, error) {
 	return kc, client, nil
 }
 
+// rmClient is yarnClient for commands that only talk to the RM: close ends
+// the connection and the Kerberos login together.
+func rmClient(s *yarnSubmission) (client *yarn.Client, close func(), err error) {
+	kc, client, err := yarnClient(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, func() {
+		client.Close()
+		if kc != nil {
+			kc.cl.Destroy()
+		}
+	}, nil
+}
+
 func (a *yarnApp) Close() {
 	a.closeFS()
 	if a.client != nil {

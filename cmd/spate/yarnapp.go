@@ -39,14 +39,11 @@ func listYARN(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	kc, client, err := yarnClient(s)
+	client, closeClient, err := rmClient(s)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	if kc != nil {
-		defer kc.cl.Destroy()
-	}
+	defer closeClient()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	apps, err := client.GetApplications(ctx, &yarnpb.GetApplicationsRequestProto{ApplicationTypes: []string{"Spate"}})
@@ -104,14 +101,11 @@ func jobREST(c *cli.Context, nargs int) (*restClient, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	kc, client, err := yarnClient(s)
+	client, closeClient, err := rmClient(s)
 	if err != nil {
 		return nil, "", err
 	}
-	defer client.Close()
-	if kc != nil {
-		defer kc.cl.Destroy()
-	}
+	defer closeClient()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	r, err := client.GetApplicationReport(ctx, app)
@@ -180,14 +174,11 @@ func stopYARN(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	kc, client, err := yarnClient(s)
+	client, closeClient, err := rmClient(s)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	if kc != nil {
-		defer kc.cl.Destroy()
-	}
+	defer closeClient()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	r, err := client.WaitForApplication(ctx, app, 250*time.Millisecond, yarn.Final)

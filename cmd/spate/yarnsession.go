@@ -165,15 +165,12 @@ func yarnSessionStart(c *cli.Context) error {
 	defer stop()
 
 	// A name names one session: submit --session NAME must find one.
-	kc, client, err := yarnClient(s)
+	client, closeClient, err := rmClient(s)
 	if err != nil {
 		return err
 	}
 	running, err := sessions(ctx, client, s.appName)
-	if kc != nil {
-		kc.cl.Destroy()
-	}
-	client.Close()
+	closeClient()
 	if err != nil {
 		return &exitError{code: ExitLost, msg: fmt.Sprintf("%s: %v", s.name, err)}
 	}
@@ -307,14 +304,11 @@ func sessionCommand(c *cli.Context, fn func(s *yarnSubmission, client *yarn.Clie
 	if c.NArg() != 1 {
 		return usageErrorf("%s: usage: %s NAME|APPID", s.name, s.name)
 	}
-	kc, client, err := yarnClient(s)
+	client, closeClient, err := rmClient(s)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	if kc != nil {
-		defer kc.cl.Destroy()
-	}
+	defer closeClient()
 	r, err := findSession(context.Background(), s.name, client, c.Args().First())
 	if err != nil {
 		return err
@@ -327,14 +321,11 @@ func yarnSessionList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	kc, client, err := yarnClient(s)
+	client, closeClient, err := rmClient(s)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	if kc != nil {
-		defer kc.cl.Destroy()
-	}
+	defer closeClient()
 	all, err := sessions(context.Background(), client, "")
 	if err != nil {
 		return &exitError{code: ExitLost, msg: fmt.Sprintf("%s: %v", s.name, err)}
@@ -407,14 +398,11 @@ func sessionRESTClient(c *cli.Context, arg, binary string, cfg *conf.Config) (*r
 	if err != nil {
 		return nil, err
 	}
-	kc, client, err := yarnClient(s)
+	client, closeClient, err := rmClient(s)
 	if err != nil {
 		return nil, err
 	}
-	defer client.Close()
-	if kc != nil {
-		defer kc.cl.Destroy()
-	}
+	defer closeClient()
 	r, err := findSession(context.Background(), s.name, client, arg)
 	if err != nil {
 		return nil, err
