@@ -189,11 +189,15 @@ func TestDataPlaneStaleBufferAfterCancel(t *testing.T) {
 	g1 := consumer.existing(cid1).sides()[0].(*network.InputGate[int64])
 	var got []string
 	for len(got) < 2 {
-		b, ch, ok := g1.Poll()
-		if !ok {
-			waitFor(t, "the end of partition", func() bool { return g1.Finished() })
-			continue
-		}
+		// Finished turns true only once the EndOfPartition is polled: wait
+		// for the next buffer or event itself.
+		var b network.Buffer[int64]
+		var ch int
+		waitFor(t, "the next buffer or event", func() bool {
+			var ok bool
+			b, ch, ok = g1.Poll()
+			return ok
+		})
 		if b.Event.Kind != network.NoEvent {
 			got = append(got, b.Event.String())
 			continue
