@@ -193,7 +193,7 @@ async function jobPage(id, tab) {
     h('h1', { id: 'job-name' }, job.name),
     h('div', { class: 'job-meta' }, stateBadge(job.state, 'job-state'), h('span', { class: 'jid' }, job.jid),
       h('span', {}, 'started ' + fmtTime(job['start-time'])), h('span', {}, 'duration ' + fmtDur(job.duration))),
-    h('div', { class: 'actions' },
+    h('div', { class: 'actions', 'data-job': id },
       h('button', { id: 'btn-cancel', class: 'danger', disabled: running ? null : 'disabled', onclick: () => confirmAction('cancel', job) }, 'Cancel job'),
       h('button', { id: 'btn-savepoint', disabled: running && job.isStoppable ? null : 'disabled', onclick: () => confirmAction('savepoint', job) }, 'Trigger savepoint'),
       h('button', { id: 'btn-stop', disabled: running && job.isStoppable ? null : 'disabled', onclick: () => confirmAction('stop', job) }, 'Stop with savepoint')),
@@ -206,6 +206,15 @@ async function jobPage(id, tab) {
     case 'exceptions': body = await exceptionsTab(job); break;
     case 'configuration': body = configTab(plan); break;
     default: body = vertexGraph(job, plan, await liveVertexStats(job));
+  }
+  // Keep the action buttons across refreshes (only their enabled state
+  // changes): a refresh that replaced a button between mouse down and up
+  // would lose the click. Their handlers use only the job's name and id.
+  const prevActions = document.querySelector('#main .actions');
+  if (prevActions && prevActions.dataset.job === id) {
+    const fresh = header.querySelector('.actions');
+    for (const b of fresh.querySelectorAll('button')) prevActions.querySelector('#' + b.id).disabled = b.disabled;
+    fresh.replaceWith(prevActions);
   }
   const prevResult = document.getElementById('action-result');
   if (prevResult && prevResult.dataset.job === id) {
