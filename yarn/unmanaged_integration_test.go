@@ -76,9 +76,18 @@ func TestUnmanagedAMAllocatesAndFinishes(t *testing.T) {
 		t.Run(fmt.Sprintf("secure=%v", secure), func(t *testing.T) {
 			cl, id, am := unmanagedAM(t, secure)
 			ctx := ctxFor(t, 60*time.Second)
-			r, err := cl.GetApplicationReport(ctx, id)
-			if err != nil {
-				t.Fatal(err)
+			// The RM moves the application to RUNNING on its dispatcher after
+			// the register call returned: wait for the state, not a moment.
+			var r *yarnpb.ApplicationReportProto
+			var err error
+			for {
+				if r, err = cl.GetApplicationReport(ctx, id); err != nil {
+					t.Fatal(err)
+				}
+				if r.GetYarnApplicationState() != yarnpb.YarnApplicationStateProto_ACCEPTED || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
 			if r.GetYarnApplicationState() != yarnpb.YarnApplicationStateProto_RUNNING || !r.GetUnmanagedApplication() {
 				t.Fatalf("after register: %s unmanaged=%v, want RUNNING, unmanaged", r.GetYarnApplicationState(), r.GetUnmanagedApplication())
